@@ -1,0 +1,55 @@
+# Heard: `make run` starts everything, `make test` proves it. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+RASA_VENV := .venv-rasa
+INTAKE := $(VENV)/bin/intake
+export HEARD_INSTANCE_DIR ?= $(CURDIR)/instance
+export PORT ?= 5000
+
+.PHONY: help setup run test test-fast lint typecheck lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/service.lock pyproject.toml
+	@py=$$(scripts/find-python310) && echo "creating $(VENV) with $$py" && "$$py" -m venv --clear $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements/service.lock
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@py=$$(scripts/find-python310) && echo "creating $(RASA_VENV) with $$py (Rasa is large: a few minutes)" && "$$py" -m venv --clear $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.lock
+	@touch $@
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both environments, make local secrets, migrate
+	@$(INTAKE) secrets init
+	@$(INTAKE) db upgrade
+
+run: setup ## Set up, then start every Procfile process on the embedded default
+	@echo
+	@echo "Heard is starting:"
+	@echo "  health:   http://127.0.0.1:$(PORT)/healthz"
+	@echo "  API:      http://127.0.0.1:$(PORT)/api/v1/complaints   (token: $(INTAKE) partner create NAME)"
+	@echo "  API docs: http://127.0.0.1:$(PORT)/api/v1/openapi.json"
+	@echo "  Stop with Ctrl-C."
+	@echo
+	$(VENV)/bin/honcho start -f Procfile
+
+test: setup ## Set up, then run the whole suite (PostgreSQL when TEST_DATABASE_URL is set)
+	scripts/run-tests
+
+test-fast: $(VENV)/.installed ## Run the suite without setting up again
+	scripts/run-tests
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+lock: ## Re-resolve both lock files from requirements/*.in (needs the network)
+	scripts/lock
+
+clean: ## Remove both environments (keeps instance/ and its secrets)
+	rm -rf $(VENV) $(RASA_VENV)

@@ -1,0 +1,81 @@
+"""The composition root: the one place configuration, database and blueprints are wired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from intake.config import Settings
+from intake.crypto import Keyring, load_keyring
+from intake.db import Database
+from intake.logs import install_redaction
+
+# NOTE: 2 MB lets an oversized narrative reach validation and get a 422 naming the
+# field; anything bigger is refused with 413 before it is read.
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Heard web application.
+
+    Args:
+        config: overrides, mostly for tests: ``DATABASE_URL``, ``HEARD_INSTANCE_DIR``,
+            ``KEYRING`` (a Keyring), ``DATABASE`` (a ready Database),
+            ``RATELIMIT_ENABLED`` and anything Flask reads.
+    """
+    install_redaction()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(_env_overrides(config or {}))
+
+    app = Flask(__name__, instance_path=str(settings.instance_dir), static_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        JSON_SORT_KEYS=False,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_TRANSLATION_DIRECTORIES=str(_locales_dir()),
+        HEARD_SETTINGS=settings,
+    )
+    app.config.update({k: v for k, v in (config or {}).items() if k not in ("KEYRING", "DATABASE")})
+
+    keyring: Keyring = (config or {}).get("KEYRING") or load_keyring(settings.instance_dir)
+    app.config["SECRET_KEY"] = keyring.secret_key
+    app.extensions["heard.keyring"] = keyring
+    app.extensions["heard.database"] = (config or {}).get("DATABASE") or Database(settings.database_url)
+
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies, x_prefix=settings.trusted_proxies,
+        )
+
+    from webhooks import api, health, session, web
+    from webhooks.extensions import babel, limiter
+
+    babel.init_app(app)
+    limiter.init_app(app)
+    session.init_app(app)
+    web.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    return app
+
+
+def _env_overrides(config: Mapping[str, Any]) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    for key in ("DATABASE_URL", "HEARD_INSTANCE_DIR", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI"):
+        if key in config:
+            env[key] = str(config[key])
+    return env
+
+
+def _locales_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "locales"

@@ -1,0 +1,1 @@
+"""Heard's domain: the independent intake queue (no Flask, no Rasa)."""

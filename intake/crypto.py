@@ -1,0 +1,133 @@
+"""Secrets, encryption of contact details at rest, and keyed digests.
+
+Keys come from the environment (``HEARD_FERNET_KEYS``, ``HEARD_HMAC_KEY``,
+``SECRET_KEY``) or from ``instance/secrets.json``, made on first run with
+``intake secrets init``. The first Fernet key encrypts; every listed key
+decrypts, so a key can be rotated in and the old one retired after
+``intake keys rotate`` has re-encrypted every row.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from intake.errors import ConfigurationError
+
+SECRETS_FILE = "secrets.json"
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The keys of one Heard installation."""
+
+    fernet_keys: tuple[str, ...]
+    hmac_key: bytes
+    secret_key: str
+
+    def __post_init__(self) -> None:
+        if not self.fernet_keys:
+            raise ConfigurationError("no Fernet key configured (HEARD_FERNET_KEYS or instance/secrets.json)")
+        if len(self.hmac_key) < 32:
+            raise ConfigurationError("the HMAC key must be at least 32 bytes")
+
+    @property
+    def _fernet(self) -> MultiFernet:
+        return MultiFernet([Fernet(key) for key in self.fernet_keys])
+
+    def encrypt(self, text: str | None) -> str | None:
+        """Encrypt ``text`` with the primary key; None stays None."""
+        if text is None:
+            return None
+        return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str | None) -> str | None:
+        """Decrypt a token made with any configured key."""
+        if token is None:
+            return None
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken as exc:
+            raise ConfigurationError("a stored value cannot be decrypted with the configured keys") from exc
+
+    def rotate(self, token: str | None) -> str | None:
+        """Re-encrypt a token under the primary key."""
+        if token is None:
+            return None
+        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+    def digest(self, purpose: str, value: str) -> str:
+        """Return a keyed SHA-256 digest of ``value``; ``purpose`` keeps uses apart."""
+        message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
+        return hmac.new(self.hmac_key, message, hashlib.sha256).hexdigest()
+
+
+def new_secrets() -> dict[str, object]:
+    """Return a fresh set of secrets for a new installation."""
+    return {
+        "fernet_keys": [Fernet.generate_key().decode("ascii")],
+        "hmac_key": base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
+        "secret_key": secrets.token_hex(32),
+    }
+
+
+def init_secrets(instance_dir: Path) -> bool:
+    """Write ``secrets.json`` into ``instance_dir`` unless it exists; tell whether it was made."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / SECRETS_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(new_secrets(), handle, indent=2)
+    return True
+
+
+def add_fernet_key(instance_dir: Path) -> None:
+    """Put a new primary Fernet key in front of the existing ones in ``secrets.json``."""
+    path = instance_dir / SECRETS_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["fernet_keys"] = [Fernet.generate_key().decode("ascii"), *data["fernet_keys"]]
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)
+
+
+def load_keyring(instance_dir: Path, environ: Mapping[str, str] | None = None) -> Keyring:
+    """Load the keys from the environment, falling back to ``instance_dir/secrets.json``."""
+    env = os.environ if environ is None else environ
+    stored: dict[str, object] = {}
+    path = instance_dir / SECRETS_FILE
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    elif not env.get("HEARD_FERNET_KEYS"):
+        raise ConfigurationError(
+            f"no secrets found: set HEARD_FERNET_KEYS, HEARD_HMAC_KEY and SECRET_KEY, "
+            f"or run `intake secrets init` to create {path}"
+        )
+    fernet_keys = (
+        [k.strip() for k in env["HEARD_FERNET_KEYS"].split(",") if k.strip()]
+        if env.get("HEARD_FERNET_KEYS")
+        else list(stored.get("fernet_keys", []))  # type: ignore[call-overload]
+    )
+    hmac_b64 = env.get("HEARD_HMAC_KEY") or str(stored.get("hmac_key", ""))
+    secret_key = env.get("SECRET_KEY") or str(stored.get("secret_key", ""))
+    if not secret_key:
+        raise ConfigurationError("SECRET_KEY is not set and instance/secrets.json has none")
+    try:
+        hmac_key = base64.b64decode(hmac_b64, validate=True)
+    except ValueError as exc:
+        raise ConfigurationError("HEARD_HMAC_KEY must be base64") from exc
+    return Keyring(fernet_keys=tuple(fernet_keys), hmac_key=hmac_key, secret_key=secret_key)

@@ -1,0 +1,87 @@
+"""Closed vocabularies of the intake queue."""
+
+from __future__ import annotations
+
+import enum
+
+
+class StrEnum(str, enum.Enum):
+    """A string enum (Python 3.10 has no ``enum.StrEnum``)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def values(cls) -> list[str]:
+        """Return every member's value, in declaration order."""
+        return [member.value for member in cls]
+
+
+class Kind(StrEnum):
+    COMPLAINT = "complaint"
+    COMMENDATION = "commendation"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    TRIAGE = "triage"
+    ASSIGNED = "assigned"
+    INVESTIGATING = "investigating"
+    REFERRED = "referred"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class Disposition(StrEnum):
+    SUSTAINED = "sustained"
+    NOT_SUSTAINED = "not_sustained"
+    EXONERATED = "exonerated"
+    UNFOUNDED = "unfounded"
+    POLICY_FAILURE = "policy_failure"
+    MEDIATED = "mediated"
+    NO_JURISDICTION = "no_jurisdiction"
+    DUPLICATE = "duplicate"
+    ACKNOWLEDGED = "acknowledged"  # a commendation passed on to the officer and command
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+    TTY = "tty"
+    RELAY = "relay"
+    WEB_CHAT = "web_chat"
+    WEB_FORM = "web_form"
+    PARTNER = "partner"
+    IN_PERSON = "in_person"
+    MAIL = "mail"
+
+
+class Language(StrEnum):
+    EN = "en"
+    ES = "es"
+    TL = "tl"
+    VI = "vi"
+    ZH = "zh"
+    KM = "km"
+    HMN = "hmn"
+    LO = "lo"
+    PA = "pa"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Role(StrEnum):
+    INTAKE = "intake"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    LIAISON = "liaison"
+
+
+class PreferredContact(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    NONE = "none"

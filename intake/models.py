@@ -1,0 +1,256 @@
+"""The intake queue's tables.
+
+Nothing here is ever deleted through the application: a correction is a new
+revision, a status change is a new row, a superseded note points to its successor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.db import Base, UTCDateTime, utcnow
+from intake.enums import (
+    Channel,
+    Direction,
+    Disposition,
+    Kind,
+    Language,
+    PreferredContact,
+    Role,
+    Status,
+    StrEnum,
+)
+
+
+def _enum(cls: type[StrEnum]) -> SAEnum:
+    """Store an enum as its plain string value (portable, no native type to migrate)."""
+    return SAEnum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Partner(Base):
+    """A community organisation (or Heard's own channel) allowed to file through the API."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_digest: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffUser(Base):
+    """A member of the intake office (or an auditor, or the police liaison)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_secret_token: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Case(Base):
+    """A complaint or commendation, with every answer kept in the resident's own words."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(10), unique=True)
+    pin_digest: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.RECEIVED, index=True)
+    disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    language: Mapped[Language] = mapped_column(_enum(Language))
+    category: Mapped[str | None] = mapped_column(String(64))
+    narrative: Mapped[str] = mapped_column(Text)
+    incident_time_text: Mapped[str | None] = mapped_column(Text)
+    incident_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    location: Mapped[str | None] = mapped_column(Text)
+    officers: Mapped[str | None] = mapped_column(Text)
+    injuries: Mapped[str | None] = mapped_column(Text)
+    witnesses: Mapped[str | None] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contact: Mapped[Contact | None] = relationship(back_populates="case", uselist=False)
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        back_populates="case", order_by="StatusChange.id"
+    )
+    revisions: Mapped[list[CaseRevision]] = relationship(order_by="CaseRevision.version")
+    notes: Mapped[list[StaffNote]] = relationship(order_by="StaffNote.id")
+    messages: Mapped[list[Message]] = relationship(order_by="Message.id")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
+
+
+class Contact(Base):
+    """How to reach the filer; every field encrypted at rest (Fernet tokens)."""
+
+    __tablename__ = "case_contacts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    name_token: Mapped[str | None] = mapped_column(Text)
+    phone_token: Mapped[str | None] = mapped_column(Text)
+    email_token: Mapped[str | None] = mapped_column(Text)
+    preferred: Mapped[PreferredContact] = mapped_column(
+        _enum(PreferredContact), default=PreferredContact.NONE
+    )
+    # Keyed digest of the E.164 number, so a status look-up by phone needs no decryption.
+    phone_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="contact")
+
+
+class CaseRevision(Base):
+    """A correction of a case's fields: what changed, from what, by whom and why."""
+
+    __tablename__ = "case_revisions"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusChange(Base):
+    """One step of a case through its lifecycle."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_status: Mapped[Status | None] = mapped_column(_enum(Status))
+    to_status: Mapped[Status] = mapped_column(_enum(Status))
+    disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="status_changes")
+
+
+class StaffNote(Base):
+    """A staff member's note on a case; an edit is a new note that supersedes the old."""
+
+    __tablename__ = "staff_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("staff_notes.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Message(Base):
+    """One message in or out, on any channel; the provider's id makes redelivery harmless."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    provider_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    language: Mapped[Language | None] = mapped_column(_enum(Language))
+    body: Mapped[str] = mapped_column(Text, default="")
+    delivery_status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """Evidence a resident sent: photo, video, audio or document, addressed by its SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A partner's idempotency key and the answer it got, so a repeat gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("partner_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # The answer holds the PIN, so it is kept as a Fernet token, never in clear.
+    response_token: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One link of the hash-chained audit log; rows are only ever appended."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's last link, one row, locked by every append so appends never fork."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,131 @@
+"""The partner intake API: ``/api/v1``. Thin views: verify, parse, call one service, answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from intake import complaints, partners, tracking
+from intake.enums import Channel
+from intake.errors import IdempotencyConflict, NotFound, ValidationError
+from webhooks.extensions import limiter
+from webhooks.openapi import OPENAPI
+from webhooks.session import get_session, keyring
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+IDEMPOTENCY_KEY_MAX = 255
+NOT_FOUND_MESSAGE = "no case matches that tracking number and PIN"
+
+
+def _unauthorized() -> Response:
+    response = jsonify({"error": "a valid partner token is required (Authorization: Bearer <token>)"})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="heard"'
+    return response
+
+
+@bp.before_request
+def _authenticate() -> ResponseReturnValue | None:
+    if request.endpoint == "api.openapi":
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorized()
+    partner = partners.authenticate(get_session(), token=token.strip())
+    if partner is None:
+        log.info("refused an API request with an unknown partner token")
+        return _unauthorized()
+    g.partner = partner
+    return None
+
+
+def _unprocessable(errors: dict[str, str]) -> ResponseReturnValue:
+    return jsonify({"error": "the request has invalid fields", "fields": errors}), 422
+
+
+def _json_body() -> Any:
+    """Decode the body as strict UTF-8 JSON, or raise ValidationError."""
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise ValidationError({"body": "is empty; send a JSON object"})
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"body": f"is not valid UTF-8 (byte {exc.start})"}) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError({"body": f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"}) from exc
+    except RecursionError as exc:
+        raise ValidationError({"body": "is nested too deeply"}) from exc
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise ValidationError({"Idempotency-Key": "header is required (e.g. a UUID per complaint)"})
+    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise ValidationError({"Idempotency-Key": f"must be printable and at most {IDEMPOTENCY_KEY_MAX} characters"})
+    return key
+
+
+@bp.post("/complaints")
+def file_complaint() -> ResponseReturnValue:
+    """File a complaint or commendation once per Idempotency-Key."""
+    try:
+        key = _idempotency_key()
+        submission = complaints.parse_submission(_json_body(), default_channel=Channel.PARTNER)
+    except ValidationError as exc:
+        return _unprocessable(exc.errors)
+    session = get_session()
+    try:
+        receipt, replayed = complaints.file_case_idempotently(
+            session, keyring=keyring(), partner=g.partner, key=key, submission=submission
+        )
+    except IdempotencyConflict as exc:
+        return jsonify({"error": str(exc)}), 409
+    session.commit()
+    response = jsonify(receipt.as_dict())
+    response.status_code = 201
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return response
+
+
+def _tracking_key() -> str:
+    number = (request.view_args or {}).get("tracking_number", "")
+    return f"case:{tracking.normalize_digits(number) or number}"
+
+
+@bp.get("/complaints/<tracking_number>/status")
+@limiter.limit("20 per minute; 300 per day")
+@limiter.limit("10 per hour", key_func=_tracking_key)
+def complaint_status(tracking_number: str) -> ResponseReturnValue:
+    """Tell the status of a case to whoever knows its tracking number and PIN."""
+    pin = request.args.get("pin", "")
+    try:
+        view = complaints.look_up_status(
+            get_session(), keyring=keyring(), tracking_text=tracking_number, pin=pin
+        )
+    except NotFound:
+        abort(404, NOT_FOUND_MESSAGE)
+    return jsonify(
+        {
+            "tracking_number": tracking.format_tracking_number(view.tracking_number),
+            "kind": view.kind.value,
+            "status": view.status.value,
+            "filed_at": view.filed_at.isoformat(),
+            "last_update": view.last_update.isoformat(),
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """Describe this API."""
+    return jsonify(OPENAPI)
