@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import click
 from sqlalchemy.orm import Session
@@ -162,12 +163,22 @@ def export_cases(settings: Settings, fmt: str, include_contact: bool, out: str) 
     from intake.export import write_export
 
     keyring = crypto.load_keyring(settings.instance_dir) if include_contact else None
-    with _session(settings) as session, click.open_file(out, "w", encoding="utf-8", newline="") as handle:
+    with _session(settings) as session, _open_out(out) as handle:
         count = write_export(
             session, keyring=keyring, out=handle, fmt=fmt, include_contact=include_contact, actor=_actor()
         )
         session.commit()
     click.echo(f"exported {count} cases", err=True)
+
+
+@contextmanager
+def _open_out(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:  # newline="": csv writes its own
+        yield handle
 
 
 @main.group("audit")

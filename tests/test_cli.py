@@ -1,0 +1,126 @@
+"""The ``intake`` command, run as a user runs it: a separate process on a real database."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from intake import crypto, partners
+from intake.db import Database
+from tests.factories import submission_data
+
+INTAKE = str(Path(sys.executable).parent / "intake")
+
+
+@pytest.fixture
+def env(fresh_database_url, tmp_path):
+    return {**os.environ, "DATABASE_URL": fresh_database_url, "HEARD_INSTANCE_DIR": str(tmp_path / "instance")}
+
+
+def intake(env, *args, stdin=""):
+    return subprocess.run([INTAKE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_db_upgrade_and_secrets_init_are_repeatable(env, tmp_path):
+    for _ in range(2):
+        assert intake(env, "db", "upgrade").returncode == 0
+    first = intake(env, "secrets", "init")
+    second = intake(env, "secrets", "init")
+    assert "created" in first.stdout and "kept existing" in second.stdout
+    assert (tmp_path / "instance" / crypto.SECRETS_FILE).exists()
+
+
+def test_partner_create_prints_a_working_token_last(env, fresh_database_url):
+    result = intake(env, "partner", "create", "Stockton NAACP")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        partner = partners.authenticate(s, token=token)
+        assert partner is not None and partner.name == "Stockton NAACP"
+        assert token not in s.execute(text("SELECT token_digest FROM partners")).scalar_one()
+    database.dispose()
+    again = intake(env, "partner", "create", "Stockton NAACP")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_staff_create_reads_the_password_from_stdin(env):
+    result = intake(env, "staff", "create", "--email", "Ana@City.gov", "--role", "supervisor",
+                    stdin="a long enough passphrase\n")
+    assert result.returncode == 0, result.stderr
+    assert "ana@city.gov" in result.stdout and "supervisor" in result.stdout
+    short = intake(env, "staff", "create", "--email", "b@city.gov", "--role", "intake", stdin="short\n")
+    assert short.returncode == 1 and "at least 12" in short.stderr
+    bad_role = intake(env, "staff", "create", "--email", "c@city.gov", "--role", "chief", stdin="x" * 20)
+    assert bad_role.returncode == 2
+
+
+def _file_one(env, fresh_database_url):
+    from intake import complaints
+
+    assert intake(env, "secrets", "init").returncode == 0
+    keyring = crypto.load_keyring(Path(env["HEARD_INSTANCE_DIR"]), environ={})
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        submission = complaints.parse_submission(submission_data())
+        complaints.file_case(s, keyring=keyring, submission=submission, actor="test")
+        s.commit()
+    return database
+
+
+def test_export_leaves_out_contact_unless_asked(env, fresh_database_url):
+    _file_one(env, fresh_database_url).dispose()
+    plain = intake(env, "export", "--format", "jsonl")
+    assert plain.returncode == 0, plain.stderr
+    record = json.loads(plain.stdout.splitlines()[0])
+    assert record["narrative"] == submission_data()["narrative"]
+    assert "contact_phone" not in record and "+1209" not in plain.stdout and "María" not in plain.stdout
+    full = intake(env, "export", "--format", "csv", "--include-contact")
+    rows = list(csv.DictReader(io.StringIO(full.stdout)))
+    assert len(rows) == 1 and rows[0]["contact_phone"] == "+12095550142" and rows[0]["contact_name"] == "María López"
+    assert "exported 1 cases" in full.stderr
+
+
+def test_audit_verify_catches_a_row_edited_in_the_database(env, fresh_database_url):
+    database = _file_one(env, fresh_database_url)
+    assert intake(env, "partner", "create", "Partner A").returncode == 0
+    assert intake(env, "export", "--format", "jsonl").returncode == 0
+    ok = intake(env, "audit", "verify")
+    assert ok.returncode == 0 and "intact: 3 entries" in ok.stdout
+
+    with database.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        conn.execute(text("UPDATE audit_log SET actor = 'cli:someone-else' WHERE seq = 2"))
+    database.dispose()
+    broken = intake(env, "audit", "verify")
+    assert broken.returncode == 1
+    assert "AUDIT CHAIN BROKEN at entry 2" in broken.stderr
+
+
+def test_key_rotation_re_encrypts_every_contact(env, fresh_database_url, tmp_path):
+    _file_one(env, fresh_database_url).dispose()
+    result = intake(env, "keys", "rotate")
+    assert result.returncode == 0, result.stderr
+    path = Path(env["HEARD_INSTANCE_DIR"]) / crypto.SECRETS_FILE
+    data = json.loads(path.read_text())
+    assert len(data["fernet_keys"]) == 2
+    data["fernet_keys"] = data["fernet_keys"][:1]  # retire the old key
+    path.write_text(json.dumps(data))
+    export = intake(env, "export", "--format", "jsonl", "--include-contact")
+    assert export.returncode == 0, export.stderr
+    assert json.loads(export.stdout)["contact_phone"] == "+12095550142"
+
+
+def test_a_configuration_error_is_one_clear_line(env):
+    result = intake(env, "export", "--include-contact")
+    assert result.returncode == 1
+    assert "intake secrets init" in result.stderr and "Traceback" not in result.stderr
