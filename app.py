@@ -49,8 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
-            x_host=settings.trusted_proxies, x_prefix=settings.trusted_proxies,
+            app.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies,
+            x_prefix=settings.trusted_proxies,
         )
 
     from webhooks import api, health, session, web

@@ -26,9 +26,7 @@ HEAD_ID = 1
 
 def canonical_json(value: Any) -> bytes:
     """Serialise ``value`` the one way every hash in Heard is computed over."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
 def change_digest(change: Mapping[str, Any]) -> str:
@@ -80,9 +78,7 @@ def record(
         summary: a small description kept in clear; never contact details.
         change: the full change; only its digest is kept.
     """
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one()
+    head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).scalar_one()
     summary = dict(summary or {})
     occurred_at = utcnow()
     seq = head.seq + 1
@@ -162,7 +158,8 @@ def _check_entries(session: Session, entries: Iterable[AuditEntry]) -> ChainRepo
         return ChainReport(checked, None, "the chain's head row is missing")
     if head.seq != checked or head.hash != prev_hash:
         return ChainReport(
-            checked, checked + 1 if head.seq > checked else head.seq,
+            checked,
+            checked + 1 if head.seq > checked else head.seq,
             f"the log ends at entry {checked} but its head records entry {head.seq}",
         )
     return ChainReport(checked)

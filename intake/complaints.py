@@ -35,7 +35,13 @@ DEFAULT_PHONE_REGION = "US"
 
 _TEXT_FIELDS = ("incident_time_text", "location", "officers", "injuries", "witnesses")
 _ALLOWED_FIELDS = {
-    "kind", "channel", "language", "narrative", "incident_time", "anonymous", "contact",
+    "kind",
+    "channel",
+    "language",
+    "narrative",
+    "incident_time",
+    "anonymous",
+    "contact",
     *_TEXT_FIELDS,
 }
 _CONTACT_FIELDS = {"name", "phone", "email", "preferred"}
@@ -118,15 +124,15 @@ def _text(value: Any, field: str, errors: dict[str, str], *, limit: int, require
     if "\x00" in value:
         errors[field] = "must not contain NUL characters"
         return None
-    value = value.strip()
-    if not value:
+    stripped: str = value.strip()
+    if not stripped:
         if required:
             errors[field] = "must not be empty"
         return None
-    if len(value) > limit:
-        errors[field] = f"must be at most {limit} characters (got {len(value)})"
+    if len(stripped) > limit:
+        errors[field] = f"must be at most {limit} characters (got {len(stripped)})"
         return None
-    return value
+    return stripped
 
 
 def _choice(value: Any, field: str, cls: Any, errors: dict[str, str], default: Any = None) -> Any:
@@ -160,9 +166,7 @@ def _contact(value: Any, anonymous: bool, errors: dict[str, str]) -> ContactInpu
         errors["contact.email"] = "is not an email address"
     if anonymous and name is not None:
         errors["contact.name"] = "must be left out of an anonymous report"
-    fallback = (
-        PreferredContact.SMS if phone else PreferredContact.EMAIL if email else PreferredContact.NONE
-    )
+    fallback = PreferredContact.SMS if phone else PreferredContact.EMAIL if email else PreferredContact.NONE
     preferred = _choice(value.get("preferred"), "contact.preferred", PreferredContact, errors, fallback)
     if preferred in (PreferredContact.SMS, PreferredContact.PHONE) and phone is None and "contact.phone" not in errors:
         errors["contact.preferred"] = "asks for a phone contact but no phone was given"
@@ -412,9 +416,7 @@ CORRECTABLE_FIELDS = frozenset(
 )
 
 
-def correct_case(
-    session: Session, *, case: Case, changes: Mapping[str, Any], actor: str, reason: str
-) -> CaseRevision:
+def correct_case(session: Session, *, case: Case, changes: Mapping[str, Any], actor: str, reason: str) -> CaseRevision:
     """Apply a correction as a new version; the previous values are kept in the revision."""
     unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
     if unknown:

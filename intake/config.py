@@ -26,9 +26,7 @@ class Settings:
         """Read settings from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
         instance_dir = Path(env.get("HEARD_INSTANCE_DIR") or "instance").resolve()
-        database_url = normalize_database_url(
-            env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'heard.db'}"
-        )
+        database_url = normalize_database_url(env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'heard.db'}")
         try:
             port = int(env.get("PORT") or "5000")
             trusted_proxies = int(env.get("HEARD_TRUSTED_PROXIES") or "0")

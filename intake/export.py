@@ -15,9 +15,24 @@ from intake.crypto import Keyring
 from intake.models import Case
 
 FIELDS = (
-    "tracking_number", "kind", "status", "disposition", "channel", "language", "category",
-    "narrative", "incident_time_text", "incident_at", "location", "officers", "injuries",
-    "witnesses", "anonymous", "needs_interpreter", "created_at", "updated_at",
+    "tracking_number",
+    "kind",
+    "status",
+    "disposition",
+    "channel",
+    "language",
+    "category",
+    "narrative",
+    "incident_time_text",
+    "incident_at",
+    "location",
+    "officers",
+    "injuries",
+    "witnesses",
+    "anonymous",
+    "needs_interpreter",
+    "created_at",
+    "updated_at",
 )
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_preferred")
 

@@ -26,7 +26,7 @@ def install_redaction() -> None:
     previous = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = previous(*args, **kwargs)  # type: ignore[arg-type]
+        record = previous(*args, **kwargs)
         try:
             message = record.getMessage()
         except Exception:  # a bad format string; leave it for logging to report

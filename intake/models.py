@@ -108,9 +108,7 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contact: Mapped[Contact | None] = relationship(back_populates="case", uselist=False)
-    status_changes: Mapped[list[StatusChange]] = relationship(
-        back_populates="case", order_by="StatusChange.id"
-    )
+    status_changes: Mapped[list[StatusChange]] = relationship(back_populates="case", order_by="StatusChange.id")
     revisions: Mapped[list[CaseRevision]] = relationship(order_by="CaseRevision.version")
     notes: Mapped[list[StaffNote]] = relationship(order_by="StaffNote.id")
     messages: Mapped[list[Message]] = relationship(order_by="Message.id")
@@ -126,9 +124,7 @@ class Contact(Base):
     name_token: Mapped[str | None] = mapped_column(Text)
     phone_token: Mapped[str | None] = mapped_column(Text)
     email_token: Mapped[str | None] = mapped_column(Text)
-    preferred: Mapped[PreferredContact] = mapped_column(
-        _enum(PreferredContact), default=PreferredContact.NONE
-    )
+    preferred: Mapped[PreferredContact] = mapped_column(_enum(PreferredContact), default=PreferredContact.NONE)
     # Keyed digest of the E.164 number, so a status look-up by phone needs no decryption.
     phone_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -51,8 +51,9 @@ def test_partner_create_prints_a_working_token_last(env, fresh_database_url):
 
 
 def test_staff_create_reads_the_password_from_stdin(env):
-    result = intake(env, "staff", "create", "--email", "Ana@City.gov", "--role", "supervisor",
-                    stdin="a long enough passphrase\n")
+    result = intake(
+        env, "staff", "create", "--email", "Ana@City.gov", "--role", "supervisor", stdin="a long enough passphrase\n"
+    )
     assert result.returncode == 0, result.stderr
     assert "ana@city.gov" in result.stdout and "supervisor" in result.stdout
     short = intake(env, "staff", "create", "--email", "b@city.gov", "--role", "intake", stdin="short\n")

@@ -61,7 +61,8 @@ def _json_body() -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationError({"body": f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"}) from exc
+        message = f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise ValidationError({"body": message}) from exc
     except RecursionError as exc:
         raise ValidationError({"body": "is nested too deeply"}) from exc
 
@@ -109,9 +110,7 @@ def complaint_status(tracking_number: str) -> ResponseReturnValue:
     """Tell the status of a case to whoever knows its tracking number and PIN."""
     pin = request.args.get("pin", "")
     try:
-        view = complaints.look_up_status(
-            get_session(), keyring=keyring(), tracking_text=tracking_number, pin=pin
-        )
+        view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=tracking_number, pin=pin)
     except NotFound:
         abort(404, NOT_FOUND_MESSAGE)
     return jsonify(

@@ -59,8 +59,12 @@ OPENAPI: dict[str, Any] = {
                 "operationId": "complaintStatus",
                 "summary": "The status of a case, for whoever holds its tracking number and PIN",
                 "parameters": [
-                    {"name": "tracking_number", "in": "path", "required": True,
-                     "schema": {"type": "string", "examples": ["482-193-7705"]}},
+                    {
+                        "name": "tracking_number",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "examples": ["482-193-7705"]},
+                    },
                     {"name": "pin", "in": "query", "required": True, "schema": {"type": "string"}},
                 ],
                 "responses": {

@@ -11,8 +11,14 @@ from intake.models import AuditEntry, AuditHead
 
 def _append(session, count):
     for i in range(count):
-        audit.record(session, actor="staff:1", action="case.read", case_id=None, summary={"i": i},
-                     change={"secret": f"value {i}"})
+        audit.record(
+            session,
+            actor="staff:1",
+            action="case.read",
+            case_id=None,
+            summary={"i": i},
+            change={"secret": f"value {i}"},
+        )
 
 
 def _unlock_audit_log(session):

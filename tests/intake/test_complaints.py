@@ -51,7 +51,10 @@ def test_any_script_round_trips_exactly(session, keyring, narrative):
 def test_status_look_up_needs_the_pin_or_the_filing_phone(session, keyring):
     case, receipt = make_case(session, keyring)
     view = complaints.look_up_status(
-        session, keyring=keyring, tracking_text=tracking.format_tracking_number(receipt.tracking_number), pin=receipt.pin
+        session,
+        keyring=keyring,
+        tracking_text=tracking.format_tracking_number(receipt.tracking_number),
+        pin=receipt.pin,
     )
     assert view.status is Status.RECEIVED and view.tracking_number == case.tracking_number
     by_phone = complaints.look_up_status(
@@ -116,9 +119,7 @@ def test_all_errors_are_reported_at_once():
 
 
 def test_anonymous_report_may_leave_a_phone_for_updates():
-    submission = complaints.parse_submission(
-        submission_data(anonymous=True, contact={"phone": "+1 209 555 0142"})
-    )
+    submission = complaints.parse_submission(submission_data(anonymous=True, contact={"phone": "+1 209 555 0142"}))
     assert submission.anonymous and submission.contact.name is None
     assert submission.contact.phone == "+12095550142"
 
@@ -141,8 +142,11 @@ def test_correction_is_a_new_version_that_keeps_the_old_words(session, keyring):
     case, _ = make_case(session, keyring)
     before = case.location
     revision = complaints.correct_case(
-        session, case=case, changes={"location": "Calle Main y Hunter, frente a la biblioteca"},
-        actor="staff:1", reason="resident called to add detail",
+        session,
+        case=case,
+        changes={"location": "Calle Main y Hunter, frente a la biblioteca"},
+        actor="staff:1",
+        reason="resident called to add detail",
     )
     assert case.version == 2 and revision.version == 2
     assert revision.previous == {"location": before}

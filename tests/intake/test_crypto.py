@@ -64,9 +64,7 @@ def test_digests_are_keyed_and_separated_by_purpose(tmp_path):
     crypto.init_secrets(tmp_path)
     keyring = crypto.load_keyring(tmp_path, environ={})
     other = json.loads((tmp_path / crypto.SECRETS_FILE).read_text())
-    other_keyring = crypto.Keyring(
-        fernet_keys=tuple(other["fernet_keys"]), hmac_key=b"z" * 32, secret_key="x"
-    )
+    other_keyring = crypto.Keyring(fernet_keys=tuple(other["fernet_keys"]), hmac_key=b"z" * 32, secret_key="x")
     assert keyring.digest("phone", "+12095550142") != keyring.digest("pin", "+12095550142")
     assert keyring.digest("phone", "+12095550142") != other_keyring.digest("phone", "+12095550142")
     assert keyring.digest("phone", "+12095550142") == keyring.digest("phone", "+12095550142")

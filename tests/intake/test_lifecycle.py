@@ -19,7 +19,8 @@ def test_a_complaint_walks_the_whole_lifecycle(session, keyring):
     case, _ = make_case(session, keyring)
     investigator = make_staff(session)
     _walk(
-        session, case,
+        session,
+        case,
         {"to": Status.TRIAGE},
         {"to": Status.ASSIGNED, "assignee": investigator},
         {"to": Status.INVESTIGATING},
@@ -30,15 +31,18 @@ def test_a_complaint_walks_the_whole_lifecycle(session, keyring):
     assert case.assignee_id == investigator.id
     history = session.scalars(select(StatusChange).where(StatusChange.case_id == case.id).order_by(StatusChange.id))
     assert [h.to_status for h in history] == [
-        Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.INVESTIGATING, Status.REFERRED, Status.CLOSED,
+        Status.RECEIVED,
+        Status.TRIAGE,
+        Status.ASSIGNED,
+        Status.INVESTIGATING,
+        Status.REFERRED,
+        Status.CLOSED,
     ]
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case.id)).all()
     assert actions.count("case.status_changed") == 5
 
 
-ILLEGAL = [
-    (a, b) for a, b in itertools.product(Status, Status) if b not in lifecycle.TRANSITIONS[a]
-]
+ILLEGAL = [(a, b) for a, b in itertools.product(Status, Status) if b not in lifecycle.TRANSITIONS[a]]
 
 
 def _bring_to(session, case, status, staff):
@@ -46,10 +50,17 @@ def _bring_to(session, case, status, staff):
         Status.RECEIVED: [],
         Status.TRIAGE: [{"to": Status.TRIAGE}],
         Status.ASSIGNED: [{"to": Status.TRIAGE}, {"to": Status.ASSIGNED, "assignee": staff}],
-        Status.INVESTIGATING: [{"to": Status.TRIAGE}, {"to": Status.ASSIGNED, "assignee": staff},
-                               {"to": Status.INVESTIGATING}],
-        Status.REFERRED: [{"to": Status.TRIAGE}, {"to": Status.ASSIGNED, "assignee": staff},
-                          {"to": Status.INVESTIGATING}, {"to": Status.REFERRED}],
+        Status.INVESTIGATING: [
+            {"to": Status.TRIAGE},
+            {"to": Status.ASSIGNED, "assignee": staff},
+            {"to": Status.INVESTIGATING},
+        ],
+        Status.REFERRED: [
+            {"to": Status.TRIAGE},
+            {"to": Status.ASSIGNED, "assignee": staff},
+            {"to": Status.INVESTIGATING},
+            {"to": Status.REFERRED},
+        ],
         Status.CLOSED: [{"to": Status.TRIAGE}, {"to": Status.CLOSED, "disposition": Disposition.NO_JURISDICTION}],
         Status.WITHDRAWN: [{"to": Status.WITHDRAWN, "reason": "resident asked"}],
     }
@@ -64,7 +75,12 @@ def test_illegal_transitions_are_refused_and_change_nothing(session, keyring, st
     rows_before = session.scalars(select(StatusChange).where(StatusChange.case_id == case.id)).all()
     with pytest.raises(IllegalTransition, match=f"a {start.value} case cannot become {target.value}"):
         lifecycle.change_status(
-            session, case=case, to=target, actor="staff:1", reason="r", assignee=staff,
+            session,
+            case=case,
+            to=target,
+            actor="staff:1",
+            reason="r",
+            assignee=staff,
             disposition=Disposition.SUSTAINED if target is Status.CLOSED else None,
         )
     assert case.status is start

@@ -1,3 +1,4 @@
+import itertools
 import random
 
 import pytest
@@ -45,7 +46,7 @@ def test_new_numbers_are_valid_random_and_ten_digits():
     assert all(len(n) == 10 and tracking.is_valid(n) for n in numbers)
     assert len(set(numbers)) == len(numbers)
     as_ints = sorted(int(n[:9]) for n in numbers)
-    gaps = {b - a for a, b in zip(as_ints, as_ints[1:])}
+    gaps = {b - a for a, b in itertools.pairwise(as_ints)}
     assert len(gaps) > 100, "numbers look sequential"
     # Every digit appears in the first position: no fixed prefix to guess.
     assert {n[0] for n in numbers} == set("0123456789")

@@ -124,9 +124,7 @@ def test_bad_bodies_are_422_naming_the_field(client, token, session, body, field
 
 
 def test_a_missing_idempotency_key_is_422(client, token, session):
-    response = client.post(
-        "/api/v1/complaints", json=submission_data(), headers={"Authorization": f"Bearer {token}"}
-    )
+    response = client.post("/api/v1/complaints", json=submission_data(), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422 and "Idempotency-Key" in response.get_json()["fields"]
     assert _count(session) == 0
 

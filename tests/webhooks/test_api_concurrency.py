@@ -26,7 +26,8 @@ def test_concurrent_repeats_of_one_key_create_one_case(fresh_database_url, keyri
         client = app.test_client()
         barrier.wait()
         response = client.post(
-            "/api/v1/complaints", json=submission_data(),
+            "/api/v1/complaints",
+            json=submission_data(),
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
         )
         with lock:
