@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             x_prefix=settings.trusted_proxies,
         )
 
-    from webhooks import api, health, session, web
+    from webhooks import api, health, internal, session, web
     from webhooks.extensions import babel, limiter
 
     babel.init_app(app)
@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(internal.bp)
     return app
 
 

@@ -23,9 +23,9 @@ from intake import audit, tracking
 from intake.audit import canonical_json
 from intake.crypto import Keyring
 from intake.db import utcnow
-from intake.enums import Channel, Kind, Language, PreferredContact, Status
+from intake.enums import Channel, Direction, Kind, Language, PreferredContact, Status
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
-from intake.models import Case, CaseRevision, Contact, IdempotencyKey, Partner, StaffNote, StatusChange
+from intake.models import Case, CaseRevision, Contact, IdempotencyKey, Message, StaffNote, StatusChange
 
 NARRATIVE_MAX_CHARS = 20_000
 FIELD_MAX_CHARS = 4_000
@@ -320,30 +320,38 @@ def file_case_idempotently(
     session: Session,
     *,
     keyring: Keyring,
-    partner: Partner,
+    scope: str,
     key: str,
     submission: Submission,
+    actor: str,
+    partner_id: int | None = None,
+    conversation_id: str | None = None,
 ) -> tuple[Receipt, bool]:
-    """File a partner's case once per idempotency key; return the receipt and whether it is a replay.
+    """File a case once per (scope, key); return the receipt and whether it is a replay.
 
     A concurrent request with the same key waits on the key's unique index and
     then reads the first request's answer, so exactly one case is made.
     """
     fingerprint = submission.fingerprint()
-    stored = _stored_key(session, partner.id, key)
+    stored = _stored_key(session, scope, key)
     if stored is None:
         try:
             with session.begin_nested():
-                row = IdempotencyKey(partner_id=partner.id, key=key, request_digest=fingerprint)
+                row = IdempotencyKey(scope=scope, key=key, request_digest=fingerprint)
                 session.add(row)
                 session.flush()
         except IntegrityError:
-            stored = _stored_key(session, partner.id, key)
+            stored = _stored_key(session, scope, key)
             if stored is None:  # pragma: no cover - the unique index said it exists
                 raise
         else:
             case, receipt = file_case(
-                session, keyring=keyring, submission=submission, actor=f"partner:{partner.id}", partner_id=partner.id
+                session,
+                keyring=keyring,
+                submission=submission,
+                actor=actor,
+                partner_id=partner_id,
+                conversation_id=conversation_id,
             )
             row.case_id = case.id
             row.response_token = keyring.encrypt(json.dumps(asdict(receipt)))
@@ -357,9 +365,9 @@ def file_case_idempotently(
     return Receipt(tracking_number=saved["tracking_number"], pin=saved["pin"], status=Status(saved["status"])), True
 
 
-def _stored_key(session: Session, partner_id: int, key: str) -> IdempotencyKey | None:
+def _stored_key(session: Session, scope: str, key: str) -> IdempotencyKey | None:
     return session.scalars(
-        select(IdempotencyKey).where(IdempotencyKey.partner_id == partner_id, IdempotencyKey.key == key)
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
     ).one_or_none()
 
 
@@ -367,17 +375,18 @@ def _stored_key(session: Session, partner_id: int, key: str) -> IdempotencyKey |
 _DUMMY_DIGEST = "0" * 64
 
 
-def look_up_status(
+def prove_case(
     session: Session,
     *,
     keyring: Keyring,
     tracking_text: str,
     pin: str | None = None,
     phone: str | None = None,
-) -> StatusView:
-    """Return a case's status for its filer, who proves it with the PIN or the filing phone.
+) -> Case:
+    """Return the case whose filer is proven by the PIN or the filing phone.
 
-    Raises NotFound alike for an unknown number, a wrong PIN or a wrong phone.
+    Raises NotFound alike for an unknown number, a wrong PIN or a wrong phone,
+    after the same keyed-digest work on every path.
     """
     number = tracking.parse_tracking_number(tracking_text) or ""
     case = session.scalars(select(Case).where(Case.tracking_number == number)).one_or_none() if number else None
@@ -393,6 +402,19 @@ def look_up_status(
         proven = hmac.compare_digest(candidate, stored)
     if case is None or not proven:
         raise NotFound("no case matches that tracking number and PIN")
+    return case
+
+
+def look_up_status(
+    session: Session,
+    *,
+    keyring: Keyring,
+    tracking_text: str,
+    pin: str | None = None,
+    phone: str | None = None,
+) -> StatusView:
+    """Return a case's status for its filer, who proves it with the PIN or the filing phone."""
+    case = prove_case(session, keyring=keyring, tracking_text=tracking_text, pin=pin, phone=phone)
     return StatusView(
         tracking_number=case.tracking_number,
         kind=case.kind,
@@ -400,6 +422,48 @@ def look_up_status(
         filed_at=case.created_at,
         last_update=case.updated_at,
     )
+
+
+def add_information(
+    session: Session,
+    *,
+    case: Case,
+    text: str,
+    channel: Channel,
+    actor: str,
+    conversation_id: str | None = None,
+    provider_id: str | None = None,
+    action: str = "case.information_added",
+) -> Message:
+    """Add the filer's further words to a case, as an inbound message kept beside the original.
+
+    ``action`` names the audit entry, e.g. ``case.callback_requested``.
+    """
+    errors: dict[str, str] = {}
+    body = _text(text, "text", errors, limit=NARRATIVE_MAX_CHARS, required=True)
+    if errors or body is None:
+        raise ValidationError(errors)
+    message = Message(
+        case_id=case.id,
+        channel=channel,
+        direction=Direction.INBOUND,
+        provider_id=provider_id,
+        conversation_id=conversation_id,
+        language=case.language,
+        body=body,
+    )
+    session.add(message)
+    case.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        case_id=case.id,
+        summary={"channel": channel.value, "message_id": message.id},
+        change={"text": body},
+    )
+    return message
 
 
 def get_case(session: Session, *, tracking_number: str) -> Case:

@@ -33,6 +33,7 @@ class Keyring:
     fernet_keys: tuple[str, ...]
     hmac_key: bytes
     secret_key: str
+    internal_token: str = ""
 
     def __post_init__(self) -> None:
         if not self.fernet_keys:
@@ -77,20 +78,36 @@ def new_secrets() -> dict[str, object]:
         "fernet_keys": [Fernet.generate_key().decode("ascii")],
         "hmac_key": base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
         "secret_key": secrets.token_hex(32),
+        "internal_token": secrets.token_urlsafe(32),
     }
 
 
 def init_secrets(instance_dir: Path) -> bool:
-    """Write ``secrets.json`` into ``instance_dir`` unless it exists; tell whether it was made."""
+    """Write ``secrets.json`` into ``instance_dir`` unless it exists; tell whether it was made.
+
+    An existing file keeps its keys and only gains the kinds of secret it lacks.
+    """
     instance_dir.mkdir(parents=True, exist_ok=True)
     path = instance_dir / SECRETS_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        missing = {k: v for k, v in new_secrets().items() if k not in data}
+        if missing:
+            _write_private(path, {**data, **missing})
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(new_secrets(), handle, indent=2)
     return True
+
+
+def _write_private(path: Path, data: dict[str, object]) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)
 
 
 def add_fernet_key(instance_dir: Path) -> None:
@@ -98,11 +115,18 @@ def add_fernet_key(instance_dir: Path) -> None:
     path = instance_dir / SECRETS_FILE
     data = json.loads(path.read_text(encoding="utf-8"))
     data["fernet_keys"] = [Fernet.generate_key().decode("ascii"), *data["fernet_keys"]]
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-    os.replace(tmp, path)
+    _write_private(path, data)
+
+
+def load_internal_token(instance_dir: Path, environ: Mapping[str, str] | None = None) -> str:
+    """Return the token the bot's actions present to the internal API (and nothing else)."""
+    env = os.environ if environ is None else environ
+    if env.get("HEARD_INTERNAL_TOKEN"):
+        return env["HEARD_INTERNAL_TOKEN"]
+    path = instance_dir / SECRETS_FILE
+    if not path.exists():
+        raise ConfigurationError(f"set HEARD_INTERNAL_TOKEN or run `intake secrets init` to create {path}")
+    return str(json.loads(path.read_text(encoding="utf-8"))["internal_token"])
 
 
 def load_keyring(instance_dir: Path, environ: Mapping[str, str] | None = None) -> Keyring:
@@ -130,4 +154,7 @@ def load_keyring(instance_dir: Path, environ: Mapping[str, str] | None = None) -
         hmac_key = base64.b64decode(hmac_b64, validate=True)
     except ValueError as exc:
         raise ConfigurationError("HEARD_HMAC_KEY must be base64") from exc
-    return Keyring(fernet_keys=tuple(fernet_keys), hmac_key=hmac_key, secret_key=secret_key)
+    internal_token = env.get("HEARD_INTERNAL_TOKEN") or str(stored.get("internal_token", ""))
+    return Keyring(
+        fernet_keys=tuple(fernet_keys), hmac_key=hmac_key, secret_key=secret_key, internal_token=internal_token
+    )

@@ -211,13 +211,16 @@ class Attachment(Base):
 
 
 class IdempotencyKey(Base):
-    """A partner's idempotency key and the answer it got, so a repeat gets the same answer."""
+    """An idempotency key and the answer it got, so a repeat gets the same answer.
+
+    ``scope`` keeps callers apart: ``partner:<id>`` for a partner, ``bot`` for the dialogue.
+    """
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("partner_id", "key"),)
+    __table_args__ = (UniqueConstraint("scope", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    scope: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
     request_digest: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))

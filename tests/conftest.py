@@ -113,6 +113,7 @@ def keyring() -> Keyring:
         fernet_keys=tuple(secrets["fernet_keys"]),  # type: ignore[arg-type]
         hmac_key=base64.b64decode(str(secrets["hmac_key"])),
         secret_key=str(secrets["secret_key"]),
+        internal_token=str(secrets["internal_token"]),
     )
 
 

@@ -45,11 +45,11 @@ def _authenticate() -> ResponseReturnValue | None:
     return None
 
 
-def _unprocessable(errors: dict[str, str]) -> ResponseReturnValue:
+def unprocessable(errors: dict[str, str]) -> ResponseReturnValue:
     return jsonify({"error": "the request has invalid fields", "fields": errors}), 422
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
     """Decode the body as strict UTF-8 JSON, or raise ValidationError."""
     raw = request.get_data(cache=False)
     if not raw.strip():
@@ -81,13 +81,19 @@ def file_complaint() -> ResponseReturnValue:
     """File a complaint or commendation once per Idempotency-Key."""
     try:
         key = _idempotency_key()
-        submission = complaints.parse_submission(_json_body(), default_channel=Channel.PARTNER)
+        submission = complaints.parse_submission(json_body(), default_channel=Channel.PARTNER)
     except ValidationError as exc:
-        return _unprocessable(exc.errors)
+        return unprocessable(exc.errors)
     session = get_session()
     try:
         receipt, replayed = complaints.file_case_idempotently(
-            session, keyring=keyring(), partner=g.partner, key=key, submission=submission
+            session,
+            keyring=keyring(),
+            scope=f"partner:{g.partner.id}",
+            key=key,
+            submission=submission,
+            actor=f"partner:{g.partner.id}",
+            partner_id=g.partner.id,
         )
     except IdempotencyConflict as exc:
         return jsonify({"error": str(exc)}), 409

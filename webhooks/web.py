@@ -17,7 +17,7 @@ def _json_error(status: int, message: str, **extra: object) -> tuple[Response, i
 
 
 def _handle_http_error(exc: HTTPException) -> tuple[Response, int] | HTTPException:
-    if not request.path.startswith(("/api/", "/healthz")):
+    if not request.path.startswith(("/api/", "/internal/", "/healthz")):
         return exc
     return _json_error(exc.code or 500, exc.description or exc.name)
 
@@ -31,7 +31,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith(("/api/", "/healthz")):
+    if request.path.startswith(("/api/", "/internal/", "/healthz")):
         response.headers.setdefault("Content-Security-Policy", API_CSP)
         response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure:

@@ -132,16 +132,15 @@ def upgrade() -> None:
 
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('request_digest', sa.String(length=64), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('response_token', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
-    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('partner_id', 'key')
+    sa.UniqueConstraint('scope', 'key')
     )
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),

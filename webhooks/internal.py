@@ -1,0 +1,175 @@
+"""The internal API the bot's custom actions call (``/internal/v1``), token-authenticated.
+
+Deploy it reachable from the action server only; the token is ``HEARD_INTERNAL_TOKEN``
+(or ``internal_token`` in ``instance/secrets.json``).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from intake import complaints, tracking
+from intake.enums import Channel, Kind, Language
+from intake.errors import IdempotencyConflict, NotFound, ValidationError
+from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
+from webhooks.extensions import limiter
+from webhooks.session import get_session, keyring
+
+bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
+BOT_ACTOR = "bot"
+
+
+@bp.before_request
+def _authenticate() -> ResponseReturnValue | None:
+    expected = keyring().internal_token
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        return jsonify({"error": "a valid internal token is required"}), 401
+    return None
+
+
+def _object() -> dict[str, Any]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "must be a JSON object"})
+    return body
+
+
+def _proof(body: dict[str, Any]) -> dict[str, str | None]:
+    pin, phone = body.get("pin"), body.get("phone")
+    return {
+        "tracking_text": str(body.get("tracking_number") or ""),
+        "pin": str(pin) if pin is not None else None,
+        "phone": str(phone) if phone is not None and pin is None else None,
+    }
+
+
+@bp.post("/cases")
+def file_case() -> ResponseReturnValue:
+    """File the case a conversation gathered, once per draft."""
+    try:
+        body = _object()
+        draft_id = str(body.pop("draft_id", "") or "")
+        conversation_id = body.pop("conversation_id", None)
+        if not draft_id:
+            raise ValidationError({"draft_id": "is required"})
+        submission = complaints.parse_submission(body)
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    session = get_session()
+    try:
+        receipt, replayed = complaints.file_case_idempotently(
+            session,
+            keyring=keyring(),
+            scope="bot",
+            key=draft_id,
+            submission=submission,
+            actor=BOT_ACTOR,
+            conversation_id=str(conversation_id) if conversation_id else None,
+        )
+    except IdempotencyConflict as exc:
+        return jsonify({"error": str(exc)}), 409
+    session.commit()
+    return jsonify({**receipt.as_dict(), "replayed": replayed}), 201
+
+
+@bp.post("/status")
+@limiter.limit("60 per minute")
+def status() -> ResponseReturnValue:
+    """Tell a case's status to a filer proven by PIN or filing phone."""
+    try:
+        body = _object()
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    try:
+        view = complaints.look_up_status(get_session(), keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
+    except NotFound:
+        abort(404, NOT_FOUND_MESSAGE)
+    return jsonify(
+        {
+            "tracking_number": tracking.format_tracking_number(view.tracking_number),
+            "kind": view.kind.value,
+            "status": view.status.value,
+            "filed_at": view.filed_at.isoformat(),
+            "last_update": view.last_update.isoformat(),
+        }
+    )
+
+
+@bp.post("/information")
+@limiter.limit("60 per minute")
+def add_information() -> ResponseReturnValue:
+    """Add a filer's further words to their case."""
+    try:
+        body = _object()
+        channel = Channel(body.get("channel") or Channel.WEB_CHAT.value)
+    except (ValidationError, ValueError) as exc:
+        errors = exc.errors if isinstance(exc, ValidationError) else {"channel": "is not a known channel"}
+        return unprocessable(errors)
+    session = get_session()
+    try:
+        case = complaints.prove_case(session, keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
+        complaints.add_information(
+            session,
+            case=case,
+            text=body.get("text"),  # type: ignore[arg-type]
+            channel=channel,
+            actor=BOT_ACTOR,
+            conversation_id=body.get("conversation_id"),
+        )
+    except NotFound:
+        abort(404, NOT_FOUND_MESSAGE)
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    session.commit()
+    return jsonify({"tracking_number": tracking.format_tracking_number(case.tracking_number)}), 201
+
+
+@bp.post("/callbacks")
+def request_callback() -> ResponseReturnValue:
+    """Record that a resident asks a person to call back: on their case if proven, else as a new case."""
+    try:
+        body = _object()
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    session = get_session()
+    text = str(body.get("text") or "").strip() or "-"
+    channel = body.get("channel") or Channel.WEB_CHAT.value
+    if body.get("tracking_number"):
+        try:
+            case = complaints.prove_case(session, keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
+        except NotFound:
+            case = None
+        if case is not None:
+            complaints.add_information(
+                session,
+                case=case,
+                text=text,
+                channel=Channel(channel),
+                actor=BOT_ACTOR,
+                action="case.callback_requested",
+            )
+            session.commit()
+            return jsonify({"tracking_number": tracking.format_tracking_number(case.tracking_number)}), 201
+    try:
+        submission = complaints.parse_submission(
+            {
+                "kind": Kind.COMPLAINT.value,
+                "channel": channel,
+                "language": body.get("language") or Language.EN.value,
+                "narrative": text,
+                "contact": body.get("contact"),
+            }
+        )
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    case, receipt = complaints.file_case(
+        session, keyring=keyring(), submission=submission, actor=BOT_ACTOR, conversation_id=body.get("conversation_id")
+    )
+    case.category = "callback_request"
+    session.commit()
+    return jsonify(receipt.as_dict()), 201
