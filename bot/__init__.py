@@ -1,0 +1,1 @@
+"""Heard's Rasa project (the `rasa` process) and its custom actions (the `actions` process)."""

@@ -1,0 +1,1 @@
+"""Custom actions: every word the bot says is rendered here from gettext catalogs."""

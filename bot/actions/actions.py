@@ -1,0 +1,424 @@
+"""The bot's actions: questions, answers and filing, all rendered from the catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions import intake_client
+from bot.actions.common import handle_language_commands, language_notice, latest_text, metadata, resolve_language
+from bot.actions.forms import DRAFT_SLOTS, EMERGENCY_MESSAGE, SKIPPED, summary_sections
+from bot.actions.i18n import format_day, t
+
+# Every message is written out in full here so `pybabel extract` finds it.
+_ = str
+
+QUESTIONS: dict[str, str] = {
+    "narrative": _("What happened? Tell me in your own words, in as many messages as you need."),
+    "narrative_more": _("Thank you. Is there anything more about what happened? Send it now, or reply DONE."),
+    "incident_time": _("When did it happen? A day and time is best, for example \"Saturday around 9 at night\"."),
+    "location": _("Where did it happen? An address, a cross street or a place is enough."),
+    "officers": _("Which officers were involved? Names, badge numbers, car numbers or a description. \"I don't know\" is fine."),
+    "injuries": _("Was anyone hurt? If so, tell me who and how."),
+    "witnesses": _("Did anyone else see it? You can also send photos or video by text message now or later."),
+    "anonymous": _("Do you want to stay anonymous? Reply YES to stay anonymous, or NO to tell us how to reach you."),
+    "contact_name": _("What is your name? Reply SKIP if you prefer not to say."),
+    "contact_email": _("What email address can we use? Reply SKIP if you have none."),
+    "contact_preferred": _("How should we contact you? Reply 1 for text message, 2 for a phone call, 3 for email."),
+    "contact_times": _("When is it safe to contact you? For example \"weekdays after 5 pm\". Reply SKIP if any time is fine."),
+    "cancel_confirm": _("Do you want to stop this report? Nothing will be sent. Reply YES to stop or NO to go on."),
+    "tracking_number": _("What is your tracking number? It has 10 digits, like 482-193-7705."),
+    "pin": _("What is the PIN you were given with your tracking number?"),
+    "information_text": _("What would you like to add to your report? You can also send photos or video."),
+}
+SECTION_TITLES = {
+    "What happened": _("What happened"),
+    "When": _("When"),
+    "Where": _("Where"),
+    "Officers": _("Officers"),
+    "Injuries": _("Injuries"),
+    "Witnesses": _("Witnesses"),
+    "How to reach you": _("How to reach you"),
+}
+STATUS_NAMES = {
+    "received": _("received, waiting to be reviewed"),
+    "triage": _("being reviewed by the intake office"),
+    "assigned": _("assigned to an investigator"),
+    "investigating": _("under investigation"),
+    "referred": _("referred to the police department for action"),
+    "closed": _("closed"),
+    "withdrawn": _("withdrawn"),
+}
+NOTICE = _(
+    "Heard is run by the city's independent police review office, not by the police department. "
+    "It is not an emergency line: if you are in danger, call 911. Your report goes to the intake office, "
+    "which reviews every report and tells you what happens next."
+)
+OFFICE_PHONE = os.environ.get("HEARD_OFFICE_PHONE", "(209) 555-0100")
+
+
+def _language(tracker: Tracker) -> tuple[str, list[EventType]]:
+    return resolve_language(tracker)
+
+
+class AskAction(Action):
+    """Ask one form question in the resident's language."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        dispatcher.utter_message(text=t(language, QUESTIONS[self.slot]))
+        return events
+
+
+def _ask_class(slot: str) -> type[AskAction]:
+    return type(f"ActionAsk{slot.title().replace('_', '')}", (AskAction,), {"slot": slot})
+
+
+for _slot in QUESTIONS:
+    if _slot not in ("narrative",):
+        globals()[f"ActionAsk{_slot.title().replace('_', '')}"] = _ask_class(_slot)
+
+
+class ActionAskNarrative(Action):
+    """Give the notice once, then ask what happened."""
+
+    def name(self) -> str:
+        return "action_ask_narrative"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        if not tracker.get_slot("notice_shown"):
+            dispatcher.utter_message(text=t(language, NOTICE))
+            events.append(SlotSet("notice_shown", True))
+        form = (tracker.active_loop or {}).get("name")
+        question = (
+            _("Thank you for taking the time to recognise good work. What did the officer do?")
+            if form == "commendation_form"
+            else QUESTIONS["narrative"]
+        )
+        dispatcher.utter_message(text=t(language, question))
+        return events
+
+
+class ActionAskIncidentTimeConfirmed(Action):
+    """Read the understood date back in the resident's language."""
+
+    def name(self) -> str:
+        return "action_ask_incident_time_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        when = dt.datetime.fromisoformat(tracker.get_slot("incident_at"))
+        local = when.astimezone(_office_zone())
+        dispatcher.utter_message(text=t(language, "I understood: {date}. Is that right? Reply YES or NO.", date=format_day(language, local)))
+        return events
+
+
+class ActionAskContactPhone(Action):
+    """Offer the number they write from, or ask for one."""
+
+    def name(self) -> str:
+        return "action_ask_contact_phone"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        known = metadata(tracker).get("phone")
+        if known:
+            message = t(language, "Can we reach you at the number you are writing from, ending in {last_digits}? Reply YES, type another number, or reply SKIP.", last_digits=str(known)[-4:])
+        else:
+            message = t(language, "What phone number can we reach you at? Reply SKIP if you prefer not to give one.")
+        dispatcher.utter_message(text=message)
+        return events
+
+
+def _answer(language: str, tracker: Tracker, slots: list[str]) -> str:
+    first = slots[0]
+    if first == "anonymous":
+        if tracker.get_slot("anonymous"):
+            return t(language, "anonymous")
+        parts = [tracker.get_slot(s) for s in ("contact_name", "contact_phone", "contact_email", "contact_times")]
+        return ", ".join(p for p in parts if p and p != SKIPPED) or t(language, "(not given)")
+    if first == "incident_time" and tracker.get_slot("incident_at") and tracker.get_slot("incident_time_confirmed"):
+        when = dt.datetime.fromisoformat(tracker.get_slot("incident_at")).astimezone(_office_zone())
+        return format_day(language, when)
+    value = tracker.get_slot(first)
+    return str(value) if value and value != SKIPPED else t(language, "(not given)")
+
+
+class ActionAskSummaryConfirmed(Action):
+    """Read every answer back, numbered, so any one can be corrected."""
+
+    def name(self) -> str:
+        return "action_ask_summary_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        lines = [t(language, "Here is your report:")]
+        for number, (title, slots) in enumerate(summary_sections(tracker), start=1):
+            lines.append(f"{number}. {t(language, SECTION_TITLES[title])}: {_answer(language, tracker, slots)}")
+        lines.append(t(language, "Reply YES to send it, or the number of the answer you want to change."))
+        dispatcher.utter_message(text="\n".join(lines))
+        return events
+
+
+def _office_zone() -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(os.environ.get("HEARD_OFFICE_TIMEZONE", "America/Los_Angeles"))
+
+
+def _reset_draft(language: str) -> list[EventType]:
+    return [SlotSet(slot, None) for slot in DRAFT_SLOTS] + [SlotSet("language", language)]
+
+
+def _value(tracker: Tracker, slot: str) -> str | None:
+    value = tracker.get_slot(slot)
+    return None if value in (None, SKIPPED, "") else str(value)
+
+
+class ActionFinishReport(Action):
+    """File the finished complaint or commendation, or drop it if the resident cancelled."""
+
+    kind = "complaint"
+
+    def name(self) -> str:
+        return f"action_finish_{self.kind}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        if tracker.get_slot("cancelled"):
+            dispatcher.utter_message(text=t(language, "Your report was stopped and nothing was sent. You can start again at any time."))
+            return events + _reset_draft(language)
+        anonymous = bool(tracker.get_slot("anonymous"))
+        contact = None
+        if not anonymous:
+            preferred = _value(tracker, "contact_preferred")
+            contact = {
+                "name": _value(tracker, "contact_name"),
+                "phone": _value(tracker, "contact_phone"),
+                "email": _value(tracker, "contact_email"),
+            }
+            if preferred in ("sms", "phone") and contact["phone"] or preferred == "email" and contact["email"]:
+                contact["preferred"] = preferred
+            if not any(contact.values()):
+                contact = None
+        times = _value(tracker, "contact_times")
+        narrative = _value(tracker, "narrative") or ""
+        payload: dict[str, Any] = {
+            "draft_id": tracker.get_slot("draft_id") or f"{tracker.sender_id}:{len(tracker.events)}",
+            "conversation_id": tracker.sender_id,
+            "kind": self.kind,
+            "channel": metadata(tracker).get("channel") or "web_chat",
+            "language": language,
+            "narrative": narrative,
+            "incident_time_text": _value(tracker, "incident_time"),
+            "location": _value(tracker, "location"),
+            "officers": _value(tracker, "officers"),
+            "injuries": _value(tracker, "injuries"),
+            "witnesses": "\n".join(filter(None, [_value(tracker, "witnesses"), times and f"contact times: {times}"])) or None,
+            "anonymous": anonymous,
+            "contact": contact,
+        }
+        if tracker.get_slot("incident_time_confirmed") and tracker.get_slot("incident_at"):
+            payload["incident_time"] = tracker.get_slot("incident_at")
+        try:
+            answer = intake_client.post("/cases", payload)
+        except intake_client.IntakeUnavailable:
+            dispatcher.utter_message(text=t(language, "I could not reach the intake office just now. Your answers are kept here; reply YES in a minute to try sending again."))
+            return events + [SlotSet("filing_failed", True)]
+        if answer.status != 201:
+            dispatcher.utter_message(text=t(language, "Something in the report could not be accepted. Please call the intake office at {phone}.", phone=OFFICE_PHONE))
+            return events + [SlotSet("filing_failed", True)]
+        receipt = answer.body
+        dispatcher.utter_message(text=t(language, "Your report has been sent. Your tracking number is {tracking_number} and your PIN is {pin}. Keep them to check on your report.", tracking_number=receipt["tracking_number"], pin=receipt["pin"]))
+        dispatcher.utter_message(text=t(language, "What happens next: the intake office will review your report and contact you within 3 working days, unless you stayed anonymous. Text STATUS with your tracking number at any time."))
+        return events + _reset_draft(language) + [SlotSet("filing_failed", False)]
+
+
+class ActionFinishComplaint(ActionFinishReport):
+    kind = "complaint"
+
+
+class ActionFinishCommendation(ActionFinishReport):
+    kind = "commendation"
+
+
+class ActionFinishStatus(Action):
+    def name(self) -> str:
+        return "action_finish_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        if tracker.get_slot("cancelled"):
+            dispatcher.utter_message(text=t(language, "All right, I stopped."))
+            return events + _reset_draft(language)
+        proof = {"tracking_number": tracker.get_slot("tracking_number")}
+        if tracker.get_slot("pin"):
+            proof["pin"] = tracker.get_slot("pin")
+        else:
+            proof["phone"] = metadata(tracker).get("phone")
+        try:
+            answer = intake_client.post("/status", proof)
+        except intake_client.IntakeUnavailable:
+            dispatcher.utter_message(text=t(language, "I could not reach the intake office just now. Please try again in a few minutes."))
+            return events + _reset_draft(language)
+        if answer.status != 200:
+            dispatcher.utter_message(text=t(language, "I could not find a report with that tracking number and PIN. Please check them and try again."))
+            return events + _reset_draft(language)
+        when = dt.datetime.fromisoformat(answer.body["last_update"]).astimezone(_office_zone())
+        dispatcher.utter_message(text=t(language, "Report {tracking_number} is {status}. Last update: {date}.", tracking_number=answer.body["tracking_number"], status=t(language, STATUS_NAMES[answer.body["status"]]), date=format_day(language, when.replace(hour=0, minute=0))))
+        return events + _reset_draft(language)
+
+
+class ActionFinishInformation(Action):
+    def name(self) -> str:
+        return "action_finish_information"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        if tracker.get_slot("cancelled"):
+            dispatcher.utter_message(text=t(language, "All right, I stopped."))
+            return events + _reset_draft(language)
+        payload = {
+            "tracking_number": tracker.get_slot("tracking_number"),
+            "text": tracker.get_slot("information_text"),
+            "channel": metadata(tracker).get("channel") or "web_chat",
+            "conversation_id": tracker.sender_id,
+        }
+        if tracker.get_slot("pin"):
+            payload["pin"] = tracker.get_slot("pin")
+        else:
+            payload["phone"] = metadata(tracker).get("phone")
+        try:
+            answer = intake_client.post("/information", payload)
+        except intake_client.IntakeUnavailable:
+            dispatcher.utter_message(text=t(language, "I could not reach the intake office just now. Please try again in a few minutes."))
+            return events
+        if answer.status != 201:
+            dispatcher.utter_message(text=t(language, "I could not find a report with that tracking number and PIN. Please check them and try again."))
+            return events + _reset_draft(language)
+        dispatcher.utter_message(text=t(language, "Thank you. What you sent was added to report {tracking_number}.", tracking_number=answer.body["tracking_number"]))
+        return events + _reset_draft(language)
+
+
+class SimpleAction(Action):
+    """Say one thing (after handling a language request)."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = _language(tracker)
+        command = handle_language_commands(dispatcher, tracker, language)
+        if command is not None:
+            return events + command
+        return events + self.say(dispatcher, tracker, language)
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        raise NotImplementedError
+
+
+def _menu(language: str) -> str:
+    return t(language, "I can help you: 1) report a problem with a police officer, 2) thank an officer, 3) check on a report, 4) add to a report. Just tell me what you need.")
+
+
+class ActionGreet(SimpleAction):
+    action_name = "action_greet"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        dispatcher.utter_message(text=t(language, "Hello, this is Heard, the city's independent line for reports about police conduct."))
+        dispatcher.utter_message(text=language_notice(language))
+        dispatcher.utter_message(text=_menu(language))
+        return []
+
+
+class ActionMenu(SimpleAction):
+    action_name = "action_menu"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        if tracker.get_slot("filing_failed") and latest_text(tracker):
+            return []
+        dispatcher.utter_message(text=_menu(language))
+        return []
+
+
+class ActionHelp(SimpleAction):
+    action_name = "action_help"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        dispatcher.utter_message(text=t(language, NOTICE))
+        dispatcher.utter_message(text=t(language, "What you tell us is kept private: only the intake office reads it, your contact details are encrypted, and you can stay anonymous. Reply LANGUAGE to change the language."))
+        dispatcher.utter_message(text=_menu(language))
+        return []
+
+
+class ActionEmergency(SimpleAction):
+    action_name = "action_emergency"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
+        return []
+
+
+class ActionOutOfScope(SimpleAction):
+    action_name = "action_out_of_scope"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        dispatcher.utter_message(text=t(language, "I can only take reports about police conduct. For other city services, call 311 or visit the city's website; they will be glad to help."))
+        return []
+
+
+class ActionNothingToCancel(SimpleAction):
+    action_name = "action_nothing_to_cancel"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        dispatcher.utter_message(text=t(language, "There is nothing in progress to stop."))
+        dispatcher.utter_message(text=_menu(language))
+        return []
+
+
+class ActionRequestHuman(SimpleAction):
+    action_name = "action_request_human"
+
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        phone = metadata(tracker).get("phone")
+        payload = {
+            "text": latest_text(tracker),
+            "language": language,
+            "channel": metadata(tracker).get("channel") or "web_chat",
+            "conversation_id": tracker.sender_id,
+            "contact": {"phone": phone, "preferred": "phone"} if phone else None,
+        }
+        try:
+            intake_client.post("/callbacks", payload)
+        except intake_client.IntakeUnavailable:
+            pass  # the office's number below still works
+        if phone:
+            dispatcher.utter_message(text=t(language, "A person from the intake office will call you back at this number, with an interpreter if you need one. You can also call {phone}.", phone=OFFICE_PHONE))
+        else:
+            dispatcher.utter_message(text=t(language, "You can talk with a person at the intake office by calling {phone}; interpreters are available.", phone=OFFICE_PHONE))
+        return []
+
+
+class ActionRetryFiling(Action):
+    """After a failed filing, a yes tries again with the kept answers."""
+
+    def name(self) -> str:
+        return "action_retry_filing"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        finisher = ActionFinishCommendation() if tracker.get_slot("narrative") and tracker.get_slot("injuries") is None and tracker.get_slot("witnesses") is None else ActionFinishComplaint()
+        return finisher.run(dispatcher, tracker, domain)

@@ -1,0 +1,93 @@
+"""What every action shares: the resident's language, the menu, and the few universal commands."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.i18n import LANGUAGE_NAMES, LANGUAGES, fold, is_language_command, t
+from nlu.detect import detect_language
+
+# A message this short that NLU reads as a command is the command, not an answer.
+COMMAND_MAX_CHARS = 40
+COMMAND_CONFIDENCE = 0.5
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+def metadata(tracker: Tracker) -> dict[str, Any]:
+    return dict((tracker.latest_message or {}).get("metadata") or {})
+
+
+def latest_intent(tracker: Tracker) -> tuple[str, float]:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def is_command(tracker: Tracker, name: str) -> bool:
+    """Tell whether the latest message is the command ``name`` rather than an answer that mentions it."""
+    intent, confidence = latest_intent(tracker)
+    return intent == name and confidence >= COMMAND_CONFIDENCE and len(latest_text(tracker)) <= COMMAND_MAX_CHARS
+
+
+def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
+    """Return the language to answer in, and the event that remembers it when it is new.
+
+    The channel's metadata wins, then the remembered choice, then detection on the message.
+    """
+    remembered = tracker.get_slot("language")
+    chosen = metadata(tracker).get("language")
+    if chosen in LANGUAGES:
+        language = chosen
+    elif remembered in LANGUAGES:
+        language = remembered
+    else:
+        language = detect_language(latest_text(tracker), default="en") or "en"
+    events: list[EventType] = [] if language == remembered else [SlotSet("language", language)]
+    return language, events
+
+
+def language_menu(language: str) -> str:
+    lines = [f"{i}. {LANGUAGE_NAMES[code]}" for i, code in enumerate(LANGUAGES, start=1)]
+    return t(language, "Reply with the number of your language:") + "\n" + "\n".join(lines)
+
+
+def language_choice(text: str) -> str | None:
+    """Read a language from a menu answer: its number (any script's digits), name or code."""
+    folded = fold(text)
+    digits = "".join(str(unicodedata.decimal(c)) for c in folded if unicodedata.decimal(c, None) is not None)
+    if digits and len(digits) == len(folded.replace(" ", "")) and 1 <= int(digits) <= len(LANGUAGES):
+        return LANGUAGES[int(digits) - 1]
+    names = {fold(name): code for code, name in LANGUAGE_NAMES.items()}
+    names.update({code: code for code in LANGUAGES})
+    names.update({"english": "en", "spanish": "es", "espanol": "es", "filipino": "tl", "vietnamese": "vi",
+                  "chinese": "zh", "khmer": "km", "hmong": "hmn", "lao": "lo", "punjabi": "pa"})
+    return names.get(folded)
+
+
+def handle_language_commands(
+    dispatcher: CollectingDispatcher, tracker: Tracker, language: str
+) -> list[EventType] | None:
+    """Answer a language-menu request or choice; return its events, or None when it was neither."""
+    text = latest_text(tracker)
+    if is_language_command(text):
+        dispatcher.utter_message(text=language_menu(language))
+        return [SlotSet("language_menu", True)]
+    if tracker.get_slot("language_menu"):
+        choice = language_choice(text)
+        if choice is not None:
+            dispatcher.utter_message(text=t(choice, "I will write to you in English from now on."))
+            return [SlotSet("language", choice), SlotSet("language_menu", False)]
+        return [SlotSet("language_menu", False)] if text else None
+    return None
+
+
+def language_notice(language: str) -> str:
+    """Say which language the bot is using and how to switch."""
+    return t(language, "I am writing in English. To change the language, reply LANGUAGE at any time.")

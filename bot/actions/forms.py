@@ -1,0 +1,379 @@
+"""The forms' validation: one answer per turn, commands never swallowed, a read-back before filing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+import dateparser
+import phonenumbers
+from dateparser.search import search_dates
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import (
+    COMMAND_MAX_CHARS,
+    handle_language_commands,
+    is_command,
+    latest_intent,
+    latest_text,
+    metadata,
+    resolve_language,
+)
+from bot.actions.i18n import fold, is_done, is_skip, no_words, t, yes_words
+
+SKIPPED = "-"
+TIMEZONE = "America/Los_Angeles"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+COMPLAINT_SLOTS = [
+    "narrative", "narrative_more", "incident_time", "incident_time_confirmed", "location", "officers",
+    "injuries", "witnesses", "anonymous", "contact_name", "contact_phone", "contact_email",
+    "contact_preferred", "contact_times", "summary_confirmed",
+]
+COMMENDATION_SLOTS = [
+    "narrative", "incident_time", "incident_time_confirmed", "location", "officers", "anonymous",
+    "contact_name", "contact_phone", "summary_confirmed",
+]
+CONTACT_SLOTS = ["contact_name", "contact_phone", "contact_email", "contact_preferred", "contact_times"]
+# What each numbered line of the read-back lets the resident change.
+SUMMARY_SECTIONS: list[tuple[str, list[str]]] = [
+    ("What happened", ["narrative", "narrative_more"]),
+    ("When", ["incident_time", "incident_time_confirmed", "incident_at"]),
+    ("Where", ["location"]),
+    ("Officers", ["officers"]),
+    ("Injuries", ["injuries"]),
+    ("Witnesses", ["witnesses"]),
+    ("How to reach you", ["anonymous", *CONTACT_SLOTS]),
+]
+DRAFT_SLOTS = sorted(
+    {*COMPLAINT_SLOTS, *COMMENDATION_SLOTS, "incident_at", "draft_id", "notice_shown", "cancel_pending",
+     "cancel_confirm", "cancelled", "tracking_number", "pin", "information_text"}
+)
+
+
+def yes_no(language: str, tracker: Tracker, text: str) -> bool | None:
+    """Read a yes or a no in the resident's language (words or the NLU's affirm/deny), else None."""
+    folded = fold(text)
+    if folded in yes_words(language):
+        return True
+    if folded in no_words(language):
+        return False
+    intent, confidence = latest_intent(tracker)
+    if confidence >= 0.6 and len(text) <= COMMAND_MAX_CHARS:
+        if intent == "affirm":
+            return True
+        if intent == "deny":
+            return False
+    return None
+
+
+def parse_incident_time(language: str, text: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Find the date (and time) in the resident's words, in their language; None when there is none."""
+    settings: dict[str, Any] = {
+        "PREFER_DATES_FROM": "past",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "TIMEZONE": TIMEZONE,
+    }
+    if now is not None:
+        settings["RELATIVE_BASE"] = now.replace(tzinfo=None)
+    languages = [language, "en"] if language in dateparser.languages.loader.LanguageDataLoader().get_locale_map() else ["en"]
+    try:
+        found = dateparser.parse(text, languages=languages, settings=settings)
+        if found is None:
+            hits = search_dates(text, languages=languages, settings=settings)
+            found = hits[0][1] if hits else None
+    except Exception:  # dateparser fails on some scripts; the raw words are kept anyway
+        return None
+    if found is None:
+        return None
+    return found.astimezone(dt.timezone.utc)
+
+
+def normalize_phone(text: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class HeardFormValidation(FormValidationAction):
+    """Commands first (language, emergency, cancel), then the slot's own validation."""
+
+    form_slots: list[str] = []
+    start_intent = ""
+
+    def name(self) -> str:  # pragma: no cover - every subclass names itself
+        raise NotImplementedError
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("cancelled"):
+            return []
+        slots = list(self.form_slots)
+        if "incident_time_confirmed" in slots and not tracker.get_slot("incident_at"):
+            slots.remove("incident_time_confirmed")
+        if tracker.get_slot("anonymous") is True:
+            slots = [s for s in slots if s not in CONTACT_SLOTS]
+        if tracker.get_slot("cancel_pending"):
+            slots.insert(0, "cancel_confirm")
+        return slots
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = resolve_language(tracker)
+        requested = tracker.get_slot("requested_slot")
+        text = latest_text(tracker)
+        if requested is None:  # the form is starting: a fresh draft
+            events += [
+                SlotSet("draft_id", uuid.uuid4().hex),
+                SlotSet("cancelled", None),
+                SlotSet("cancel_pending", None),
+                SlotSet("cancel_confirm", None),
+            ]
+            intent, _ = latest_intent(tracker)
+            if "narrative" in self.form_slots and intent == self.start_intent and len(text) > COMMAND_MAX_CHARS:
+                events.append(SlotSet("narrative", text))  # the first message already told what happened
+            tracker.add_slots(events)
+            return events + await super().run(dispatcher, tracker, domain)
+        command = handle_language_commands(dispatcher, tracker, language)
+        if command is None and latest_intent(tracker)[0] == "emergency":
+            dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
+            if len(text) <= COMMAND_MAX_CHARS:
+                command = []  # a short cry for help is not an answer; a long one is kept as one
+        if command is None and requested != "cancel_confirm" and is_command(tracker, "cancel"):
+            command = [SlotSet("cancel_pending", True)]
+        if command is None:
+            return events + await super().run(dispatcher, tracker, domain)
+        events += [*command, SlotSet(requested, None)]
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
+
+    # --- one validator per slot -------------------------------------------------
+
+    def validate_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        answer = yes_no(language, tracker, str(value or ""))
+        if answer is True:
+            return {"cancel_confirm": True, "cancel_pending": False, "cancelled": True}
+        if answer is False:
+            dispatcher.utter_message(text=t(language, "All right, let's go on where we were."))
+            return {"cancel_confirm": None, "cancel_pending": False}
+        return {"cancel_confirm": None}
+
+    def validate_narrative(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"narrative": text or None}
+
+    def validate_narrative_more(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        text = str(value or "").strip()
+        if not text:
+            return {"narrative_more": None}
+        if is_done(language, text) or yes_no(language, tracker, text) is False:
+            return {"narrative_more": "done"}
+        narrative = (tracker.get_slot("narrative") or "").rstrip()
+        return {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}
+
+    def validate_incident_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        text = str(value or "").strip()
+        if not text:
+            return {"incident_time": None}
+        if is_skip(language, text):
+            return {"incident_time": text, "incident_at": None}
+        parsed = parse_incident_time(language, text)
+        return {"incident_time": text, "incident_at": parsed.isoformat() if parsed else None}
+
+    def validate_incident_time_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        answer = yes_no(language, tracker, str(value or ""))
+        if answer is True:
+            return {"incident_time_confirmed": True}
+        if answer is False:
+            return {"incident_time_confirmed": None, "incident_time": None, "incident_at": None}
+        dispatcher.utter_message(text=t(language, "Please answer yes or no."))
+        return {"incident_time_confirmed": None}
+
+    def _free_text(self, slot: str, value: Any, tracker: Tracker) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if not text:
+            return {slot: None}
+        language, _ = resolve_language(tracker)
+        return {slot: SKIPPED if is_skip(language, text) else text}
+
+    def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: DomainDict) -> dict[str, Any]:
+        return self._free_text("location", value, tracker)
+
+    def validate_officers(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: DomainDict) -> dict[str, Any]:
+        return self._free_text("officers", value, tracker)
+
+    def validate_injuries(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: DomainDict) -> dict[str, Any]:
+        return self._free_text("injuries", value, tracker)
+
+    def validate_witnesses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> dict[str, Any]:
+        return self._free_text("witnesses", value, tracker)
+
+    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> dict[str, Any]:
+        return self._free_text("contact_name", value, tracker)
+
+    def validate_contact_times(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        return self._free_text("contact_times", value, tracker)
+
+    def validate_anonymous(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        answer = yes_no(language, tracker, str(value or ""))
+        if answer is None:
+            dispatcher.utter_message(text=t(language, "Please answer yes or no."))
+            return {"anonymous": None}
+        if answer:
+            return {"anonymous": True, **{slot: None for slot in CONTACT_SLOTS}}
+        return {"anonymous": False}
+
+    def validate_contact_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        text = str(value or "").strip()
+        known = metadata(tracker).get("phone")
+        if is_skip(language, text):
+            return {"contact_phone": SKIPPED}
+        if known and yes_no(language, tracker, text) is True:
+            return {"contact_phone": known}
+        phone = normalize_phone(text)
+        if phone is None:
+            dispatcher.utter_message(text=t(language, "That does not look like a phone number. Please type it with the area code, or reply SKIP."))
+            return {"contact_phone": None}
+        return {"contact_phone": phone}
+
+    def validate_contact_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        text = str(value or "").strip()
+        if is_skip(language, text) or yes_no(language, tracker, text) is False:
+            return {"contact_email": SKIPPED}
+        if not _EMAIL.match(text):
+            dispatcher.utter_message(text=t(language, "That does not look like an email address. Please type it again, or reply SKIP."))
+            return {"contact_email": None}
+        return {"contact_email": text}
+
+    def validate_contact_preferred(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        choice = fold(str(value or ""))
+        options = {"1": "sms", "2": "phone", "3": "email"}
+        if choice in options:
+            return {"contact_preferred": options[choice]}
+        if is_skip(language, choice):
+            return {"contact_preferred": SKIPPED}
+        dispatcher.utter_message(text=t(language, "Please reply 1, 2 or 3."))
+        return {"contact_preferred": None}
+
+    def validate_summary_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        text = fold(str(value or ""))
+        if yes_no(language, tracker, text) is True:
+            return {"summary_confirmed": True}
+        sections = summary_sections(tracker)
+        if text.isdigit() and 1 <= int(text) <= len(sections):
+            _, slots = sections[int(text) - 1]
+            return {"summary_confirmed": None, **{slot: None for slot in slots}}
+        dispatcher.utter_message(text=t(language, "Reply YES to send your report, or the number of the answer you want to change."))
+        return {"summary_confirmed": None}
+
+
+def summary_sections(tracker: Tracker) -> list[tuple[str, list[str]]]:
+    """The read-back's numbered lines for the form that is running."""
+    form = (tracker.active_loop or {}).get("name")
+    if form == "commendation_form":
+        wanted = {"What happened", "When", "Where", "Officers", "How to reach you"}
+        return [s for s in SUMMARY_SECTIONS if s[0] in wanted]
+    return SUMMARY_SECTIONS
+
+
+class ValidateComplaintForm(HeardFormValidation):
+    form_slots = COMPLAINT_SLOTS
+    start_intent = "file_complaint"
+
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+
+class ValidateCommendationForm(HeardFormValidation):
+    form_slots = COMMENDATION_SLOTS
+    start_intent = "give_commendation"
+
+    def name(self) -> str:
+        return "validate_commendation_form"
+
+
+class ValidateStatusForm(HeardFormValidation):
+    start_intent = "check_status"
+
+    def name(self) -> str:
+        return "validate_status_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot("cancelled"):
+            return []
+        slots = ["tracking_number"] + ([] if metadata(tracker).get("phone") else ["pin"])
+        return (["cancel_confirm"] if tracker.get_slot("cancel_pending") else []) + slots
+
+    def validate_tracking_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
+        if len(digits) != 10:
+            dispatcher.utter_message(text=t(language, "A tracking number has 10 digits, like 482-193-7705. Please type it again."))
+            return {"tracking_number": None}
+        return {"tracking_number": digits}
+
+    def validate_pin(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: DomainDict) -> dict[str, Any]:
+        digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
+        return {"pin": digits or None}
+
+
+class ValidateInformationForm(ValidateStatusForm):
+    start_intent = "add_information"
+
+    def name(self) -> str:
+        return "validate_information_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        return slots + ["information_text"] if not tracker.get_slot("cancelled") else slots
+
+    def validate_information_text(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"information_text": text or None}
+
+
+EMERGENCY_MESSAGE = (
+    "If you or someone else is in danger or hurt right now, call 911. Heard is not an emergency line and "
+    "cannot send help. Your report here is saved; you can come back to it when you are safe."
+)

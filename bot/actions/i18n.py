@@ -1,0 +1,104 @@
+"""Catalog look-ups, keywords and locale formatting for the bot's nine languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gettext
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_time
+
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+DOMAIN = "bot"
+LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
+DEFAULT_LANGUAGE = "en"
+
+# The nine languages written in their own scripts, for the language menu.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Español",
+    "tl": "Tagalog",
+    "vi": "Tiếng Việt",
+    "zh": "中文",
+    "km": "ភាសាខ្មែរ",
+    "hmn": "Hmoob",
+    "lo": "ພາສາລາວ",
+    "pa": "ਪੰਜਾਬੀ",
+}
+# Babel's locale for each language; CLDR has no Hmong, handled by hand below.
+BABEL_LOCALES = {"en": "en_US", "es": "es_US", "tl": "fil", "vi": "vi", "zh": "zh_Hans", "km": "km", "lo": "lo", "pa": "pa"}
+
+
+@functools.cache
+def _translations(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, localedir=str(LOCALES_DIR), languages=[language], fallback=True)
+
+
+def t(language: str | None, message: str, **values: Any) -> str:
+    """Return ``message`` in ``language`` with its named placeholders filled."""
+    text = _translations(language or DEFAULT_LANGUAGE).gettext(message)
+    return text.format(**values) if values else text
+
+
+def keyword_set(language: str | None, context: str, english: str) -> set[str]:
+    """Return the words that mean ``context`` in the language, and always the English ones too."""
+    localized = _translations(language or DEFAULT_LANGUAGE).pgettext(context, english)
+    words = {fold(w) for w in (english + "|" + localized).split("|")}
+    return {w for w in words if w}
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and punctuation, so "Sí!" matches "si"."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    # NOTE: drop combining marks only for Latin letters; Khmer, Lao and Gurmukhi need theirs.
+    kept = [
+        c
+        for c in decomposed
+        if not (unicodedata.combining(c) and ord(c) < 0x0370)
+    ]
+    cleaned = re.sub(r"[\s.!?¡¿,;:。！？、~…]+", " ", unicodedata.normalize("NFC", "".join(kept)))
+    return cleaned.strip()
+
+
+def matches(language: str | None, text: str, context: str, english: str) -> bool:
+    """Tell whether the whole of ``text`` is one of the keywords."""
+    return fold(text) in keyword_set(language, context, english)
+
+
+def yes_words(language: str | None) -> set[str]:
+    return keyword_set(language, "keywords", "yes|y|yeah|yep|ya|ok|okay|sure|correct|right")
+
+
+def no_words(language: str | None) -> set[str]:
+    return keyword_set(language, "keywords", "no|n|nah|nope|not")
+
+
+def is_done(language: str | None, text: str) -> bool:
+    return matches(language, text, "keywords", "done|finished|that's all|that is all|nothing else|no more")
+
+
+def is_skip(language: str | None, text: str) -> bool:
+    return matches(language, text, "keywords", "skip|pass|none|don't know|i don't know|idk")
+
+
+def is_language_command(text: str) -> bool:
+    """Tell whether ``text`` asks for the language menu, in any of the nine languages."""
+    return any(
+        matches(language, text, "keywords", "language|languages|lang") for language in LANGUAGES
+    )
+
+
+def format_day(language: str | None, value: dt.datetime) -> str:
+    """Format a date (and the time when one was given) the way the language writes it."""
+    language = language or DEFAULT_LANGUAGE
+    has_time = (value.hour, value.minute) != (0, 0) and value.second == 0
+    if language == "hmn":
+        text = f"hnub tim {value.day} lub {value.month} hli ntuj, xyoo {value.year}"
+        return f"{text}, {value:%H:%M}" if has_time else text
+    locale = BABEL_LOCALES.get(language, "en_US")
+    text = format_date(value, format="full", locale=locale)
+    return f"{text}, {format_time(value, format='short', locale=locale)}" if has_time else text

@@ -1,0 +1,1 @@
+"""NLU training data (one YAML file per language) and language detection for the webhooks."""
