@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -67,13 +68,14 @@ def _language(tracker: Tracker) -> tuple[str, list[EventType]]:
     return resolve_language(tracker)
 
 
-class AskAction(Action):
+class AskAction(Action, ABC):
     """Ask one form question in the resident's language."""
 
     slot = ""
 
+    @abstractmethod
     def name(self) -> str:
-        return f"action_ask_{self.slot}"
+        """``action_ask_<slot>``."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = _language(tracker)
@@ -82,7 +84,10 @@ class AskAction(Action):
 
 
 def _ask_class(slot: str) -> type[AskAction]:
-    return type(f"ActionAsk{slot.title().replace('_', '')}", (AskAction,), {"slot": slot})
+    def name(self: AskAction) -> str:
+        return f"action_ask_{self.slot}"
+
+    return type(f"ActionAsk{slot.title().replace('_', '')}", (AskAction,), {"slot": slot, "name": name})
 
 
 for _slot in QUESTIONS:
@@ -187,13 +192,14 @@ def _value(tracker: Tracker, slot: str) -> str | None:
     return None if value in (None, SKIPPED, "") else str(value)
 
 
-class ActionFinishReport(Action):
+class ActionFinishReport(Action, ABC):
     """File the finished complaint or commendation, or drop it if the resident cancelled."""
 
     kind = "complaint"
 
+    @abstractmethod
     def name(self) -> str:
-        return f"action_finish_{self.kind}"
+        """``action_finish_<kind>``."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = _language(tracker)
@@ -249,9 +255,15 @@ class ActionFinishReport(Action):
 class ActionFinishComplaint(ActionFinishReport):
     kind = "complaint"
 
+    def name(self) -> str:
+        return "action_finish_complaint"
+
 
 class ActionFinishCommendation(ActionFinishReport):
     kind = "commendation"
+
+    def name(self) -> str:
+        return "action_finish_commendation"
 
 
 class ActionFinishStatus(Action):
@@ -312,7 +324,7 @@ class ActionFinishInformation(Action):
         return events + _reset_draft(language)
 
 
-class SimpleAction(Action):
+class SimpleAction(Action, ABC):
     """Say one thing (after handling a language request)."""
 
     action_name = ""
@@ -327,8 +339,9 @@ class SimpleAction(Action):
             return events + command
         return events + self.say(dispatcher, tracker, language)
 
+    @abstractmethod
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
-        raise NotImplementedError
+        """Answer in ``language``; return any further events."""
 
 
 def _menu(language: str) -> str:
@@ -420,5 +433,5 @@ class ActionRetryFiling(Action):
         return "action_retry_filing"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        finisher = ActionFinishCommendation() if tracker.get_slot("narrative") and tracker.get_slot("injuries") is None and tracker.get_slot("witnesses") is None else ActionFinishComplaint()
+        finisher = ActionFinishCommendation() if tracker.get_slot("draft_kind") == "give_commendation" else ActionFinishComplaint()
         return finisher.run(dispatcher, tracker, domain)

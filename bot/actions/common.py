@@ -36,20 +36,54 @@ def is_command(tracker: Tracker, name: str) -> bool:
     return intent == name and confidence >= COMMAND_CONFIDENCE and len(latest_text(tracker)) <= COMMAND_MAX_CHARS
 
 
-def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
-    """Return the language to answer in, and the event that remembers it when it is new.
+EMERGENCY_CONFIDENCE = 0.8
+# A message with this many letters tells its language reliably enough to keep it.
+CONFIDENT_LETTERS = 20
 
-    The channel's metadata wins, then the remembered choice, then detection on the message.
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+def is_emergency(tracker: Tracker) -> bool:
+    """Tell whether the latest message reads as an emergency happening now.
+
+    NOTE: answers full of digits (badge, car and phone numbers, menu choices) pull the
+    classifier towards "emergency" because of "911"; they count only when they say 911.
+    """
+    intent, confidence = latest_intent(tracker)
+    text = latest_text(tracker)
+    if "911" in text:
+        return True
+    digits = sum(c.isdigit() for c in text)
+    return intent == "emergency" and confidence >= EMERGENCY_CONFIDENCE and _letters(text) > 0 and digits < 3
+
+
+def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
+    """Return the language to answer in, and the events that remember it when it changes.
+
+    The channel's metadata or the resident's menu choice wins and sticks; otherwise the
+    language is detected, and re-detected on each message until one is clear enough.
     """
     remembered = tracker.get_slot("language")
     chosen = metadata(tracker).get("language")
+    events: list[EventType] = []
     if chosen in LANGUAGES:
         language = chosen
-    elif remembered in LANGUAGES:
-        language = remembered
+        if not tracker.get_slot("language_chosen"):
+            events.append(SlotSet("language_chosen", True))
+    elif remembered in LANGUAGES and (
+        tracker.get_slot("language_chosen") or _letters(latest_text(tracker)) < CONFIDENT_LETTERS
+    ):
+        language = remembered  # a short reply ("ok", "listo") never switches the language
     else:
-        language = detect_language(latest_text(tracker), default="en") or "en"
-    events: list[EventType] = [] if language == remembered else [SlotSet("language", language)]
+        text = latest_text(tracker)
+        detected = detect_language(text)
+        language = detected or (remembered if remembered in LANGUAGES else "en")
+        if detected and _letters(text) >= CONFIDENT_LETTERS:
+            events.append(SlotSet("language_chosen", True))
+    if language != remembered:
+        events.append(SlotSet("language", language))
     return language, events
 
 
@@ -83,7 +117,7 @@ def handle_language_commands(
         choice = language_choice(text)
         if choice is not None:
             dispatcher.utter_message(text=t(choice, "I will write to you in English from now on."))
-            return [SlotSet("language", choice), SlotSet("language_menu", False)]
+            return [SlotSet("language", choice), SlotSet("language_chosen", True), SlotSet("language_menu", False)]
         return [SlotSet("language_menu", False)] if text else None
     return None
 

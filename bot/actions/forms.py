@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from abc import abstractmethod
 import re
 import uuid
 from typing import Any
@@ -20,6 +21,7 @@ from bot.actions.common import (
     COMMAND_MAX_CHARS,
     handle_language_commands,
     is_command,
+    is_emergency,
     latest_intent,
     latest_text,
     metadata,
@@ -52,7 +54,7 @@ SUMMARY_SECTIONS: list[tuple[str, list[str]]] = [
     ("How to reach you", ["anonymous", *CONTACT_SLOTS]),
 ]
 DRAFT_SLOTS = sorted(
-    {*COMPLAINT_SLOTS, *COMMENDATION_SLOTS, "incident_at", "draft_id", "notice_shown", "cancel_pending",
+    {*COMPLAINT_SLOTS, *COMMENDATION_SLOTS, "incident_at", "draft_id", "draft_kind", "notice_shown", "cancel_pending",
      "cancel_confirm", "cancelled", "tracking_number", "pin", "information_text"}
 )
 
@@ -82,7 +84,8 @@ def parse_incident_time(language: str, text: str, now: dt.datetime | None = None
     }
     if now is not None:
         settings["RELATIVE_BASE"] = now.replace(tzinfo=None)
-    languages = [language, "en"] if language in dateparser.languages.loader.LanguageDataLoader().get_locale_map() else ["en"]
+    # NOTE: dateparser has no Hmong; Hmong answers keep their words and skip the read-back.
+    languages = ["en"] if language in ("en", "hmn") else [language, "en"]
     try:
         found = dateparser.parse(text, languages=languages, settings=settings)
         if found is None:
@@ -111,8 +114,9 @@ class HeardFormValidation(FormValidationAction):
     form_slots: list[str] = []
     start_intent = ""
 
-    def name(self) -> str:  # pragma: no cover - every subclass names itself
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str:
+        """Each form's validation action names itself."""
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -138,6 +142,7 @@ class HeardFormValidation(FormValidationAction):
                 SlotSet("cancelled", None),
                 SlotSet("cancel_pending", None),
                 SlotSet("cancel_confirm", None),
+                SlotSet("draft_kind", self.start_intent),
             ]
             intent, _ = latest_intent(tracker)
             if "narrative" in self.form_slots and intent == self.start_intent and len(text) > COMMAND_MAX_CHARS:
@@ -145,7 +150,7 @@ class HeardFormValidation(FormValidationAction):
             tracker.add_slots(events)
             return events + await super().run(dispatcher, tracker, domain)
         command = handle_language_commands(dispatcher, tracker, language)
-        if command is None and latest_intent(tracker)[0] == "emergency":
+        if command is None and is_emergency(tracker):
             dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
             if len(text) <= COMMAND_MAX_CHARS:
                 command = []  # a short cry for help is not an answer; a long one is kept as one

@@ -60,7 +60,7 @@ def fold(text: str) -> str:
         for c in decomposed
         if not (unicodedata.combining(c) and ord(c) < 0x0370)
     ]
-    cleaned = re.sub(r"[\s.!?¡¿,;:。！？、~…]+", " ", unicodedata.normalize("NFC", "".join(kept)))
+    cleaned = re.sub(r"[\s.!?¡¿,;:。！？、~…\"“”‘’«»「」『』()]+", " ", unicodedata.normalize("NFC", "".join(kept)))
     return cleaned.strip()
 
 

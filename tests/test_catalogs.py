@@ -1,0 +1,64 @@
+"""Every catalog has every message of its template, with the same named placeholders."""
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent / "locales"
+LANGUAGES = ["en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"]
+TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
+DOMAINS = sorted(p.stem for p in ROOT.glob("*.pot"))
+
+
+def _catalog(path):
+    with path.open("rb") as handle:
+        return read_po(handle, abort_invalid=True)
+
+
+def _placeholders(text):
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _keyed(catalog):
+    return {(m.context, m.id): m for m in catalog if m.id}
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_has_every_message_with_its_placeholders(domain, language):
+    template = _keyed(_catalog(ROOT / f"{domain}.pot"))
+    catalog = _keyed(_catalog(ROOT / language / "LC_MESSAGES" / f"{domain}.po"))
+    missing = sorted(str(key[1])[:60] for key in template if key not in catalog)
+    assert not missing, f"{language} lacks {len(missing)} messages: {missing[:5]}"
+    problems = []
+    for key, message in template.items():
+        translated = catalog[key]
+        if translated.fuzzy:
+            problems.append(f"fuzzy: {key[1][:50]}")
+        if language == "en":
+            continue
+        if not translated.string:
+            problems.append(f"untranslated: {key[1][:50]}")
+        elif _placeholders(translated.string) != _placeholders(message.id):
+            problems.append(f"placeholders differ: {key[1][:50]} -> {translated.string[:50]}")
+    assert not problems, f"{language}: {problems[:8]}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_machine_drafted_catalogs_say_so_in_their_header(language):
+    header = (ROOT / language / "LC_MESSAGES" / "bot.po").read_text(encoding="utf-8").split('msgid ""', 1)[0]
+    if "machine-drafted" in header.lower():
+        assert re.search(r"review", header, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_keyword_lists_are_plain_pipe_separated_words(language):
+    catalog = _catalog(ROOT / language / "LC_MESSAGES" / "bot.po")
+    for message in catalog:
+        if message.context == "keywords" and message.string:
+            words = message.string.split("|")
+            assert all(w.strip() == w and w for w in words), (language, message.string)
+            assert not re.search(r"[{}]", message.string)
