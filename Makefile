@@ -8,7 +8,14 @@ INTAKE := $(VENV)/bin/intake
 export HEARD_INSTANCE_DIR ?= $(CURDIR)/instance
 export PORT ?= 5000
 
-.PHONY: help setup run test test-fast lint typecheck lock clean
+.PHONY: help setup run test test-fast lint typecheck lock clean catalogs
+
+catalogs: $(VENV)/.installed ## Re-extract locales/bot.pot and merge it into the nine catalogs
+	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ -k keyword_set:2c,3 -k matches:3c,4 \
+	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
+	  -o locales/bot.pot bot/actions
+	$(VENV)/bin/pybabel update -D bot -i locales/bot.pot -d locales --ignore-obsolete --no-fuzzy-matching
+	$(VENV)/bin/python scripts/compile-catalogs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,14 +31,17 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.lock
 	@touch $@
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both environments, make local secrets, migrate
+setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both environments, secrets, catalogs, schema, Rasa model
 	@$(INTAKE) secrets init
 	@$(INTAKE) db upgrade
+	@$(VENV)/bin/python scripts/compile-catalogs
+	@scripts/train-bot
 
 run: setup ## Set up, then start every Procfile process on the embedded default
 	@echo
 	@echo "Heard is starting:"
 	@echo "  health:   http://127.0.0.1:$(PORT)/healthz"
+	@echo "  Rasa:     http://127.0.0.1:5005/webhooks/rest/webhook   (REST channel, loopback only)"
 	@echo "  API:      http://127.0.0.1:$(PORT)/api/v1/complaints   (token: $(INTAKE) partner create NAME)"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/v1/openapi.json"
 	@echo "  Stop with Ctrl-C."

@@ -48,7 +48,7 @@ def _letters(text: str) -> int:
 def is_emergency(tracker: Tracker) -> bool:
     """Tell whether the latest message reads as an emergency happening now.
 
-    NOTE: answers full of digits (badge, car and phone numbers, menu choices) pull the
+    NOTE: answers with digits (dates, badge, car and phone numbers, menu choices) pull the
     classifier towards "emergency" because of "911"; they count only when they say 911.
     """
     intent, confidence = latest_intent(tracker)
@@ -56,7 +56,7 @@ def is_emergency(tracker: Tracker) -> bool:
     if "911" in text:
         return True
     digits = sum(c.isdigit() for c in text)
-    return intent == "emergency" and confidence >= EMERGENCY_CONFIDENCE and _letters(text) > 0 and digits < 3
+    return intent == "emergency" and confidence >= EMERGENCY_CONFIDENCE and _letters(text) > 0 and digits == 0
 
 
 def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:

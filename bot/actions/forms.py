@@ -95,6 +95,9 @@ def parse_incident_time(language: str, text: str, now: dt.datetime | None = None
         return None
     if found is None:
         return None
+    if found.second or found.microsecond:
+        # NOTE: no time of day was said (dateparser filled in the current one): keep the day only.
+        found = found.replace(hour=0, minute=0, second=0, microsecond=0)
     return found.astimezone(dt.timezone.utc)
 
 

@@ -60,7 +60,7 @@ def fold(text: str) -> str:
         for c in decomposed
         if not (unicodedata.combining(c) and ord(c) < 0x0370)
     ]
-    cleaned = re.sub(r"[\s.!?¡¿,;:。！？、~…\"“”‘’«»「」『』()]+", " ", unicodedata.normalize("NFC", "".join(kept)))
+    cleaned = re.sub(r"[\s.!?¡¿,;:。！？、~…។៕।॥\"“”‘’«»「」『』()]+", " ", unicodedata.normalize("NFC", "".join(kept)))
     return cleaned.strip()
 
 
@@ -95,7 +95,7 @@ def is_language_command(text: str) -> bool:
 def format_day(language: str | None, value: dt.datetime) -> str:
     """Format a date (and the time when one was given) the way the language writes it."""
     language = language or DEFAULT_LANGUAGE
-    has_time = (value.hour, value.minute) != (0, 0) and value.second == 0
+    has_time = (value.hour, value.minute) != (0, 0)
     if language == "hmn":
         text = f"hnub tim {value.day} lub {value.month} hli ntuj, xyoo {value.year}"
         return f"{text}, {value:%H:%M}" if has_time else text

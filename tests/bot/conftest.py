@@ -1,0 +1,123 @@
+"""The real bot stack for conversation tests: Rasa with the trained model, the action
+server and Heard's web app, each on its own loopback port, over a fresh database."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from intake.db import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = ROOT / "bot" / "models" / "current.tar.gz"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, seconds: float, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@dataclass
+class Conversation:
+    """One resident talking to the bot through Rasa's REST channel."""
+
+    rasa_url: str
+    metadata: dict[str, str]
+    sender: str = ""
+
+    def __post_init__(self) -> None:
+        self.sender = self.sender or uuid.uuid4().hex
+
+    def say(self, text: str) -> list[str]:
+        body = json.dumps({"sender": self.sender, "message": text, "metadata": self.metadata}).encode()
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (loopback)
+            return [m.get("text", "") for m in json.loads(response.read())]
+
+
+@dataclass
+class BotStack:
+    rasa_url: str
+    database: Database
+
+    def conversation(self, **metadata: str) -> Conversation:
+        return Conversation(self.rasa_url, {"channel": "web_chat", **metadata})
+
+
+@pytest.fixture(scope="session")
+def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[BotStack]:  # type: ignore[no-untyped-def]
+    if not RASA.exists() or not MODEL.exists():
+        pytest.skip("the Rasa environment or trained model is missing: run `make setup` (make test does)")
+    from intake.migrate import upgrade
+
+    instance = tmp_path_factory.mktemp("bot-instance")
+    url = f"sqlite:///{instance / 'heard.db'}"
+    upgrade(url)
+    database = Database(url)
+    app = create_app({"HEARD_INSTANCE_DIR": str(instance), "DATABASE": database, "KEYRING": keyring})
+    web_port, actions_port, rasa_port = _free_port(), _free_port(), _free_port()
+    server = make_server("127.0.0.1", web_port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    env = {
+        **os.environ,
+        "HEARD_INSTANCE_DIR": str(instance),
+        "HEARD_INTERNAL_URL": f"http://127.0.0.1:{web_port}",
+        "HEARD_INTERNAL_TOKEN": keyring.internal_token,
+        "HEARD_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "RASA_PORT": str(rasa_port),
+        "SANIC_HOST": "127.0.0.1",
+    }
+    logs = instance / "logs"
+    logs.mkdir()
+    with (logs / "actions.log").open("wb") as out:
+        actions = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    with (logs / "rasa.log").open("wb") as out:
+        rasa = subprocess.Popen([str(ROOT / "scripts" / "rasa-run")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(f"http://127.0.0.1:{actions_port}/health", 60, actions)
+        _wait_for(f"http://127.0.0.1:{rasa_port}/", 180, rasa)
+        yield BotStack(rasa_url=f"http://127.0.0.1:{rasa_port}", database=database)
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        server.shutdown()
+        database.dispose()
