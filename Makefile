@@ -14,7 +14,7 @@ catalogs: $(VENV)/.installed ## Re-extract locales/bot.pot and merge it into the
 	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ -k keyword_set:2c,3 -k matches:3c,4 \
 	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
 	  -o locales/bot.pot bot/actions
-	$(VENV)/bin/pybabel update -D bot -i locales/bot.pot -d locales --ignore-obsolete --no-fuzzy-matching
+	$(VENV)/bin/python scripts/update-catalogs
 	$(VENV)/bin/python scripts/compile-catalogs
 
 help: ## List the targets

@@ -2,7 +2,7 @@
 
 A tracking number is nine random digits and a Damm check digit: the check
 catches every single-digit error and every adjacent transposition. It is shown
-grouped ``482-193-7705`` and parsed from any decimal digits a phone can type
+grouped ``482-193-7703`` and parsed from any decimal digits a phone can type
 (Khmer, Lao, Gurmukhi, full-width…), ignoring spaces and dashes.
 """
 
@@ -49,7 +49,7 @@ def new_tracking_number() -> str:
 
 
 def format_tracking_number(number: str) -> str:
-    """Group a tracking number for reading aloud: ``482-193-7705``."""
+    """Group a tracking number for reading aloud: ``482-193-7703``."""
     return f"{number[:3]}-{number[3:6]}-{number[6:]}"
 
 

@@ -63,7 +63,7 @@ OPENAPI: dict[str, Any] = {
                         "name": "tracking_number",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string", "examples": ["482-193-7705"]},
+                        "schema": {"type": "string", "examples": ["482-193-7703"]},
                     },
                     {"name": "pin", "in": "query", "required": True, "schema": {"type": "string"}},
                 ],
@@ -111,7 +111,7 @@ OPENAPI: dict[str, Any] = {
                 "type": "object",
                 "required": ["tracking_number", "pin", "status"],
                 "properties": {
-                    "tracking_number": {"type": "string", "examples": ["482-193-7705"]},
+                    "tracking_number": {"type": "string", "examples": ["482-193-7703"]},
                     "pin": {"type": "string", "description": "Shown only to the filer"},
                     "status": {"enum": Status.values()},
                 },

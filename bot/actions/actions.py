@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from abc import ABC, abstractmethod
@@ -23,18 +24,22 @@ _ = str
 QUESTIONS: dict[str, str] = {
     "narrative": _("What happened? Tell me in your own words, in as many messages as you need."),
     "narrative_more": _("Thank you. Is there anything more about what happened? Send it now, or reply DONE."),
-    "incident_time": _("When did it happen? A day and time is best, for example \"Saturday around 9 at night\"."),
+    "incident_time": _('When did it happen? A day and time is best, for example "Saturday around 9 at night".'),
     "location": _("Where did it happen? An address, a cross street or a place is enough."),
-    "officers": _("Which officers were involved? Names, badge numbers, car numbers or a description. \"I don't know\" is fine."),
+    "officers": _(
+        'Which officers were involved? Names, badge numbers, car numbers or a description. "I don\'t know" is fine.'
+    ),
     "injuries": _("Was anyone hurt? If so, tell me who and how."),
     "witnesses": _("Did anyone else see it? You can also send photos or video by text message now or later."),
     "anonymous": _("Do you want to stay anonymous? Reply YES to stay anonymous, or NO to tell us how to reach you."),
     "contact_name": _("What is your name? Reply SKIP if you prefer not to say."),
     "contact_email": _("What email address can we use? Reply SKIP if you have none."),
     "contact_preferred": _("How should we contact you? Reply 1 for text message, 2 for a phone call, 3 for email."),
-    "contact_times": _("When is it safe to contact you? For example \"weekdays after 5 pm\". Reply SKIP if any time is fine."),
+    "contact_times": _(
+        'When is it safe to contact you? For example "weekdays after 5 pm". Reply SKIP if any time is fine.'
+    ),
     "cancel_confirm": _("Do you want to stop this report? Nothing will be sent. Reply YES to stop or NO to go on."),
-    "tracking_number": _("What is your tracking number? It has 10 digits, like 482-193-7705."),
+    "tracking_number": _("What is your tracking number? It has 10 digits, like 482-193-7703."),
     "pin": _("What is the PIN you were given with your tracking number?"),
     "information_text": _("What would you like to add to your report? You can also send photos or video."),
 }
@@ -126,7 +131,9 @@ class ActionAskIncidentTimeConfirmed(Action):
         language, events = _language(tracker)
         when = dt.datetime.fromisoformat(tracker.get_slot("incident_at"))
         local = when.astimezone(_office_zone())
-        dispatcher.utter_message(text=t(language, "I understood: {date}. Is that right? Reply YES or NO.", date=format_day(language, local)))
+        dispatcher.utter_message(
+            text=t(language, "I understood: {date}. Is that right? Reply YES or NO.", date=format_day(language, local))
+        )
         return events
 
 
@@ -140,7 +147,11 @@ class ActionAskContactPhone(Action):
         language, events = _language(tracker)
         known = metadata(tracker).get("phone")
         if known:
-            message = t(language, "Can we reach you at the number you are writing from, ending in {last_digits}? Reply YES, type another number, or reply SKIP.", last_digits=str(known)[-4:])
+            message = t(
+                language,
+                "Can we reach you at the number you are writing from, ending in {last_digits}? Reply YES, type another number, or reply SKIP.",
+                last_digits=str(known)[-4:],
+            )
         else:
             message = t(language, "What phone number can we reach you at? Reply SKIP if you prefer not to give one.")
         dispatcher.utter_message(text=message)
@@ -204,7 +215,9 @@ class ActionFinishReport(Action, ABC):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = _language(tracker)
         if tracker.get_slot("cancelled"):
-            dispatcher.utter_message(text=t(language, "Your report was stopped and nothing was sent. You can start again at any time."))
+            dispatcher.utter_message(
+                text=t(language, "Your report was stopped and nothing was sent. You can start again at any time.")
+            )
             return events + _reset_draft(language)
         anonymous = bool(tracker.get_slot("anonymous"))
         contact = None
@@ -215,7 +228,7 @@ class ActionFinishReport(Action, ABC):
                 "phone": _value(tracker, "contact_phone"),
                 "email": _value(tracker, "contact_email"),
             }
-            if preferred in ("sms", "phone") and contact["phone"] or preferred == "email" and contact["email"]:
+            if (preferred in ("sms", "phone") and contact["phone"]) or (preferred == "email" and contact["email"]):
                 contact["preferred"] = preferred
             if not any(contact.values()):
                 contact = None
@@ -232,7 +245,8 @@ class ActionFinishReport(Action, ABC):
             "location": _value(tracker, "location"),
             "officers": _value(tracker, "officers"),
             "injuries": _value(tracker, "injuries"),
-            "witnesses": "\n".join(filter(None, [_value(tracker, "witnesses"), times and f"contact times: {times}"])) or None,
+            "witnesses": "\n".join(filter(None, [_value(tracker, "witnesses"), times and f"contact times: {times}"]))
+            or None,
             "anonymous": anonymous,
             "contact": contact,
         }
@@ -241,14 +255,37 @@ class ActionFinishReport(Action, ABC):
         try:
             answer = intake_client.post("/cases", payload)
         except intake_client.IntakeUnavailable:
-            dispatcher.utter_message(text=t(language, "I could not reach the intake office just now. Your answers are kept here; reply YES in a minute to try sending again."))
-            return events + [SlotSet("filing_failed", True)]
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "I could not reach the intake office just now. Your answers are kept here; reply YES in a minute to try sending again.",
+                )
+            )
+            return [*events, SlotSet("filing_failed", True)]
         if answer.status != 201:
-            dispatcher.utter_message(text=t(language, "Something in the report could not be accepted. Please call the intake office at {phone}.", phone=OFFICE_PHONE))
-            return events + [SlotSet("filing_failed", True)]
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "Something in the report could not be accepted. Please call the intake office at {phone}.",
+                    phone=OFFICE_PHONE,
+                )
+            )
+            return [*events, SlotSet("filing_failed", True)]
         receipt = answer.body
-        dispatcher.utter_message(text=t(language, "Your report has been sent. Your tracking number is {tracking_number} and your PIN is {pin}. Keep them to check on your report.", tracking_number=receipt["tracking_number"], pin=receipt["pin"]))
-        dispatcher.utter_message(text=t(language, "What happens next: the intake office will review your report and contact you within 3 working days, unless you stayed anonymous. Text STATUS with your tracking number at any time."))
+        dispatcher.utter_message(
+            text=t(
+                language,
+                "Your report has been sent. Your tracking number is {tracking_number} and your PIN is {pin}. Keep them to check on your report.",
+                tracking_number=receipt["tracking_number"],
+                pin=receipt["pin"],
+            )
+        )
+        dispatcher.utter_message(
+            text=t(
+                language,
+                "What happens next: the intake office will review your report and contact you within 3 working days, unless you stayed anonymous. Text STATUS with your tracking number at any time.",
+            )
+        )
         return events + _reset_draft(language) + [SlotSet("filing_failed", False)]
 
 
@@ -283,13 +320,28 @@ class ActionFinishStatus(Action):
         try:
             answer = intake_client.post("/status", proof)
         except intake_client.IntakeUnavailable:
-            dispatcher.utter_message(text=t(language, "I could not reach the intake office just now. Please try again in a few minutes."))
+            dispatcher.utter_message(
+                text=t(language, "I could not reach the intake office just now. Please try again in a few minutes.")
+            )
             return events + _reset_draft(language)
         if answer.status != 200:
-            dispatcher.utter_message(text=t(language, "I could not find a report with that tracking number and PIN. Please check them and try again."))
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "I could not find a report with that tracking number and PIN. Please check them and try again.",
+                )
+            )
             return events + _reset_draft(language)
         when = dt.datetime.fromisoformat(answer.body["last_update"]).astimezone(_office_zone())
-        dispatcher.utter_message(text=t(language, "Report {tracking_number} is {status}. Last update: {date}.", tracking_number=answer.body["tracking_number"], status=t(language, STATUS_NAMES[answer.body["status"]]), date=format_day(language, when.replace(hour=0, minute=0))))
+        dispatcher.utter_message(
+            text=t(
+                language,
+                "Report {tracking_number} is {status}. Last update: {date}.",
+                tracking_number=answer.body["tracking_number"],
+                status=t(language, STATUS_NAMES[answer.body["status"]]),
+                date=format_day(language, when.replace(hour=0, minute=0)),
+            )
+        )
         return events + _reset_draft(language)
 
 
@@ -315,12 +367,25 @@ class ActionFinishInformation(Action):
         try:
             answer = intake_client.post("/information", payload)
         except intake_client.IntakeUnavailable:
-            dispatcher.utter_message(text=t(language, "I could not reach the intake office just now. Please try again in a few minutes."))
+            dispatcher.utter_message(
+                text=t(language, "I could not reach the intake office just now. Please try again in a few minutes.")
+            )
             return events
         if answer.status != 201:
-            dispatcher.utter_message(text=t(language, "I could not find a report with that tracking number and PIN. Please check them and try again."))
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "I could not find a report with that tracking number and PIN. Please check them and try again.",
+                )
+            )
             return events + _reset_draft(language)
-        dispatcher.utter_message(text=t(language, "Thank you. What you sent was added to report {tracking_number}.", tracking_number=answer.body["tracking_number"]))
+        dispatcher.utter_message(
+            text=t(
+                language,
+                "Thank you. What you sent was added to report {tracking_number}.",
+                tracking_number=answer.body["tracking_number"],
+            )
+        )
         return events + _reset_draft(language)
 
 
@@ -345,14 +410,19 @@ class SimpleAction(Action, ABC):
 
 
 def _menu(language: str) -> str:
-    return t(language, "I can help you: 1) report a problem with a police officer, 2) thank an officer, 3) check on a report, 4) add to a report. Just tell me what you need.")
+    return t(
+        language,
+        "I can help you: 1) report a problem with a police officer, 2) thank an officer, 3) check on a report, 4) add to a report. Just tell me what you need.",
+    )
 
 
 class ActionGreet(SimpleAction):
     action_name = "action_greet"
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
-        dispatcher.utter_message(text=t(language, "Hello, this is Heard, the city's independent line for reports about police conduct."))
+        dispatcher.utter_message(
+            text=t(language, "Hello, this is Heard, the city's independent line for reports about police conduct.")
+        )
         dispatcher.utter_message(text=language_notice(language))
         dispatcher.utter_message(text=_menu(language))
         return []
@@ -373,7 +443,12 @@ class ActionHelp(SimpleAction):
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
         dispatcher.utter_message(text=t(language, NOTICE))
-        dispatcher.utter_message(text=t(language, "What you tell us is kept private: only the intake office reads it, your contact details are encrypted, and you can stay anonymous. Reply LANGUAGE to change the language."))
+        dispatcher.utter_message(
+            text=t(
+                language,
+                "What you tell us is kept private: only the intake office reads it, your contact details are encrypted, and you can stay anonymous. Reply LANGUAGE to change the language.",
+            )
+        )
         dispatcher.utter_message(text=_menu(language))
         return []
 
@@ -390,7 +465,12 @@ class ActionOutOfScope(SimpleAction):
     action_name = "action_out_of_scope"
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
-        dispatcher.utter_message(text=t(language, "I can only take reports about police conduct. For other city services, call 311 or visit the city's website; they will be glad to help."))
+        dispatcher.utter_message(
+            text=t(
+                language,
+                "I can only take reports about police conduct. For other city services, call 311 or visit the city's website; they will be glad to help.",
+            )
+        )
         return []
 
 
@@ -415,14 +495,24 @@ class ActionRequestHuman(SimpleAction):
             "conversation_id": tracker.sender_id,
             "contact": {"phone": phone, "preferred": "phone"} if phone else None,
         }
-        try:
+        with contextlib.suppress(intake_client.IntakeUnavailable):  # the office's number below still works
             intake_client.post("/callbacks", payload)
-        except intake_client.IntakeUnavailable:
-            pass  # the office's number below still works
         if phone:
-            dispatcher.utter_message(text=t(language, "A person from the intake office will call you back at this number, with an interpreter if you need one. You can also call {phone}.", phone=OFFICE_PHONE))
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "A person from the intake office will call you back at this number, with an interpreter if you need one. You can also call {phone}.",
+                    phone=OFFICE_PHONE,
+                )
+            )
         else:
-            dispatcher.utter_message(text=t(language, "You can talk with a person at the intake office by calling {phone}; interpreters are available.", phone=OFFICE_PHONE))
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "You can talk with a person at the intake office by calling {phone}; interpreters are available.",
+                    phone=OFFICE_PHONE,
+                )
+            )
         return []
 
 
@@ -433,5 +523,9 @@ class ActionRetryFiling(Action):
         return "action_retry_filing"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        finisher = ActionFinishCommendation() if tracker.get_slot("draft_kind") == "give_commendation" else ActionFinishComplaint()
+        finisher = (
+            ActionFinishCommendation()
+            if tracker.get_slot("draft_kind") == "give_commendation"
+            else ActionFinishComplaint()
+        )
         return finisher.run(dispatcher, tracker, domain)

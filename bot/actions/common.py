@@ -100,8 +100,20 @@ def language_choice(text: str) -> str | None:
         return LANGUAGES[int(digits) - 1]
     names = {fold(name): code for code, name in LANGUAGE_NAMES.items()}
     names.update({code: code for code in LANGUAGES})
-    names.update({"english": "en", "spanish": "es", "espanol": "es", "filipino": "tl", "vietnamese": "vi",
-                  "chinese": "zh", "khmer": "km", "hmong": "hmn", "lao": "lo", "punjabi": "pa"})
+    names.update(
+        {
+            "english": "en",
+            "spanish": "es",
+            "espanol": "es",
+            "filipino": "tl",
+            "vietnamese": "vi",
+            "chinese": "zh",
+            "khmer": "km",
+            "hmong": "hmn",
+            "lao": "lo",
+            "punjabi": "pa",
+        }
+    )
     return names.get(folded)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from abc import abstractmethod
 import re
 import uuid
-from typing import Any
+from abc import abstractmethod
+from typing import Any, ClassVar
 
 import dateparser
 import phonenumbers
@@ -34,13 +34,32 @@ TIMEZONE = "America/Los_Angeles"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 COMPLAINT_SLOTS = [
-    "narrative", "narrative_more", "incident_time", "incident_time_confirmed", "location", "officers",
-    "injuries", "witnesses", "anonymous", "contact_name", "contact_phone", "contact_email",
-    "contact_preferred", "contact_times", "summary_confirmed",
+    "narrative",
+    "narrative_more",
+    "incident_time",
+    "incident_time_confirmed",
+    "location",
+    "officers",
+    "injuries",
+    "witnesses",
+    "anonymous",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "contact_preferred",
+    "contact_times",
+    "summary_confirmed",
 ]
 COMMENDATION_SLOTS = [
-    "narrative", "incident_time", "incident_time_confirmed", "location", "officers", "anonymous",
-    "contact_name", "contact_phone", "summary_confirmed",
+    "narrative",
+    "incident_time",
+    "incident_time_confirmed",
+    "location",
+    "officers",
+    "anonymous",
+    "contact_name",
+    "contact_phone",
+    "summary_confirmed",
 ]
 CONTACT_SLOTS = ["contact_name", "contact_phone", "contact_email", "contact_preferred", "contact_times"]
 # What each numbered line of the read-back lets the resident change.
@@ -54,8 +73,20 @@ SUMMARY_SECTIONS: list[tuple[str, list[str]]] = [
     ("How to reach you", ["anonymous", *CONTACT_SLOTS]),
 ]
 DRAFT_SLOTS = sorted(
-    {*COMPLAINT_SLOTS, *COMMENDATION_SLOTS, "incident_at", "draft_id", "draft_kind", "notice_shown", "cancel_pending",
-     "cancel_confirm", "cancelled", "tracking_number", "pin", "information_text"}
+    {
+        *COMPLAINT_SLOTS,
+        *COMMENDATION_SLOTS,
+        "incident_at",
+        "draft_id",
+        "draft_kind",
+        "notice_shown",
+        "cancel_pending",
+        "cancel_confirm",
+        "cancelled",
+        "tracking_number",
+        "pin",
+        "information_text",
+    }
 )
 
 
@@ -114,7 +145,7 @@ def normalize_phone(text: str) -> str | None:
 class HeardFormValidation(FormValidationAction):
     """Commands first (language, emergency, cancel), then the slot's own validation."""
 
-    form_slots: list[str] = []
+    form_slots: ClassVar[list[str]] = []
     start_intent = ""
 
     @abstractmethod
@@ -168,8 +199,9 @@ class HeardFormValidation(FormValidationAction):
 
     # --- one validator per slot -------------------------------------------------
 
-    def validate_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def validate_cancel_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         answer = yes_no(language, tracker, str(value or ""))
         if answer is True:
@@ -179,13 +211,15 @@ class HeardFormValidation(FormValidationAction):
             return {"cancel_confirm": None, "cancel_pending": False}
         return {"cancel_confirm": None}
 
-    def validate_narrative(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> dict[str, Any]:
+    def validate_narrative(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         return {"narrative": text or None}
 
-    def validate_narrative_more(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def validate_narrative_more(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = str(value or "").strip()
         if not text:
@@ -195,8 +229,9 @@ class HeardFormValidation(FormValidationAction):
         narrative = (tracker.get_slot("narrative") or "").rstrip()
         return {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}
 
-    def validate_incident_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_incident_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = str(value or "").strip()
         if not text:
@@ -206,8 +241,9 @@ class HeardFormValidation(FormValidationAction):
         parsed = parse_incident_time(language, text)
         return {"incident_time": text, "incident_at": parsed.isoformat() if parsed else None}
 
-    def validate_incident_time_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> dict[str, Any]:
+    def validate_incident_time_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         answer = yes_no(language, tracker, str(value or ""))
         if answer is True:
@@ -224,32 +260,39 @@ class HeardFormValidation(FormValidationAction):
         language, _ = resolve_language(tracker)
         return {slot: SKIPPED if is_skip(language, text) else text}
 
-    def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> dict[str, Any]:
+    def validate_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._free_text("location", value, tracker)
 
-    def validate_officers(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> dict[str, Any]:
+    def validate_officers(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._free_text("officers", value, tracker)
 
-    def validate_injuries(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> dict[str, Any]:
+    def validate_injuries(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._free_text("injuries", value, tracker)
 
-    def validate_witnesses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> dict[str, Any]:
+    def validate_witnesses(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._free_text("witnesses", value, tracker)
 
-    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._free_text("contact_name", value, tracker)
 
-    def validate_contact_times(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_times(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._free_text("contact_times", value, tracker)
 
-    def validate_anonymous(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> dict[str, Any]:
+    def validate_anonymous(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         answer = yes_no(language, tracker, str(value or ""))
         if answer is None:
@@ -259,8 +302,9 @@ class HeardFormValidation(FormValidationAction):
             return {"anonymous": True, **{slot: None for slot in CONTACT_SLOTS}}
         return {"anonymous": False}
 
-    def validate_contact_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = str(value or "").strip()
         known = metadata(tracker).get("phone")
@@ -270,23 +314,32 @@ class HeardFormValidation(FormValidationAction):
             return {"contact_phone": known}
         phone = normalize_phone(text)
         if phone is None:
-            dispatcher.utter_message(text=t(language, "That does not look like a phone number. Please type it with the area code, or reply SKIP."))
+            dispatcher.utter_message(
+                text=t(
+                    language,
+                    "That does not look like a phone number. Please type it with the area code, or reply SKIP.",
+                )
+            )
             return {"contact_phone": None}
         return {"contact_phone": phone}
 
-    def validate_contact_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = str(value or "").strip()
         if is_skip(language, text) or yes_no(language, tracker, text) is False:
             return {"contact_email": SKIPPED}
         if not _EMAIL.match(text):
-            dispatcher.utter_message(text=t(language, "That does not look like an email address. Please type it again, or reply SKIP."))
+            dispatcher.utter_message(
+                text=t(language, "That does not look like an email address. Please type it again, or reply SKIP.")
+            )
             return {"contact_email": None}
         return {"contact_email": text}
 
-    def validate_contact_preferred(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_preferred(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         choice = fold(str(value or ""))
         options = {"1": "sms", "2": "phone", "3": "email"}
@@ -297,8 +350,9 @@ class HeardFormValidation(FormValidationAction):
         dispatcher.utter_message(text=t(language, "Please reply 1, 2 or 3."))
         return {"contact_preferred": None}
 
-    def validate_summary_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    def validate_summary_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = fold(str(value or ""))
         if yes_no(language, tracker, text) is True:
@@ -307,7 +361,9 @@ class HeardFormValidation(FormValidationAction):
         if text.isdigit() and 1 <= int(text) <= len(sections):
             _, slots = sections[int(text) - 1]
             return {"summary_confirmed": None, **{slot: None for slot in slots}}
-        dispatcher.utter_message(text=t(language, "Reply YES to send your report, or the number of the answer you want to change."))
+        dispatcher.utter_message(
+            text=t(language, "Reply YES to send your report, or the number of the answer you want to change.")
+        )
         return {"summary_confirmed": None}
 
 
@@ -342,24 +398,29 @@ class ValidateStatusForm(HeardFormValidation):
     def name(self) -> str:
         return "validate_status_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         if tracker.get_slot("cancelled"):
             return []
         slots = ["tracking_number"] + ([] if metadata(tracker).get("phone") else ["pin"])
         return (["cancel_confirm"] if tracker.get_slot("cancel_pending") else []) + slots
 
-    def validate_tracking_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    def validate_tracking_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
         if len(digits) != 10:
-            dispatcher.utter_message(text=t(language, "A tracking number has 10 digits, like 482-193-7705. Please type it again."))
+            dispatcher.utter_message(
+                text=t(language, "A tracking number has 10 digits, like 482-193-7703. Please type it again.")
+            )
             return {"tracking_number": None}
         return {"tracking_number": digits}
 
-    def validate_pin(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: DomainDict) -> dict[str, Any]:
+    def validate_pin(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
         return {"pin": digits or None}
 
@@ -370,13 +431,15 @@ class ValidateInformationForm(ValidateStatusForm):
     def name(self) -> str:
         return "validate_information_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        return slots + ["information_text"] if not tracker.get_slot("cancelled") else slots
+        return [*slots, "information_text"] if not tracker.get_slot("cancelled") else slots
 
-    def validate_information_text(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    def validate_information_text(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         return {"information_text": text or None}
 

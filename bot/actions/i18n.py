@@ -30,7 +30,16 @@ LANGUAGE_NAMES = {
     "pa": "ਪੰਜਾਬੀ",
 }
 # Babel's locale for each language; CLDR has no Hmong, handled by hand below.
-BABEL_LOCALES = {"en": "en_US", "es": "es_US", "tl": "fil", "vi": "vi", "zh": "zh_Hans", "km": "km", "lo": "lo", "pa": "pa"}
+BABEL_LOCALES = {
+    "en": "en_US",
+    "es": "es_US",
+    "tl": "fil",
+    "vi": "vi",
+    "zh": "zh_Hans",
+    "km": "km",
+    "lo": "lo",
+    "pa": "pa",
+}
 
 
 @functools.cache
@@ -55,11 +64,7 @@ def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, so "Sí!" matches "si"."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
     # NOTE: drop combining marks only for Latin letters; Khmer, Lao and Gurmukhi need theirs.
-    kept = [
-        c
-        for c in decomposed
-        if not (unicodedata.combining(c) and ord(c) < 0x0370)
-    ]
+    kept = [c for c in decomposed if not (unicodedata.combining(c) and ord(c) < 0x0370)]
     cleaned = re.sub(r"[\s.!?¡¿,;:。！？、~…។៕।॥\"“”‘’«»「」『』()]+", " ", unicodedata.normalize("NFC", "".join(kept)))
     return cleaned.strip()
 
@@ -87,9 +92,7 @@ def is_skip(language: str | None, text: str) -> bool:
 
 def is_language_command(text: str) -> bool:
     """Tell whether ``text`` asks for the language menu, in any of the nine languages."""
-    return any(
-        matches(language, text, "keywords", "language|languages|lang") for language in LANGUAGES
-    )
+    return any(matches(language, text, "keywords", "language|languages|lang") for language in LANGUAGES)
 
 
 def format_day(language: str | None, value: dt.datetime) -> str:

@@ -38,14 +38,14 @@ def _token() -> str:
 def post(path: str, payload: dict[str, Any]) -> Answer:
     """POST JSON to the internal API; 4xx answers come back, anything else raises IntakeUnavailable."""
     base = (os.environ.get("HEARD_INTERNAL_URL") or DEFAULT_URL).rstrip("/")
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (HEARD_INTERNAL_URL is Heard's own API)
         f"{base}/internal/v1{path}",
         data=json.dumps(payload).encode("utf-8"),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {_token()}"},
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (our own URL)
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             return Answer(response.status, json.loads(response.read() or b"{}"))
     except urllib.error.HTTPError as exc:
         if 400 <= exc.code < 500:

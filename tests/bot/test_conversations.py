@@ -131,8 +131,18 @@ def test_cancel_mid_form_asks_first_and_files_nothing(bot_stack):
 
 def test_a_commendation_is_filed_as_one(bot_stack):
     talk = bot_stack.conversation(language="en")
-    _talk(talk, ["i want to thank an officer", "officer Diaz helped my mom when she fell", "yesterday", "yes",
-                 "the library", "officer Diaz", "yes"])
+    _talk(
+        talk,
+        [
+            "i want to thank an officer",
+            "officer Diaz helped my mom when she fell",
+            "yesterday",
+            "yes",
+            "the library",
+            "officer Diaz",
+            "yes",
+        ],
+    )
     number, _ = _receipt(talk.say("yes"))
     case = _case(bot_stack, number)
     assert case.kind.value == "commendation" and case.anonymous is True

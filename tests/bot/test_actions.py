@@ -1,0 +1,201 @@
+"""The custom actions, unit by unit, with rasa_sdk's CollectingDispatcher and JSON trackers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import actions, i18n
+from bot.actions.common import is_emergency, language_choice, resolve_language
+from bot.actions.forms import ValidateComplaintForm, parse_incident_time, yes_no
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+EARLIER = {"narrative": "he pushed me", "narrative_more": "done", "incident_time": "yesterday"}
+
+
+def tracker(
+    text: str = "",
+    intent: str = "",
+    confidence: float = 0.99,
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    form: str | None = "complaint_form",
+    extracted: dict[str, Any] | None = None,
+) -> Tracker:
+    """A tracker as Rasa sends it; ``extracted`` are the slot candidates the form just filled."""
+    return Tracker(
+        sender_id="test",
+        slots={"language": "en", "language_chosen": True, **(slots or {}), **(extracted or {})},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence}, "metadata": metadata or {}},
+        events=[{"event": "action", "name": form or "action_listen"}]
+        + [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": form} if form else {},
+        latest_action_name="action_listen",
+    )
+
+
+def run_form(t: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateComplaintForm().run(dispatcher, t, DOMAIN))
+    return events, [m["text"] for m in dispatcher.messages]
+
+
+def slots_set(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("language", "yes", "no"),
+    [
+        ("en", "Yes!", "nope"),
+        ("es", "Sí", "no"),
+        ("tl", "oo", "hindi"),
+        ("vi", "có", "không"),
+        ("zh", "“是”", "不是"),
+        ("km", "បាទ។", "ទេ"),
+        ("hmn", "yog", "tsis yog"),
+        ("lo", "ແມ່ນ", "ບໍ່"),
+        ("pa", "ਹਾਂ ਜੀ", "ਨਹੀਂ"),
+    ],
+)
+def test_yes_and_no_in_every_language(language, yes, no):
+    t = tracker(intent="out_of_scope", confidence=0.1)
+    assert yes_no(language, t, yes) is True
+    assert yes_no(language, t, no) is False
+    assert yes_no(language, t, "the officer was rude") is None
+
+
+def test_messages_come_from_the_catalogs():
+    english = i18n.t("en", actions.QUESTIONS["location"])
+    assert english.startswith("Where did it happen?")
+    for language in ("es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"):
+        assert i18n.t(language, actions.QUESTIONS["location"]) != english, language
+
+
+def test_dates_read_back_in_the_residents_locale():
+    when = dt.datetime(2026, 11, 21, 21, 0)
+    assert "noviembre" in i18n.format_day("es", when)
+    assert "2026" in i18n.format_day("zh", when) and "11" in i18n.format_day("zh", when)
+    assert i18n.format_day("hmn", when.replace(hour=0)) == "hnub tim 21 lub 11 hli ntuj, xyoo 2026"
+
+
+def test_incident_time_is_parsed_in_the_language_and_keeps_only_what_was_said():
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+    parsed = parse_incident_time("es", "15 de noviembre", now=now)
+    assert parsed is not None and (parsed.month, parsed.day) == (11, 15)
+    assert parse_incident_time("en", "no idea, sorry", now=now) is None
+
+
+def test_numbers_never_count_as_an_emergency_but_911_does():
+    assert not is_emergency(tracker("placa 4471, patrulla 12", "emergency", 0.95))
+    assert not is_emergency(tracker("209 555 0142", "emergency", 0.99))
+    assert is_emergency(tracker("call 911", "greet", 0.9))
+    assert is_emergency(tracker("he has a gun right now", "emergency", 0.9))
+
+
+def test_language_choice_reads_numbers_names_and_native_digits():
+    assert language_choice("2") == "es"
+    assert language_choice("៦") == "km"
+    assert language_choice("Tiếng Việt") == "vi"
+    assert language_choice("punjabi") == "pa"
+    assert language_choice("11") is None
+
+
+def test_channel_language_wins_and_short_replies_never_switch():
+    language, events = resolve_language(tracker("ok", slots={"language": "es", "language_chosen": False}))
+    assert language == "es" and events == []
+    language, _ = resolve_language(tracker("hola", metadata={"language": "km"}))
+    assert language == "km"
+
+
+def test_narrative_collects_several_messages_until_done():
+    form = ValidateComplaintForm()
+    t = tracker(slots={"narrative": "he pushed me"})
+    assert form.validate_narrative_more("and took my phone", CollectingDispatcher(), t, DOMAIN) == {
+        "narrative": "he pushed me\nand took my phone",
+        "narrative_more": None,
+    }
+    assert form.validate_narrative_more("done", CollectingDispatcher(), t, DOMAIN) == {"narrative_more": "done"}
+
+
+def test_cancel_mid_form_is_a_command_not_an_answer():
+    events, _ = run_form(tracker("cancel", "cancel", slots={**EARLIER, "requested_slot": "location"}))
+    slots = slots_set(events)
+    assert slots["location"] is None and slots["cancel_pending"] is True
+    assert slots["requested_slot"] == "cancel_confirm"
+
+
+def test_a_long_answer_mentioning_cancel_is_kept_as_the_answer():
+    text = "the officer said he would cancel my license if I complained"
+    events, _ = run_form(
+        tracker(text, "cancel", 0.7, slots={**EARLIER, "requested_slot": "location"}, extracted={"location": text})
+    )
+    assert slots_set(events)["location"] == text
+
+
+def test_an_emergency_mid_form_gives_911_advice_and_asks_again():
+    events, messages = run_form(
+        tracker("help me he is hurting me", "emergency", 0.95, slots={**EARLIER, "requested_slot": "location"})
+    )
+    assert any("911" in m for m in messages)
+    assert slots_set(events)["requested_slot"] == "location"
+
+
+def test_anonymous_skips_the_contact_questions():
+    form = ValidateComplaintForm()
+    slots = asyncio.run(form.required_slots([], CollectingDispatcher(), tracker(slots={"anonymous": True}), DOMAIN))
+    assert "contact_name" not in slots and "summary_confirmed" in slots
+    assert "incident_time_confirmed" not in slots  # nothing was parsed to confirm
+
+
+def test_the_read_back_number_clears_that_answer():
+    form = ValidateComplaintForm()
+    result = form.validate_summary_confirmed("3", CollectingDispatcher(), tracker(), DOMAIN)
+    assert result == {"summary_confirmed": None, "location": None}
+
+
+def test_finishing_posts_the_residents_words_and_reads_the_receipt(monkeypatch):
+    sent: dict[str, Any] = {}
+
+    def fake_post(path: str, payload: dict[str, Any]) -> actions.intake_client.Answer:
+        sent.update(path=path, payload=payload)
+        return actions.intake_client.Answer(201, {"tracking_number": "482-193-7703", "pin": "123456"})
+
+    monkeypatch.setattr(actions.intake_client, "post", fake_post)
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        slots={
+            "language": "es",
+            "narrative": "me empujó",
+            "location": "Main",
+            "anonymous": True,
+            "draft_id": "d1",
+            "witnesses": "-",
+        }
+    )
+    events = actions.ActionFinishComplaint().run(dispatcher, t, {})
+    assert sent["path"] == "/cases" and sent["payload"]["narrative"] == "me empujó"
+    assert sent["payload"]["witnesses"] is None and sent["payload"]["contact"] is None
+    assert "482-193-7703" in dispatcher.messages[0]["text"] and "123456" in dispatcher.messages[0]["text"]
+    assert slots_set(events)["narrative"] is None  # the draft is cleared once filed
+
+
+def test_a_failed_filing_keeps_the_draft(monkeypatch):
+    def down(path: str, payload: dict[str, Any]) -> None:
+        raise actions.intake_client.IntakeUnavailable("connection refused")
+
+    monkeypatch.setattr(actions.intake_client, "post", down)
+    dispatcher = CollectingDispatcher()
+    events = actions.ActionFinishComplaint().run(dispatcher, tracker(slots={"narrative": "x", "draft_id": "d"}), {})
+    assert slots_set(events) == {"filing_failed": True}
+    assert "kept" in dispatcher.messages[0]["text"]
