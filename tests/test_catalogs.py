@@ -65,3 +65,36 @@ def test_keyword_lists_are_plain_pipe_separated_words(language):
             words = message.string.split("|")
             assert all(w.strip() == w and w for w in words), (language, message.string)
             assert not re.search(r"[{}]", message.string)
+
+
+def test_the_template_is_up_to_date_with_the_code(tmp_path):
+    """`make catalogs` was run after the last change to a message in the code."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "bot.pot"
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run(
+        [
+            pybabel,
+            "extract",
+            "-F",
+            ROOT / "babel.cfg",
+            "-k",
+            "t:2",
+            "-k",
+            "_",
+            "-k",
+            "keyword_set:2c,3",
+            "-k",
+            "matches:3c,4",
+            "--no-default-keywords",
+            "-o",
+            out,
+            ROOT.parent / "bot" / "actions",
+        ],
+        check=True,
+    )
+    fresh = set(_keyed(_catalog(out)))
+    committed = set(_keyed(_catalog(ROOT / "bot.pot")))
+    assert fresh == committed, {"not in bot.pot": sorted(fresh - committed)[:5], "stale": sorted(committed - fresh)[:5]}

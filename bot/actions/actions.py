@@ -333,12 +333,13 @@ class ActionFinishStatus(Action):
             )
             return events + _reset_draft(language)
         when = dt.datetime.fromisoformat(answer.body["last_update"]).astimezone(_office_zone())
+        status_name = STATUS_NAMES[answer.body["status"]]
         dispatcher.utter_message(
             text=t(
                 language,
                 "Report {tracking_number} is {status}. Last update: {date}.",
                 tracking_number=answer.body["tracking_number"],
-                status=t(language, STATUS_NAMES[answer.body["status"]]),
+                status=t(language, status_name),
                 date=format_day(language, when.replace(hour=0, minute=0)),
             )
         )
