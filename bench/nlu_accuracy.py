@@ -40,9 +40,23 @@ def rasa_cross_validation(folds: int) -> dict[str, float]:
     rows = load_examples()
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
-            [str(ROOT / ".venv-rasa/bin/rasa"), "test", "nlu", "--config", str(ROOT / "bot/config.yml"),
-             "--nlu", str(ROOT / "nlu"), "--cross-validation", "--folds", str(folds), "--out", out],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(ROOT / ".venv-rasa/bin/rasa"),
+                "test",
+                "nlu",
+                "--config",
+                str(ROOT / "bot/config.yml"),
+                "--nlu",
+                str(ROOT / "nlu"),
+                "--cross-validation",
+                "--folds",
+                str(folds),
+                "--out",
+                out,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         errors = json.loads((Path(out) / "intent_errors.json").read_text(encoding="utf-8"))
     language_of = {(text, intent): language for text, intent, language in rows}

@@ -1,0 +1,96 @@
+"""The internal API the bot's actions call: token-only, files once per draft."""
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.models import AuditEntry, Case, Message
+from tests.factories import submission_data
+
+
+@pytest.fixture
+def auth(keyring):
+    return {"Authorization": f"Bearer {keyring.internal_token}"}
+
+
+def _draft(**overrides):
+    data = submission_data(channel="sms", **overrides)
+    return {**data, "draft_id": "draft-1", "conversation_id": "c0ffee"}
+
+
+@pytest.mark.parametrize("header", [None, "Bearer ", "Bearer wrong", "Basic abc"])
+def test_no_valid_internal_token_is_401(client, header):
+    headers = {"Authorization": header} if header else {}
+    assert client.post("/internal/v1/cases", json=_draft(), headers=headers).status_code == 401
+
+
+def test_a_partner_token_does_not_open_the_internal_api(client, session):
+    from tests.factories import make_partner
+
+    _, token = make_partner(session)
+    session.flush()
+    response = client.post("/internal/v1/cases", json=_draft(), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_a_draft_is_filed_once_with_its_conversation(client, auth, session):
+    first = client.post("/internal/v1/cases", json=_draft(), headers=auth)
+    again = client.post("/internal/v1/cases", json=_draft(), headers=auth)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["tracking_number"] == again.get_json()["tracking_number"]
+    assert again.get_json()["replayed"] is True
+    case = session.scalars(select(Case)).one()
+    assert case.conversation_id == "c0ffee" and case.channel.value == "sms"
+
+
+def test_a_draft_without_id_is_422(client, auth):
+    body = _draft()
+    del body["draft_id"]
+    response = client.post("/internal/v1/cases", json=body, headers=auth)
+    assert response.status_code == 422 and "draft_id" in response.get_json()["fields"]
+
+
+def test_status_and_information_need_the_pin(client, auth, session):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    proof = {"tracking_number": receipt["tracking_number"], "pin": receipt["pin"]}
+    status = client.post("/internal/v1/status", json=proof, headers=auth)
+    assert status.status_code == 200 and status.get_json()["status"] == "received"
+    wrong = client.post("/internal/v1/status", json={**proof, "pin": "999999"}, headers=auth)
+    unknown = client.post("/internal/v1/status", json={**proof, "tracking_number": "000-000-0000"}, headers=auth)
+    assert wrong.status_code == unknown.status_code == 404 and wrong.get_json() == unknown.get_json()
+    added = client.post("/internal/v1/information", json={**proof, "text": "tengo un video 📹"}, headers=auth)
+    assert added.status_code == 201
+    message = session.scalars(select(Message)).one()
+    assert message.body == "tengo un video 📹" and message.direction.value == "inbound"
+    refused = client.post("/internal/v1/information", json={**proof, "pin": "000001", "text": "x"}, headers=auth)
+    assert refused.status_code == 404
+    assert session.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_status_by_the_filing_phone(client, auth):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    by_phone = {"tracking_number": receipt["tracking_number"], "phone": "+1 (209) 555-0142"}
+    assert client.post("/internal/v1/status", json=by_phone, headers=auth).status_code == 200
+    other = {**by_phone, "phone": "+12095550199"}
+    assert client.post("/internal/v1/status", json=other, headers=auth).status_code == 404
+
+
+def test_a_callback_without_a_case_becomes_a_new_case(client, auth, session):
+    body = {
+        "text": "quiero hablar con una persona",
+        "language": "es",
+        "channel": "sms",
+        "contact": {"phone": "209-555-0142", "preferred": "phone"},
+    }
+    response = client.post("/internal/v1/callbacks", json=body, headers=auth)
+    assert response.status_code == 201
+    case = session.scalars(select(Case)).one()
+    assert case.category == "callback_request" and case.narrative == "quiero hablar con una persona"
+
+
+def test_a_callback_on_a_proven_case_is_recorded_on_it(client, auth, session):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    body = {"text": "llámenme por favor", "tracking_number": receipt["tracking_number"], "pin": receipt["pin"]}
+    assert client.post("/internal/v1/callbacks", json=body, headers=auth).status_code == 201
+    assert session.scalar(select(func.count()).select_from(Case)) == 1
+    actions = session.scalars(select(AuditEntry.action)).all()
+    assert "case.callback_requested" in actions
