@@ -70,9 +70,29 @@ class Conversation:
 class BotStack:
     rasa_url: str
     database: Database
+    env: dict[str, str]
+    logs: Path
+    rasa: subprocess.Popen[bytes] | None = None
 
     def conversation(self, **metadata: str) -> Conversation:
         return Conversation(self.rasa_url, {"channel": "web_chat", **metadata})
+
+    def start_rasa(self) -> None:
+        with (self.logs / "rasa.log").open("ab") as out:
+            self.rasa = subprocess.Popen(
+                [str(ROOT / "scripts" / "rasa-run")], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        _wait_for(f"{self.rasa_url}/", 180, self.rasa)
+
+    def stop_rasa(self) -> None:
+        if self.rasa is not None:
+            self.rasa.terminate()
+            try:
+                self.rasa.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.rasa.kill()
+                self.rasa.wait()
+            self.rasa = None
 
 
 @pytest.fixture(scope="session")
@@ -109,20 +129,17 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    with (logs / "rasa.log").open("wb") as out:
-        rasa = subprocess.Popen(
-            [str(ROOT / "scripts" / "rasa-run")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    stack = BotStack(rasa_url=f"http://127.0.0.1:{rasa_port}", database=database, env=env, logs=logs)
     try:
         _wait_for(f"http://127.0.0.1:{actions_port}/health", 60, actions)
-        _wait_for(f"http://127.0.0.1:{rasa_port}/", 180, rasa)
-        yield BotStack(rasa_url=f"http://127.0.0.1:{rasa_port}", database=database)
+        stack.start_rasa()
+        yield stack
     finally:
-        for process in (rasa, actions):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stack.stop_rasa()
+        actions.terminate()
+        try:
+            actions.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            actions.kill()
         server.shutdown()
         database.dispose()

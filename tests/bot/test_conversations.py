@@ -152,3 +152,15 @@ def test_a_bad_pin_gets_the_same_answer_as_an_unknown_number(bot_stack):
     first = _talk(bot_stack.conversation(language="en"), ["check status", "482-193-7703", "000000"])[-1]
     second = _talk(bot_stack.conversation(language="en"), ["check status", "111-111-1111", "123456"])[-1]
     assert first == second and "could not find" in first[0]
+
+
+def test_a_restarted_bot_resumes_where_the_resident_was(bot_stack):
+    talk = bot_stack.conversation(language="es")
+    talk.say("quiero poner una queja")
+    talk.say("el policia me grito")
+    when = talk.say("listo")[-1]  # now asked when it happened
+    assert "¿Cuándo" in when
+    bot_stack.stop_rasa()
+    bot_stack.start_rasa()
+    after = talk.say("ayer")[-1]  # the answer to "when", read back for confirmation
+    assert "Entendí" in after, after
