@@ -110,6 +110,7 @@ class ActionAskNarrative(Action):
         language, events = _language(tracker)
         if not tracker.get_slot("notice_shown"):
             dispatcher.utter_message(text=t(language, NOTICE))
+            dispatcher.utter_message(text=language_notice(language))
             events.append(SlotSet("notice_shown", True))
         form = (tracker.active_loop or {}).get("name")
         question = (

@@ -110,6 +110,7 @@ def test_a_full_anonymous_complaint_in_other_languages(bot_stack, language, open
 def test_an_emergency_mid_form_answers_911_and_keeps_the_draft(bot_stack):
     talk = bot_stack.conversation(language="en")
     first = talk.say("i want to file a complaint")
+    assert any("writing in English" in r and "LANGUAGE" in r for r in first)  # which language, how to switch
     question = first[-1]
     reply = talk.say("help 911")
     assert any("911" in r for r in reply)
