@@ -434,8 +434,6 @@ class ActionMenu(SimpleAction):
     action_name = "action_menu"
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
-        if tracker.get_slot("filing_failed") and latest_text(tracker):
-            return []
         dispatcher.utter_message(text=_menu(language))
         return []
 

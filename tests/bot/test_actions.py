@@ -199,3 +199,9 @@ def test_a_failed_filing_keeps_the_draft(monkeypatch):
     events = actions.ActionFinishComplaint().run(dispatcher, tracker(slots={"narrative": "x", "draft_id": "d"}), {})
     assert slots_set(events) == {"filing_failed": True}
     assert "kept" in dispatcher.messages[0]["text"]
+
+
+def test_an_unexpected_yes_or_no_always_gets_the_menu():
+    dispatcher = CollectingDispatcher()
+    actions.ActionMenu().run(dispatcher, tracker("no", "deny", slots={"filing_failed": True}, form=None), {})
+    assert dispatcher.messages and "I can help you" in dispatcher.messages[0]["text"]
