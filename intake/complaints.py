@@ -106,6 +106,15 @@ class StatusView:
     filed_at: dt.datetime
     last_update: dt.datetime
 
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "tracking_number": tracking.format_tracking_number(self.tracking_number),
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "filed_at": self.filed_at.isoformat(),
+            "last_update": self.last_update.isoformat(),
+        }
+
 
 def _text(value: Any, field: str, errors: dict[str, str], *, limit: int, required: bool = False) -> str | None:
     """Check one free-text field; record a message in ``errors`` when it is unusable."""

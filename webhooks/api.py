@@ -119,15 +119,7 @@ def complaint_status(tracking_number: str) -> ResponseReturnValue:
         view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=tracking_number, pin=pin)
     except NotFound:
         abort(404, NOT_FOUND_MESSAGE)
-    return jsonify(
-        {
-            "tracking_number": tracking.format_tracking_number(view.tracking_number),
-            "kind": view.kind.value,
-            "status": view.status.value,
-            "filed_at": view.filed_at.isoformat(),
-            "last_update": view.last_update.isoformat(),
-        }
-    )
+    return jsonify(view.as_dict())
 
 
 @bp.get("/openapi.json")

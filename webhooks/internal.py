@@ -89,15 +89,7 @@ def status() -> ResponseReturnValue:
         view = complaints.look_up_status(get_session(), keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
     except NotFound:
         abort(404, NOT_FOUND_MESSAGE)
-    return jsonify(
-        {
-            "tracking_number": tracking.format_tracking_number(view.tracking_number),
-            "kind": view.kind.value,
-            "status": view.status.value,
-            "filed_at": view.filed_at.isoformat(),
-            "last_update": view.last_update.isoformat(),
-        }
-    )
+    return jsonify(view.as_dict())
 
 
 @bp.post("/information")
