@@ -69,10 +69,6 @@ NOTICE = _(
 OFFICE_PHONE = os.environ.get("HEARD_OFFICE_PHONE", "(209) 555-0100")
 
 
-def _language(tracker: Tracker) -> tuple[str, list[EventType]]:
-    return resolve_language(tracker)
-
-
 class AskAction(Action, ABC):
     """Ask one form question in the resident's language."""
 
@@ -83,7 +79,7 @@ class AskAction(Action, ABC):
         """``action_ask_<slot>``."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         dispatcher.utter_message(text=t(language, QUESTIONS[self.slot]))
         return events
 
@@ -107,7 +103,7 @@ class ActionAskNarrative(Action):
         return "action_ask_narrative"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         if not tracker.get_slot("notice_shown"):
             dispatcher.utter_message(text=t(language, NOTICE))
             dispatcher.utter_message(text=language_notice(language))
@@ -129,7 +125,7 @@ class ActionAskIncidentTimeConfirmed(Action):
         return "action_ask_incident_time_confirmed"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         when = dt.datetime.fromisoformat(tracker.get_slot("incident_at"))
         local = when.astimezone(_office_zone())
         dispatcher.utter_message(
@@ -145,7 +141,7 @@ class ActionAskContactPhone(Action):
         return "action_ask_contact_phone"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         known = metadata(tracker).get("phone")
         if known:
             message = t(
@@ -180,7 +176,7 @@ class ActionAskSummaryConfirmed(Action):
         return "action_ask_summary_confirmed"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         lines = [t(language, "Here is your report:")]
         for number, (title, slots) in enumerate(summary_sections(tracker), start=1):
             lines.append(f"{number}. {t(language, SECTION_TITLES[title])}: {_answer(language, tracker, slots)}")
@@ -214,7 +210,7 @@ class ActionFinishReport(Action, ABC):
         """``action_finish_<kind>``."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         if tracker.get_slot("cancelled"):
             dispatcher.utter_message(
                 text=t(language, "Your report was stopped and nothing was sent. You can start again at any time.")
@@ -309,7 +305,7 @@ class ActionFinishStatus(Action):
         return "action_finish_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         if tracker.get_slot("cancelled"):
             dispatcher.utter_message(text=t(language, "All right, I stopped."))
             return events + _reset_draft(language)
@@ -352,7 +348,7 @@ class ActionFinishInformation(Action):
         return "action_finish_information"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         if tracker.get_slot("cancelled"):
             dispatcher.utter_message(text=t(language, "All right, I stopped."))
             return events + _reset_draft(language)
@@ -400,7 +396,7 @@ class SimpleAction(Action, ABC):
         return self.action_name
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language, events = _language(tracker)
+        language, events = resolve_language(tracker)
         command = handle_language_commands(dispatcher, tracker, language)
         if command is not None:
             return events + command
