@@ -17,6 +17,10 @@ from intake.logs import install_redaction
 # NOTE: 2 MB lets an oversized narrative reach validation and get a 422 naming the
 # field; anything bigger is refused with 413 before it is read.
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+# Overrides that are objects, not settings.
+_OBJECTS = ("KEYRING", "DATABASE", "SMS_CHANNEL")
+# Overrides read as if they came from the environment.
+_ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,7 +28,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Args:
         config: overrides, mostly for tests: ``DATABASE_URL``, ``HEARD_INSTANCE_DIR``,
-            ``KEYRING`` (a Keyring), ``DATABASE`` (a ready Database),
+            ``KEYRING`` (a Keyring), ``DATABASE`` (a ready Database), ``SMS_CHANNEL``,
+            ``TWILIO_*``, ``HEARD_*`` and ``RASA_URL`` settings,
             ``RATELIMIT_ENABLED`` and anything Flask reads.
     """
     install_redaction()
@@ -40,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(_locales_dir()),
         HEARD_SETTINGS=settings,
     )
-    app.config.update({k: v for k, v in (config or {}).items() if k not in ("KEYRING", "DATABASE")})
+    app.config.update({k: v for k, v in (config or {}).items() if k not in _OBJECTS})
 
     keyring: Keyring = (config or {}).get("KEYRING") or load_keyring(settings.instance_dir)
     app.config["SECRET_KEY"] = keyring.secret_key
@@ -58,6 +63,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from webhooks import api, health, internal, session, web
     from webhooks.extensions import babel, limiter
+    from webhooks.twilio import sms
+    from webhooks.twilio.channel import SmsChannel
+    from webhooks.twilio.config import ChannelSettings
+
+    channel_settings = ChannelSettings.from_env(_env_overrides(config or {}))
+    app.extensions["heard.channel_settings"] = channel_settings
+    app.extensions["heard.sms"] = (config or {}).get("SMS_CHANNEL") or SmsChannel(
+        database=app.extensions["heard.database"],
+        keyring=keyring,
+        settings=channel_settings,
+        instance_dir=settings.instance_dir,
+    )
 
     babel.init_app(app)
     limiter.init_app(app)
@@ -66,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(internal.bp)
+    app.register_blueprint(sms.bp)
     return app
 
 
@@ -73,9 +91,9 @@ def _env_overrides(config: Mapping[str, Any]) -> dict[str, str]:
     import os
 
     env = dict(os.environ)
-    for key in ("DATABASE_URL", "HEARD_INSTANCE_DIR", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI"):
-        if key in config:
-            env[key] = str(config[key])
+    for key, value in config.items():
+        if key in _ENV_KEYS or key.startswith(("TWILIO_", "HEARD_")):
+            env[key] = str(value)
     return env
 
 

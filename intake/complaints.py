@@ -19,7 +19,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import audit, tracking
+from intake import audit, messaging, tracking
 from intake.audit import canonical_json
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -313,12 +313,18 @@ def file_case(
             )
         )
     session.add(StatusChange(case_id=case.id, from_status=None, to_status=Status.RECEIVED, actor=actor, created_at=now))
+    evidence = messaging.attach_conversation_evidence(session, case=case)
     audit.record(
         session,
         actor=actor,
         action="case.filed",
         case_id=case.id,
-        summary={"kind": case.kind.value, "channel": case.channel.value, "language": case.language.value},
+        summary={
+            "kind": case.kind.value,
+            "channel": case.channel.value,
+            "language": case.language.value,
+            "attachments": evidence,
+        },
         change={"fingerprint": submission.fingerprint()},
     )
     session.flush()

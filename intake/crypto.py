@@ -60,6 +60,17 @@ class Keyring:
         except InvalidToken as exc:
             raise ConfigurationError("a stored value cannot be decrypted with the configured keys") from exc
 
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """Encrypt a file's bytes with the primary key."""
+        return self._fernet.encrypt(data)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        """Decrypt a file encrypted with any configured key."""
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken as exc:
+            raise ConfigurationError("a stored file cannot be decrypted with the configured keys") from exc
+
     def rotate(self, token: str | None) -> str | None:
         """Re-encrypt a token under the primary key."""
         if token is None:

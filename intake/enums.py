@@ -85,3 +85,23 @@ class PreferredContact(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     NONE = "none"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # gave up after its last attempt; shown to staff, never dropped
+
+
+class MessageState(StrEnum):
+    """Where a message is in its own life, apart from the provider's delivery status."""
+
+    RECEIVED = "received"  # inbound, stored, not yet answered
+    PROCESSED = "processed"  # inbound, its turn is done and its replies recorded
+    PENDING = "pending"  # outbound reply waiting: inline in the webhook's answer, or sent by REST
+    INLINE = "inline"  # outbound, delivered in the webhook's own answer (TwiML)
+    QUEUED = "queued"  # outbound, to be sent through the provider's REST API
+    SENT = "sent"  # outbound, accepted by the provider
+    SUPPRESSED = "suppressed"  # outbound, never sent: the resident opted out
+    FAILED = "failed"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -26,8 +27,10 @@ from intake.enums import (
     Channel,
     Direction,
     Disposition,
+    JobState,
     Kind,
     Language,
+    MessageState,
     PreferredContact,
     Role,
     Status,
@@ -192,6 +195,19 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     delivery_status: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    correspondent_id: Mapped[int | None] = mapped_column(ForeignKey("correspondents.id"), index=True)
+    state: Mapped[MessageState | None] = mapped_column(_enum(MessageState))
+    # An outbound reply points at the inbound message it answers.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    # Inbound: how its replies travel, decided once ("inline" in the answer, or "rest").
+    reply_via: Mapped[str | None] = mapped_column(String(8))
+    # Inbound: the exact answer given, so a redelivery gets the same one.
+    answer: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # What the provider told us beyond the text (media types, counts, Twilio's ids), for investigators.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Attachment(Base):
@@ -208,6 +224,10 @@ class Attachment(Base):
     storage_key: Mapped[str] = mapped_column(String(255))
     filename: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Evidence arrives before its case exists; the conversation ties them together.
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Where it came from (provider, media id, original content type and URL path), for investigators.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class IdempotencyKey(Base):
@@ -253,3 +273,60 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Correspondent(Base):
+    """A phone number Heard talks with by text or voice; the number itself is only kept encrypted."""
+
+    __tablename__ = "correspondents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_token: Mapped[str] = mapped_column(Text)
+    # The dialogue's sender id: a keyed hash, so Rasa never sees the number.
+    conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language the resident chose or clearly wrote in; None until one is known.
+    language: Mapped[Language | None] = mapped_column(_enum(Language))
+    # Heard's own number the resident last wrote to, replies go out from it.
+    service_number: Mapped[str | None] = mapped_column(String(32))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # One worker at a time answers a resident, so their messages are answered in order.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentChange(Base):
+    """A resident's STOP or START, kept as the record of their consent."""
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    correspondent_id: Mapped[int] = mapped_column(ForeignKey("correspondents.id"), index=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    keyword: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """A unit of background work; survives restarts, retried with back-off, never silently dropped."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_ready", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The same work enqueued twice (a redelivery, a race) is one job.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    run_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

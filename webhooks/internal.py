@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from intake import complaints, tracking
+from intake import complaints, messaging, tracking
 from intake.enums import Channel, Kind, Language
-from intake.errors import IdempotencyConflict, NotFound, ValidationError
+from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
 from webhooks.extensions import limiter
 from webhooks.session import get_session, keyring
@@ -36,6 +36,19 @@ def _object() -> dict[str, Any]:
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"body": "must be a JSON object"})
+    return _unsealed(body)
+
+
+def _unsealed(body: dict[str, Any]) -> dict[str, Any]:
+    """Open the sealed phone numbers the channels hand the dialogue (Rasa keeps only ciphertext)."""
+    try:
+        if isinstance(body.get("phone"), str):
+            body["phone"] = messaging.unseal_phone(keyring(), body["phone"])
+        contact = body.get("contact")
+        if isinstance(contact, dict) and isinstance(contact.get("phone"), str):
+            contact["phone"] = messaging.unseal_phone(keyring(), contact["phone"])
+    except ConfigurationError as exc:
+        raise ValidationError({"phone": "is sealed with a key this installation does not have"}) from exc
     return body
 
 

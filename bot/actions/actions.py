@@ -14,7 +14,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import intake_client
-from bot.actions.common import handle_language_commands, language_notice, latest_text, metadata, resolve_language
+from bot.actions.common import (
+    handle_language_commands,
+    known_phone_digits,
+    language_notice,
+    latest_text,
+    metadata,
+    resolve_language,
+    shown_phone,
+)
 from bot.actions.forms import DRAFT_SLOTS, EMERGENCY_MESSAGE, SKIPPED, summary_sections
 from bot.actions.i18n import format_day, t
 
@@ -147,7 +155,7 @@ class ActionAskContactPhone(Action):
             message = t(
                 language,
                 "Can we reach you at the number you are writing from, ending in {last_digits}? Reply YES, type another number, or reply SKIP.",
-                last_digits=str(known)[-4:],
+                last_digits=known_phone_digits(tracker),
             )
         else:
             message = t(language, "What phone number can we reach you at? Reply SKIP if you prefer not to give one.")
@@ -161,12 +169,13 @@ def _answer(language: str, tracker: Tracker, slots: list[str]) -> str:
         if tracker.get_slot("anonymous"):
             return t(language, "anonymous")
         parts = [tracker.get_slot(s) for s in ("contact_name", "contact_phone", "contact_email", "contact_times")]
-        return ", ".join(p for p in parts if p and p != SKIPPED) or t(language, "(not given)")
+        shown = [shown_phone(str(p), tracker) for p in parts if p and p != SKIPPED]
+        return ", ".join(shown) or t(language, "(not given)")
     if first == "incident_time" and tracker.get_slot("incident_at") and tracker.get_slot("incident_time_confirmed"):
         when = dt.datetime.fromisoformat(tracker.get_slot("incident_at")).astimezone(_office_zone())
         return format_day(language, when)
     value = tracker.get_slot(first)
-    return str(value) if value and value != SKIPPED else t(language, "(not given)")
+    return shown_phone(str(value), tracker) if value and value != SKIPPED else t(language, "(not given)")
 
 
 class ActionAskSummaryConfirmed(Action):

@@ -129,6 +129,8 @@ def handle_language_commands(
         choice = language_choice(text)
         if choice is not None:
             dispatcher.utter_message(text=t(choice, "I will write to you in English from now on."))
+            # The channel keeps the resident's language too (SMS holding replies, HELP, STOP).
+            dispatcher.utter_message(json_message={"language": choice})
             return [SlotSet("language", choice), SlotSet("language_chosen", True), SlotSet("language_menu", False)]
         return [SlotSet("language_menu", False)] if text else None
     return None
@@ -137,3 +139,22 @@ def handle_language_commands(
 def language_notice(language: str) -> str:
     """Say which language the bot is using and how to switch."""
     return t(language, "I am writing in English. To change the language, reply LANGUAGE at any time.")
+
+
+SEALED_PREFIX = "sealed:"
+
+
+def known_phone_digits(tracker: Tracker) -> str:
+    """Return the last digits of the number the resident writes from (the channel sends only those in clear)."""
+    data = metadata(tracker)
+    digits = str(data.get("phone_last_digits") or "")
+    if not digits and data.get("phone") and not str(data["phone"]).startswith(SEALED_PREFIX):
+        digits = str(data["phone"])[-4:]
+    return digits
+
+
+def shown_phone(value: str, tracker: Tracker) -> str:
+    """Show a phone number in a read-back; a sealed one (the number they write from) by its last digits."""
+    if value.startswith(SEALED_PREFIX):
+        return "…" + known_phone_digits(tracker)
+    return value

@@ -1,0 +1,122 @@
+"""Evidence files (photos, video, audio, documents): checked, encrypted at rest, addressed by SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.crypto import Keyring
+
+# What residents may send, by the type the bytes themselves show.
+ALLOWED_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "video/mp4",
+        "video/3gpp",
+        "video/quicktime",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/ogg",
+        "audio/amr",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/3gpp",
+        "application/pdf",
+    }
+)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class EvidenceRejected(ValueError):
+    """The file is not something Heard accepts; ``reason`` says why in a word: type, size or empty."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """Where a file went and the receipt that proves which file it was."""
+
+    sha256: str
+    size_bytes: int
+    content_type: str
+    storage_key: str
+
+
+def sniff_type(data: bytes) -> str | None:
+    """Return the media type the leading bytes show, for the formats residents send most."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+            return "image/heic"
+        if brand.startswith(b"3g"):
+            return "video/3gpp"
+        if brand == b"qt  ":
+            return "video/quicktime"
+        if brand in (b"M4A ", b"M4B "):
+            return "audio/mp4"
+        return "video/mp4"
+    if data.startswith(b"OggS"):
+        return "audio/ogg"
+    if data.startswith(b"#!AMR"):
+        return "audio/amr"
+    if data.startswith(b"ID3") or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    return None
+
+
+def check(data: bytes, declared_type: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Return the file's real type, or raise EvidenceRejected when it is empty, too big or not allowed."""
+    if not data:
+        raise EvidenceRejected("empty", "the file is empty")
+    if len(data) > max_bytes:
+        raise EvidenceRejected("size", f"the file is {len(data)} bytes; the limit is {max_bytes}")
+    declared = declared_type.split(";")[0].strip().lower()
+    sniffed = sniff_type(data)
+    actual = sniffed or declared
+    if actual not in ALLOWED_TYPES:
+        raise EvidenceRejected("type", f"files of type {actual or 'unknown'} are not accepted")
+    return actual
+
+
+def store(instance_dir: Path, keyring: Keyring, data: bytes, content_type: str) -> StoredEvidence:
+    """Encrypt and store a file under the instance folder; the same bytes are stored once."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = f"evidence/{sha256[:2]}/{sha256}.bin"
+    path = instance_dir / key
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        token = keyring.encrypt_bytes(data)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(token)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    return StoredEvidence(sha256=sha256, size_bytes=len(data), content_type=content_type, storage_key=key)
+
+
+def load(instance_dir: Path, keyring: Keyring, storage_key: str) -> bytes:
+    """Return a stored file's bytes, decrypted."""
+    return keyring.decrypt_bytes((instance_dir / storage_key).read_bytes())

@@ -1,0 +1,51 @@
+"""What the Twilio channels read from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from intake.errors import ConfigurationError
+
+TWILIO_API = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Twilio credentials and the timings of a turn."""
+
+    account_sid: str
+    auth_token: str
+    # Where Twilio's REST API and media live; tests point it at a local stand-in.
+    api_base_url: str
+    public_base_url: str | None
+    rasa_url: str
+    # How long the webhook waits for the dialogue before answering with a holding reply.
+    inline_reply_seconds: float
+    # Messages per second Twilio accepts from one long-code number.
+    send_rate_per_second: float
+    media_max_bytes: int
+    office_phone: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
+        """Read the settings; numbers that are not numbers are a configuration error."""
+        try:
+            inline = float(env.get("HEARD_INLINE_REPLY_SECONDS") or "6")
+            rate = float(env.get("HEARD_SMS_RATE_PER_SECOND") or "1")
+            media_max = int(env.get("HEARD_MEDIA_MAX_BYTES") or str(10 * 1024 * 1024))
+        except ValueError as exc:
+            raise ConfigurationError(f"HEARD_INLINE_REPLY_SECONDS, HEARD_SMS_RATE_PER_SECOND: {exc}") from exc
+        if not 0 < inline <= 12:
+            raise ConfigurationError("HEARD_INLINE_REPLY_SECONDS must be above 0 and at most 12 (Twilio waits 15)")
+        return cls(
+            account_sid=env.get("TWILIO_ACCOUNT_SID") or "",
+            auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
+            api_base_url=(env.get("TWILIO_API_BASE_URL") or TWILIO_API).rstrip("/"),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            inline_reply_seconds=inline,
+            send_rate_per_second=rate,
+            media_max_bytes=media_max,
+            office_phone=env.get("HEARD_OFFICE_PHONE") or "(209) 555-0100",
+        )

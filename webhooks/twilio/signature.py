@@ -1,0 +1,53 @@
+"""Every Twilio webhook proves it came from Twilio: ``X-Twilio-Signature`` over the public URL and body."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from flask import abort, current_app, request
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from webhooks.twilio.config import ChannelSettings
+
+log = logging.getLogger(__name__)
+
+
+def public_url() -> str:
+    """Return the URL Twilio requested: the public base URL, then the path and raw query as received.
+
+    NOTE: Twilio signs the URL exactly as it sent it, percent-encoding included, so the
+    raw request line is used, never Flask's decoded ``request.path``.
+    """
+    settings: ChannelSettings = current_app.extensions["heard.channel_settings"]
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        raw = quote(request.script_root + request.path)
+        if request.query_string:
+            raw += "?" + request.query_string.decode("latin-1")
+    if raw.startswith(("http://", "https://")):  # an absolute request line (a proxy's): keep its path only
+        raw = "/" + raw.split("/", 3)[3] if raw.count("/") >= 3 else "/"
+    base = settings.public_base_url or request.host_url.rstrip("/")
+    return base + raw
+
+
+def verify() -> None:
+    """Refuse (403) a request that Twilio did not sign with Heard's token; it leaves only a log line."""
+    settings: ChannelSettings = current_app.extensions["heard.channel_settings"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not settings.auth_token:
+        log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not configured")
+        abort(403)
+    if not signature:
+        log.warning("Twilio webhook refused: no signature on %s", request.path)
+        abort(403)
+    algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+    url = public_url()
+    validator = RequestValidator(settings.auth_token)
+    if request.mimetype == "application/json":
+        params: object = request.get_data(as_text=True)
+    else:
+        params = request.form
+    if not validator.validate(url, params, signature, algorithm=algorithm):
+        log.warning("Twilio webhook refused: bad signature on %s", request.path)
+        abort(403)

@@ -1,0 +1,38 @@
+"""The ``worker`` process: background jobs (turns that outlived their webhook, sends, media) and retries.
+
+Run: ``python -m webhooks.worker`` (the Procfile does).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+from intake.jobs import Worker
+
+
+def build_worker() -> Worker:
+    """Compose the worker from the same configuration as the web application."""
+    from app import create_app
+
+    app = create_app()
+    sms = app.extensions["heard.sms"]
+    return Worker(database=app.extensions["heard.database"], handlers=sms.handlers(), chores=sms.chores())
+
+
+def main() -> None:
+    """Run until SIGTERM or SIGINT, finishing the job at hand first."""
+    worker = build_worker()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("stopping after the current job")
+        worker.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run_forever()
+
+
+if __name__ == "__main__":
+    main()
