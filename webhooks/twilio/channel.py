@@ -229,11 +229,11 @@ class SmsChannel:
         try:
             while True:
                 with self.database.session() as session:
-                    waiting = messaging.pending_inbound(session, correspondent_id=correspondent_id)
+                    waiting = [m.id for m in messaging.pending_inbound(session, correspondent_id=correspondent_id)]
                     session.rollback()
                 if not waiting:
                     return
-                self._answer(waiting[0].id)
+                self._answer(waiting[0])
         finally:
             with self.database.session() as session:
                 messaging.release_lease(session, correspondent_id=correspondent_id, owner=owner)

@@ -31,6 +31,16 @@ def _xml(body: str) -> Response:
     return Response(body, mimetype="application/xml")
 
 
+def fields() -> MultiDict[str, str]:
+    """Return the request's fields, whether Twilio posted a form or JSON."""
+    if request.mimetype == "application/json":
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(400, "the JSON body must be an object")
+        return MultiDict({str(k): "" if v is None else str(v) for k, v in data.items()})
+    return request.form
+
+
 def parse_inbound(form: MultiDict[str, str]) -> InboundText:
     """Read Twilio's form fields into an InboundText; 400 when the essentials are missing."""
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
@@ -63,7 +73,7 @@ def parse_inbound(form: MultiDict[str, str]) -> InboundText:
 def receive_sms() -> ResponseReturnValue:
     """Store a resident's text first, then answer it inline or with an honest holding reply."""
     signature.verify()
-    inbound = parse_inbound(request.form)
+    inbound = parse_inbound(fields())
     sms = channel()
     try:
         session = get_session()
@@ -83,13 +93,12 @@ def receive_sms() -> ResponseReturnValue:
 def delivery_status() -> ResponseReturnValue:
     """Record a delivery report; late or repeated reports never move a message backwards."""
     signature.verify()
-    sid = (request.form.get("MessageSid") or "").strip()
-    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip()
+    form = fields()
+    sid = (form.get("MessageSid") or "").strip()
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
     if not sid or not status:
         abort(400, "MessageSid and MessageStatus are required")
     session = get_session()
-    messaging.record_delivery_status(
-        session, provider_id=sid, status=status, error_code=request.form.get("ErrorCode") or None
-    )
+    messaging.record_delivery_status(session, provider_id=sid, status=status, error_code=form.get("ErrorCode") or None)
     session.commit()
     return Response(status=204)

@@ -1,0 +1,487 @@
+"""The SMS webhook with requests built and signed exactly as Twilio sends them.
+
+These tests need no dialogue: keywords, consent, signatures, redelivery, media and
+the database or dialogue being down. Whole conversations through the real Rasa are
+in tests/bot/test_sms_conversations.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app import create_app
+from intake import jobs, messaging
+from intake.db import Database, utcnow
+from intake.enums import JobState, MessageState
+from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
+from tests.twilio_fake import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    HEARD_NUMBER,
+    PUBLIC_BASE_URL,
+    FakeTwilio,
+    post_signed,
+    sign,
+    sms_form,
+)
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+def _settings(fake: FakeTwilio, tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "HEARD_INSTANCE_DIR": str(tmp_path),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": fake.url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        # No dialogue here: a closed port, so any turn that needs Rasa waits for it.
+        "RASA_URL": f"http://127.0.0.1:{_closed_port()}",
+        "HEARD_INLINE_REPLY_SECONDS": "3",
+        "HEARD_SMS_RATE_PER_SECOND": "1000",
+        **extra,
+    }
+
+
+@pytest.fixture
+def db(fresh_database_url: str) -> Iterator[Database]:
+    database = Database(fresh_database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sms_app(db: Database, keyring, fake_twilio: FakeTwilio, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return create_app({**_settings(fake_twilio, tmp_path), "DATABASE": db, "KEYRING": keyring})
+
+
+def _count(db: Database, model: Any) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _all(db: Database, model: Any) -> list[Any]:
+    with db.session() as s:
+        rows = list(s.scalars(select(model).order_by(model.id)))
+        s.expunge_all()
+        return rows
+
+
+def _work(app: Any) -> int:
+    """Run the worker once, with every waiting job made ready now (no back-off in tests)."""
+    db = app.extensions["heard.database"]
+    with db.session() as s:
+        s.execute(update(Job).where(Job.state == JobState.QUEUED).values(run_after=utcnow()))
+        s.commit()
+    sms = app.extensions["heard.sms"]
+    return jobs.Worker(database=db, handlers=sms.handlers(), chores=sms.chores()).run_once()
+
+
+def _bodies(twiml: bytes) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(twiml)
+    return [m.text or "" for m in root.iter("Message")]
+
+
+# -- signatures ------------------------------------------------------------------------------
+
+
+def test_a_forged_or_unsigned_request_is_refused_and_leaves_no_trace(sms_app, db, caplog):
+    client = sms_app.test_client()
+    form = sms_form("I want to report an officer")
+    unsigned = client.post("/twilio/sms", data=form)
+    wrong_token = post_signed(client, "/twilio/sms", form, token="not-the-token")
+    tampered = client.post(
+        "/twilio/sms",
+        data={**form, "Body": "something else"},
+        headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form)},
+    )
+    other_url = client.post(
+        "/twilio/sms", data=form, headers={"X-Twilio-Signature": sign("https://evil.example/twilio/sms", form)}
+    )
+    assert [r.status_code for r in (unsigned, wrong_token, tampered, other_url)] == [403, 403, 403, 403]
+    assert _count(db, Message) == 0 and _count(db, Correspondent) == 0 and _count(db, Job) == 0
+    assert "refused" in caplog.text
+    assert "+12095550142" not in caplog.text and "report an officer" not in caplog.text
+
+
+def test_the_signature_covers_the_raw_query_string_and_percent_encoding(sms_app, db):
+    client = sms_app.test_client()
+    path = "/twilio/sms?city=Stockton&note=a%20b%2Fc&empty="
+    form = sms_form("HELP")
+    ok = client.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + path, form)})
+    assert ok.status_code == 200
+    decoded = client.post(
+        path,
+        data=form,
+        headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms?city=Stockton&note=a b/c&empty=", form)},
+    )
+    assert decoded.status_code == 403
+
+
+def test_behind_a_proxy_the_forwarded_scheme_and_host_are_the_public_url(db, keyring, fake_twilio, tmp_path):
+    settings = _settings(fake_twilio, tmp_path, HEARD_TRUSTED_PROXIES="1")
+    settings.pop("PUBLIC_BASE_URL")
+    app = create_app({**settings, "DATABASE": db, "KEYRING": keyring})
+    form = sms_form("HELP")
+    headers = {
+        "X-Twilio-Signature": sign("https://intake.city.example/twilio/sms", form),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "intake.city.example",
+    }
+    assert app.test_client().post("/twilio/sms", data=form, headers=headers).status_code == 200
+
+
+def test_a_json_body_is_verified_by_its_sha256(sms_app, db):
+    import json
+
+    body = json.dumps({"MessageSid": "SMx", "MessageStatus": "delivered"})
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    path = f"/twilio/status?bodySHA256={digest}"
+    client = sms_app.test_client()
+    good = client.post(
+        path,
+        data=body,
+        content_type="application/json",
+        headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + path, {})},
+    )
+    forged = client.post(
+        path,
+        data=body.replace("delivered", "failed"),
+        content_type="application/json",
+        headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + path, {})},
+    )
+    assert good.status_code == 204
+    assert forged.status_code == 403
+
+
+# -- keywords and consent ----------------------------------------------------------------------
+
+
+def test_help_is_answered_in_the_residents_language(sms_app, db):
+    client = sms_app.test_client()
+    english = post_signed(client, "/twilio/sms", sms_form("help"))
+    spanish = post_signed(client, "/twilio/sms", sms_form("AYUDA", sender="+12095550143"))
+    chinese = post_signed(client, "/twilio/sms", sms_form("帮助", sender="+12095550144"))
+    assert english.status_code == 200 and english.mimetype == "application/xml"
+    (en,) = _bodies(english.data)
+    (es,) = _bodies(spanish.data)
+    (zh,) = _bodies(chinese.data)
+    assert "911" in en and "STOP" in en and "police" in en
+    assert "911" in es and es != en and "policía" in es
+    assert "911" in zh and any("\u4e00" <= c <= "\u9fff" for c in zh)
+    replies = [m for m in _all(db, Message) if m.direction.value == "outbound"]
+    assert [m.state for m in replies] == [MessageState.INLINE] * 3
+
+
+def test_stop_is_recorded_and_nothing_is_ever_sent_after_it(sms_app, db, fake_twilio):
+    client = sms_app.test_client()
+    stop = post_signed(client, "/twilio/sms", sms_form("Stop"))
+    assert _bodies(stop.data) == []  # Twilio confirms its own English keywords
+    later = post_signed(client, "/twilio/sms", sms_form("I still want to tell you what happened"))
+    assert later.status_code == 200 and _bodies(later.data) == []
+    # A message Heard starts (a staff reply) is not sent either.
+    with db.session() as s:
+        resident = s.scalars(select(Correspondent)).one()
+        messaging.queue_outbound(s, correspondent=resident, texts=["Your case was updated."], language="en")
+        s.commit()
+    _work(sms_app)
+    assert fake_twilio.sent() == []
+    with db.session() as s:
+        resident = s.scalars(select(Correspondent)).one()
+        assert resident.opted_out is True
+        (consent,) = s.scalars(select(ConsentChange)).all()
+        assert consent.opted_out is True and consent.keyword == "STOP"
+        kept = s.scalars(select(Message).where(Message.body == "I still want to tell you what happened")).one()
+        assert kept.state == MessageState.PROCESSED and kept.meta["received_while_opted_out"] is True
+        outbound = s.scalars(select(Message).where(Message.direction == "outbound")).all()
+        assert [m.state for m in outbound] == [MessageState.SUPPRESSED]
+
+
+def test_a_localized_stop_is_confirmed_in_that_language_and_start_opts_back_in(sms_app, db):
+    client = sms_app.test_client()
+    (confirmation,) = _bodies(post_signed(client, "/twilio/sms", sms_form("alto")).data)
+    assert "START" in confirmation and "Heard" in confirmation and "mensajes" in confirmation
+    (welcome,) = _bodies(post_signed(client, "/twilio/sms", sms_form("START")).data)
+    assert "HELP" in welcome
+    with db.session() as s:
+        assert s.scalars(select(Correspondent)).one().opted_out is False
+        assert [c.opted_out for c in s.scalars(select(ConsentChange).order_by(ConsentChange.id))] == [True, False]
+
+
+def test_a_keyword_inside_a_sentence_is_not_an_opt_out():
+    assert messaging.classify_keyword("cancel my complaint") is None
+    assert messaging.classify_keyword("please stop the officer") is None
+    assert messaging.classify_keyword(" STOP! ").action == "stop"
+    assert messaging.classify_keyword("Dừng").action == "stop"
+    assert messaging.classify_keyword("退订").action == "stop"
+    assert messaging.classify_keyword("ਮਦਦ").action == "help"
+    assert messaging.classify_keyword("ສ່ວຍ") is None
+
+
+# -- redelivery -------------------------------------------------------------------------------
+
+
+def test_a_redelivered_message_gets_the_same_answer_and_creates_nothing(sms_app, db):
+    client = sms_app.test_client()
+    form = sms_form("HELP")
+    first = post_signed(client, "/twilio/sms", form)
+    again = post_signed(client, "/twilio/sms", form)
+    assert first.data == again.data and _bodies(first.data)
+    assert _count(db, Message) == 2  # the message and its one reply
+    assert _count(db, Job) == 1
+
+
+def test_twenty_copies_at_once_are_one_message_with_one_answer(sms_app, db):
+    form = sms_form("AYUDA")
+    barrier = threading.Barrier(20)
+    answers: list[bytes] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        client = sms_app.test_client()
+        barrier.wait()
+        response = post_signed(client, "/twilio/sms", form)
+        with lock:
+            answers.append(response.data if response.status_code == 200 else b"status %d" % response.status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 20 and len(set(answers)) == 1, set(answers)
+    assert _bodies(answers[0]) and "911" in _bodies(answers[0])[0]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.direction == "inbound")) == 1
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.direction == "outbound")) == 1
+        assert s.scalar(select(func.count()).select_from(Correspondent)) == 1
+        assert s.scalar(select(func.count()).select_from(Job)) == 1
+
+
+# -- components down ------------------------------------------------------------------------------
+
+
+def test_when_the_dialogue_is_down_the_resident_hears_so_and_the_message_waits(sms_app, db):
+    client = sms_app.test_client()
+    response = post_signed(client, "/twilio/sms", sms_form("Quiero reportar a un policía que me empujó ayer"))
+    (holding,) = _bodies(response.data)
+    assert "mensaje" in holding  # in Spanish, honest: it will take longer
+    with db.session() as s:
+        message = s.scalars(select(Message)).one()
+        assert message.state == MessageState.RECEIVED and message.reply_via == "rest"
+        job = s.scalars(select(Job).where(Job.kind == "sms.turn")).one()
+        assert job.state == JobState.QUEUED and "Rasa unreachable" in job.last_error and job.attempts == 1
+    _work(sms_app)  # the dialogue is still down: the message still waits, one more attempt counted
+    with db.session() as s:
+        assert s.scalars(select(Message)).one().state == MessageState.RECEIVED
+        assert s.scalars(select(Job)).one().attempts == 2
+
+
+def test_when_the_database_is_down_the_message_is_spooled_and_stored_when_it_returns(
+    db, keyring, fake_twilio, tmp_path, caplog
+):
+    broken = create_app(
+        {
+            **_settings(fake_twilio, tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/heard.db",
+            "KEYRING": keyring,
+        }
+    )
+    form = sms_form("The officer took my phone and did not give it back")
+    with caplog.at_level(logging.ERROR):
+        response = post_signed(broken.test_client(), "/twilio/sms", form)
+    assert response.status_code == 200
+    (holding,) = _bodies(response.data)
+    assert "shortly" in holding
+    spooled = list((tmp_path / "spool" / "sms").glob("*.msg"))
+    assert len(spooled) == 1
+    assert b"officer" not in spooled[0].read_bytes() and b"2095550142" not in spooled[0].read_bytes()
+    # The database returns: the worker stores the message, and its turn waits for the dialogue.
+    healthy = create_app({**_settings(fake_twilio, tmp_path), "DATABASE": db, "KEYRING": keyring})
+    _work(healthy)
+    assert list((tmp_path / "spool" / "sms").glob("*.msg")) == []
+    with db.session() as s:
+        message = s.scalars(select(Message)).one()
+        assert message.body == form["Body"] and message.provider_id == form["MessageSid"]
+        assert message.reply_via == "rest" and message.answer == response.data.decode()
+    # Twilio, having no answer the first time, may deliver it again: nothing new.
+    again = post_signed(healthy.test_client(), "/twilio/sms", form)
+    assert again.data == response.data and _count(db, Message) == 1
+
+
+def test_work_queued_while_the_worker_is_down_is_done_when_it_starts(sms_app, db, fake_twilio):
+    client = sms_app.test_client()
+    post_signed(client, "/twilio/sms", sms_form("HELP"))
+    with db.session() as s:
+        resident = s.scalars(select(Correspondent)).one()
+        messaging.queue_outbound(
+            s, correspondent=resident, texts=["Your case 482-193-7703 was assigned."], language="en"
+        )
+        s.commit()
+    assert fake_twilio.sent() == []  # no worker yet
+    assert _work(sms_app) >= 1
+    (sent,) = fake_twilio.sent()
+    assert sent["To"] == "+12095550142" and sent["From"] == HEARD_NUMBER
+    assert sent["Body"] == "Your case 482-193-7703 was assigned."
+    assert sent["StatusCallback"] == PUBLIC_BASE_URL + "/twilio/status"
+    with db.session() as s:
+        message = s.scalars(select(Message).where(Message.body.like("Your case%"))).one()
+        assert message.state == MessageState.SENT and message.provider_id.startswith("SM")
+
+
+# -- outbound -------------------------------------------------------------------------------
+
+
+def _queue(db: Database, keyring, texts: list[str]) -> list[int]:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        resident = messaging.get_or_create_correspondent(
+            s, keyring=keyring, phone="+12095550142", service_number=HEARD_NUMBER
+        )
+        s.flush()
+        ids = [m.id for m in messaging.queue_outbound(s, correspondent=resident, texts=texts, language="en")]
+        s.commit()
+        return ids
+
+
+def test_a_busy_or_failing_twilio_is_retried_and_a_refusal_is_not(sms_app, db, keyring, fake_twilio):
+    fake_twilio.failures += [(429, {"code": 20429, "message": "Too many requests"}), (500, {"message": "oops"})]
+    (first,) = _queue(db, keyring, ["first"])
+    _work(sms_app)
+    _work(sms_app)
+    _work(sms_app)
+    with db.session() as s:
+        assert s.get(Message, first).state == MessageState.SENT
+        assert s.scalars(select(Job).where(Job.kind == "sms.send")).one().attempts == 3
+    fake_twilio.failures.append((400, {"code": 21211, "message": "The 'To' number is not a valid phone number."}))
+    (second,) = _queue(db, keyring, ["second"])
+    _work(sms_app)
+    _work(sms_app)
+    with db.session() as s:
+        refused = s.get(Message, second)
+        assert refused.state == MessageState.FAILED and refused.error_code == "21211"
+    assert [m["Body"] for m in fake_twilio.sent()] == ["first", "first", "first", "second"]
+
+
+def test_sending_keeps_to_the_senders_rate(db, keyring, fake_twilio, tmp_path):
+    app = create_app(
+        {**_settings(fake_twilio, tmp_path, HEARD_SMS_RATE_PER_SECOND="0.2"), "DATABASE": db, "KEYRING": keyring}
+    )
+    first, second = _queue(db, keyring, ["one", "two"])
+    sms = app.extensions["heard.sms"]
+    jobs.run_ready(db, sms.handlers())
+    with db.session() as s:
+        assert s.get(Message, first).state == MessageState.SENT
+        assert s.get(Message, second).state == MessageState.QUEUED
+        waiting = s.scalars(select(Job).where(Job.payload["message_id"].as_integer() == second)).one()
+        wait = (waiting.run_after - utcnow()).total_seconds()
+        assert 3.0 < wait <= 5.0 and waiting.attempts == 0  # pacing is not a failed attempt
+    assert [m["Body"] for m in fake_twilio.sent()] == ["one"]
+
+
+def test_delivery_reports_only_move_forward(sms_app, db, keyring, fake_twilio):
+    (message_id,) = _queue(db, keyring, ["hello"])
+    _work(sms_app)
+    with db.session() as s:
+        sid = s.get(Message, message_id).provider_id
+    client = sms_app.test_client()
+    for status in ("delivered", "sent", "queued"):
+        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": ACCOUNT_SID, "To": "+12095550142"}
+        assert post_signed(client, "/twilio/status", form).status_code == 204
+    with db.session() as s:
+        assert s.get(Message, message_id).delivery_status == "delivered"
+    form = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30003"}
+    assert client.post("/twilio/status", data=form).status_code == 403  # unsigned
+
+
+# -- MMS ----------------------------------------------------------------------------------
+
+
+def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_at_twilio(
+    sms_app, db, keyring, fake_twilio, tmp_path
+):
+    sid = "MM" + "1" * 32
+    first = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    second = fake_twilio.add_media(sid, PNG, "image/png")
+    form = sms_form("", sid=sid, media=[(first, "image/jpeg"), (second, "image/png")])
+    response = post_signed(sms_app.test_client(), "/twilio/sms", form)
+    (receipt,) = _bodies(response.data)
+    assert "(2)" in receipt
+    _work(sms_app)
+    kept = _all(db, Attachment)
+    assert [a.sha256 for a in kept] == [hashlib.sha256(JPEG).hexdigest(), hashlib.sha256(PNG).hexdigest()]
+    assert [a.content_type for a in kept] == ["image/jpeg", "image/png"]
+    assert [a.size_bytes for a in kept] == [len(JPEG), len(PNG)]
+    assert kept[0].meta["media_path"] == first.removeprefix("https://api.twilio.com")
+    stored = (tmp_path / kept[0].storage_key).read_bytes()
+    assert JPEG[:64] not in stored  # encrypted at rest
+    from intake import evidence
+
+    assert evidence.load(tmp_path, keyring, kept[0].storage_key) == JPEG
+    _work(sms_app)
+    assert sorted(fake_twilio.deleted()) == sorted(u.removeprefix("https://api.twilio.com") for u in (first, second))
+    assert fake_twilio.media == {}
+    # The case filed later in this conversation carries the photos.
+    from intake import complaints
+
+    with db.session() as s:
+        conversation = s.scalars(select(Correspondent)).one().conversation_id
+        submission = complaints.parse_submission(
+            {"kind": "complaint", "channel": "sms", "language": "en", "narrative": "pushed", "anonymous": True}
+        )
+        case, _ = complaints.file_case(
+            s, keyring=keyring, submission=submission, actor="bot", conversation_id=conversation
+        )
+        s.commit()
+        assert [a.sha256 for a in case.attachments] == [a.sha256 for a in kept]
+
+
+def test_media_of_a_kind_heard_does_not_take_is_refused_with_a_reason(sms_app, db, fake_twilio):
+    sid = "MM" + "2" * 32
+    page = fake_twilio.add_media(sid, b"<html><script>alert(1)</script></html>", "text/html")
+    post_signed(sms_app.test_client(), "/twilio/sms", sms_form("", sid=sid, media=[(page, "text/html")]))
+    _work(sms_app)
+    _work(sms_app)
+    assert _count(db, Attachment) == 0
+    with db.session() as s:
+        message = s.scalars(select(Message).where(Message.provider_id == sid)).one()
+        assert message.meta["media_rejected"][0]["reason"] == "type"
+    notices = [m["Body"] for m in fake_twilio.sent()]
+    assert len(notices) == 1 and "PDF" in notices[0]
+
+
+def test_empty_binary_and_huge_bodies_are_kept_as_sent(sms_app, db):
+    client = sms_app.test_client()
+    weird = "😀 é 中文 \u202e\x00\x07 " + "ñ" * 5000
+    response = post_signed(client, "/twilio/sms", sms_form(weird))
+    assert response.status_code == 200
+    missing = post_signed(client, "/twilio/sms", {"Body": "no sid"})
+    assert missing.status_code == 400
+    with db.session() as s:
+        message = s.scalars(select(Message)).one()
+        assert message.body == weird.replace("\x00", "").replace("\x07", "")
