@@ -63,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from webhooks import api, health, internal, session, web
     from webhooks.extensions import babel, limiter
-    from webhooks.twilio import sms
+    from webhooks.twilio import sms, voice
     from webhooks.twilio.channel import SmsChannel
     from webhooks.twilio.config import ChannelSettings
 
@@ -84,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(internal.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
     return app
 
 

@@ -118,6 +118,7 @@ class SmsChannel:
             "sms.send": self.send,
             "sms.media": self.fetch_media,
             "twilio.media.delete": self.delete_media,
+            "voice.recording": self.fetch_recording,
         }
 
     def chores(self) -> list[Any]:
@@ -474,6 +475,57 @@ class SmsChannel:
                 messaging.queue_outbound(session, correspondent=correspondent, texts=[text], language=language)
             session.commit()
         log.info("media %d of message %s rejected: %s", index, message_id, reason)
+
+    def fetch_recording(self, payload: dict[str, Any]) -> None:
+        """Keep a call's recording (the caller's own words) as evidence, then delete it at Twilio."""
+        url = str(payload["url"])
+        conversation_id = payload.get("conversation_id")
+        message_id = payload.get("message_id")
+        if message_id is not None and conversation_id is None:
+            with self.database.session() as session:
+                conversation_id = session.scalar(select(Message.conversation_id).where(Message.id == message_id))
+                session.rollback()
+        with self.database.session() as session:
+            found = session.scalars(select(Attachment).where(Attachment.storage_key.is_not(None))).all()
+            if any((a.meta or {}).get("media_path") == urlsplit(url).path for a in found):
+                session.rollback()
+                return
+            session.rollback()
+        data, served_type = self.gateway.download_media(url, max_bytes=self.settings.media_max_bytes * 20)
+        real_type = evidence.check(data, served_type or "audio/wav", max_bytes=self.settings.media_max_bytes * 20)
+        stored = evidence.store(self.instance_dir, self.keyring, data, real_type)
+        with self.database.session() as session:
+            case = (
+                messaging.latest_case_of_conversation(session, conversation_id=conversation_id)
+                if conversation_id
+                else None
+            )
+            session.add(
+                Attachment(
+                    case_id=case.id if case else None,
+                    message_id=message_id,
+                    conversation_id=conversation_id,
+                    content_type=stored.content_type,
+                    size_bytes=stored.size_bytes,
+                    sha256=stored.sha256,
+                    storage_key=stored.storage_key,
+                    filename="call-recording.wav",
+                    meta={
+                        "provider": "twilio",
+                        "kind": "call recording",
+                        "media_path": urlsplit(url).path,
+                        "duration_seconds": payload.get("duration"),
+                        "received_at": utcnow().isoformat(),
+                    },
+                )
+            )
+            jobs.enqueue(
+                session,
+                kind="twilio.media.delete",
+                payload={"url": url},
+                dedupe_key=f"twilio.media.delete:{urlsplit(url).path}"[:200],
+            )
+            session.commit()
 
     def delete_media(self, payload: dict[str, Any]) -> None:
         """Delete a media item at Twilio now that Heard holds its own encrypted copy."""
