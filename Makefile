@@ -10,10 +10,13 @@ export PORT ?= 5000
 
 .PHONY: help setup run test test-fast lint typecheck lock clean catalogs
 
-catalogs: $(VENV)/.installed ## Re-extract locales/bot.pot and merge it into the nine catalogs
+catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages) and merge them into the nine catalogs
 	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ -k keyword_set:2c,3 -k matches:3c,4 \
 	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
 	  -o locales/bot.pot bot/actions
+	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ \
+	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
+	  -o locales/messages.pot webhooks
 	$(VENV)/bin/python scripts/update-catalogs
 	$(VENV)/bin/python scripts/compile-catalogs
 

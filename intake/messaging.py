@@ -384,15 +384,17 @@ def decide_reply_via(session: Session, *, message_id: int, via: str) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def queue_replies(session: Session, *, message_id: int) -> list[Message]:
-    """Queue a message's waiting replies for sending through the provider's REST API."""
+def queue_replies(session: Session, *, message_id: int) -> list[int]:
+    """Queue a message's waiting replies for sending through the provider's REST API; return the jobs' ids."""
     queued = []
     for reply in replies_to(session, message_id=message_id):
         if reply.state != MessageState.PENDING:
             continue
         reply.state = MessageState.QUEUED
-        jobs.enqueue(session, kind="sms.send", payload={"message_id": reply.id}, dedupe_key=f"sms.send:{reply.id}")
-        queued.append(reply)
+        job = jobs.enqueue(
+            session, kind="sms.send", payload={"message_id": reply.id}, dedupe_key=f"sms.send:{reply.id}"
+        )
+        queued.append(job.id)
     return queued
 
 

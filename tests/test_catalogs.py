@@ -67,34 +67,31 @@ def test_keyword_lists_are_plain_pipe_separated_words(language):
             assert not re.search(r"[{}]", message.string)
 
 
-def test_the_template_is_up_to_date_with_the_code(tmp_path):
+# Where each domain's messages live in the code, and the keywords that mark them.
+SOURCES = {
+    "bot": (["-k", "t:2", "-k", "_", "-k", "keyword_set:2c,3", "-k", "matches:3c,4"], "bot/actions"),
+    "messages": (["-k", "t:2", "-k", "_"], "webhooks"),
+}
+
+
+def test_every_domain_has_its_sources():
+    assert sorted(SOURCES) == DOMAINS
+
+
+@pytest.mark.parametrize("domain", sorted(SOURCES))
+def test_the_template_is_up_to_date_with_the_code(tmp_path, domain):
     """`make catalogs` was run after the last change to a message in the code."""
     import subprocess
     import sys
 
-    out = tmp_path / "bot.pot"
+    keywords, source = SOURCES[domain]
+    out = tmp_path / f"{domain}.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run(
-        [
-            pybabel,
-            "extract",
-            "-F",
-            ROOT / "babel.cfg",
-            "-k",
-            "t:2",
-            "-k",
-            "_",
-            "-k",
-            "keyword_set:2c,3",
-            "-k",
-            "matches:3c,4",
-            "--no-default-keywords",
-            "-o",
-            out,
-            ROOT.parent / "bot" / "actions",
-        ],
+        [pybabel, "extract", "-F", ROOT / "babel.cfg", *keywords, "--no-default-keywords", "-o", out, ROOT.parent / source],
         check=True,
+        capture_output=True,
     )
     fresh = set(_keyed(_catalog(out)))
-    committed = set(_keyed(_catalog(ROOT / "bot.pot")))
-    assert fresh == committed, {"not in bot.pot": sorted(fresh - committed)[:5], "stale": sorted(committed - fresh)[:5]}
+    committed = set(_keyed(_catalog(ROOT / f"{domain}.pot")))
+    assert fresh == committed, {"not in template": sorted(fresh - committed)[:5], "stale": sorted(committed - fresh)[:5]}

@@ -137,12 +137,14 @@ class SmsChannel:
         """Give the dialogue a few seconds, then answer: its replies, or an honest holding message."""
         deadline = time.monotonic() + self.settings.inline_reply_seconds
         future = self.executor.submit(self._drive, message_id, deadline)
+        sends: list[int] = []
         jobs.wait_for(
             lambda: future.done() or self._is_processed(message_id),
             timeout=self.settings.inline_reply_seconds,
         )
         with self.database.session() as session:
-            message = session.get(Message, message_id)
+            # NOTE: the row lock orders this decision against the turn's own write (see _answer).
+            message = session.get(Message, message_id, with_for_update=True)
             assert message is not None
             correspondent = session.get(Correspondent, message.correspondent_id)
             assert correspondent is not None
@@ -158,7 +160,7 @@ class SmsChannel:
             else:
                 messaging.decide_reply_via(session, message_id=message_id, via="rest")
                 if message.state == MessageState.PROCESSED:
-                    messaging.queue_replies(session, message_id=message_id)
+                    sends = messaging.queue_replies(session, message_id=message_id)
                 if correspondent.opted_out:
                     answer = twiml.messages([])
                 else:
@@ -166,7 +168,13 @@ class SmsChannel:
                     answer = twiml.messages([t(language, HOLDING)])
             message.answer = answer
             session.commit()
+        self.send_soon(sends)
         return answer
+
+    def send_soon(self, job_ids: list[int]) -> None:
+        """Send queued replies from this process now, rather than at the worker's next round."""
+        for job_id in job_ids:
+            self.executor.submit(jobs.run_now, self.database, job_id, self.handlers())
 
     def replay_answer(self, message_id: int) -> str:
         """Answer a redelivered message exactly as its first delivery was answered."""
@@ -309,7 +317,7 @@ class SmsChannel:
                 texts.insert(0, t(language or guess, MEDIA_RECEIVED, count=turn.media_count))
             language = language or guess
         with self.database.session() as session:
-            message = session.get(Message, message_id)
+            message = session.get(Message, message_id, with_for_update=True)
             assert message is not None
             if message.state != MessageState.RECEIVED:
                 session.rollback()
@@ -329,9 +337,9 @@ class SmsChannel:
             if turn.opted_out and keyword is None:
                 message.meta = {**(message.meta or {}), "received_while_opted_out": True}
             messaging.record_replies(session, inbound=message, texts=texts, language=language, meta=reply_meta)
-            if message.reply_via == "rest":
-                messaging.queue_replies(session, message_id=message_id)
+            sends = messaging.queue_replies(session, message_id=message_id) if message.reply_via == "rest" else []
             session.commit()
+        self.send_soon(sends)
 
     # -- sending ----------------------------------------------------------------------------
 

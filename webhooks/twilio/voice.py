@@ -284,11 +284,21 @@ def choose_language() -> ResponseReturnValue:
         return _answered(session, message, response)
     _say(response, t(language, RECORDING_NOTICE), language)
     call_sid = request.form["CallSid"]
-    return _dialogue_turn(session, message, language, call_sid, "hello", step=1, lead=t(language, KEYS))
+    return _dialogue_turn(
+        session, message, language, call_sid, "hello", step=1, lead=t(language, KEYS), response=response
+    )
 
 
 def _dialogue_turn(
-    session: Session, message: Message, language: str, call_sid: str, text: str, *, step: int, lead: str | None = None
+    session: Session,
+    message: Message,
+    language: str,
+    call_sid: str,
+    text: str,
+    *,
+    step: int,
+    lead: str | None = None,
+    response: VoiceResponse | None = None,
 ) -> Response:
     """Relay one answer to the dialogue and speak what it says, then listen for the next answer."""
     caller = request.form.get("From") or ""
@@ -313,7 +323,7 @@ def _dialogue_turn(
         )
         return _answered(session, message, response)
     said = "\n".join(answer.texts)
-    response = VoiceResponse()
+    response = response or VoiceResponse()
     filed = TRACKING.search(said)
     if filed:
         number = "-".join(filed.groups())
