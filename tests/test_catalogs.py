@@ -88,10 +88,23 @@ def test_the_template_is_up_to_date_with_the_code(tmp_path, domain):
     out = tmp_path / f"{domain}.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run(
-        [pybabel, "extract", "-F", ROOT / "babel.cfg", *keywords, "--no-default-keywords", "-o", out, ROOT.parent / source],
+        [
+            pybabel,
+            "extract",
+            "-F",
+            ROOT / "babel.cfg",
+            *keywords,
+            "--no-default-keywords",
+            "-o",
+            out,
+            ROOT.parent / source,
+        ],
         check=True,
         capture_output=True,
     )
     fresh = set(_keyed(_catalog(out)))
     committed = set(_keyed(_catalog(ROOT / f"{domain}.pot")))
-    assert fresh == committed, {"not in template": sorted(fresh - committed)[:5], "stale": sorted(committed - fresh)[:5]}
+    assert fresh == committed, {
+        "not in template": sorted(fresh - committed)[:5],
+        "stale": sorted(committed - fresh)[:5],
+    }
