@@ -47,6 +47,8 @@ run: setup ## Set up, then start every Procfile process on the embedded default
 	@echo "  Rasa:     http://127.0.0.1:5005/webhooks/rest/webhook   (REST channel, loopback only)"
 	@echo "  API:      http://127.0.0.1:$(PORT)/api/v1/complaints   (token: $(INTAKE) partner create NAME)"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/v1/openapi.json"
+	@echo "  Twilio:   $${PUBLIC_BASE_URL:-https://YOUR-TUNNEL}/twilio/sms (messaging), /twilio/voice (calls)"
+	@[ -n "$$TWILIO_AUTH_TOKEN" ] || echo "            TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused (403)"
 	@echo "  Stop with Ctrl-C."
 	@echo
 	$(VENV)/bin/honcho start -f Procfile
