@@ -34,6 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     install_redaction()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # NOTE: the twilio SDK logs every request it makes at INFO; Heard logs what matters itself.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     settings = Settings.from_env(_env_overrides(config or {}))
 
     app = Flask(__name__, instance_path=str(settings.instance_dir), static_folder=None)

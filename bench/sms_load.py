@@ -36,6 +36,7 @@ from app import create_app  # noqa: E402
 from intake.crypto import Keyring, new_secrets  # noqa: E402
 from intake.db import Database  # noqa: E402
 from intake.enums import Direction, MessageState  # noqa: E402
+from intake.jobs import Worker  # noqa: E402
 from intake.migrate import upgrade  # noqa: E402
 from intake.models import Case, Message  # noqa: E402
 from tests.bot.conftest import _free_port, _wait_for  # noqa: E402
@@ -47,7 +48,10 @@ from tests.twilio_fake import (  # noqa: E402
     sign,
     sms_form,
 )
+from webhooks.i18n import t  # noqa: E402
+from webhooks.twilio.channel import HOLDING  # noqa: E402
 
+HOLDING_ES = t("es", HOLDING)
 SCRIPT = [
     "quiero poner una queja contra un policia",
     "el oficial me empujo contra el carro",
@@ -97,7 +101,7 @@ def run_webhook(web_url: str, residents: int) -> tuple[list[float], float, int]:
             response.raise_for_status()
             with lock:
                 latencies.append(elapsed)
-                holding += "shortly" in response.text or "seguida" in response.text
+                holding += HOLDING_ES in response.text
 
     threads = [threading.Thread(target=resident, args=(i,)) for i in range(residents)]
     started = time.perf_counter()
@@ -136,6 +140,17 @@ def run_direct(rasa_url: str, residents: int) -> tuple[list[float], float]:
     return latencies, time.perf_counter() - started
 
 
+def _unanswered(database: Database) -> int:
+    with database.session() as s:
+        count = s.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == Direction.INBOUND, Message.state != MessageState.PROCESSED)
+        )
+        s.rollback()
+    return int(count or 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=20)
@@ -170,6 +185,9 @@ def main() -> None:
         )
         server = make_server("127.0.0.1", web_port, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        sms = app.extensions["heard.sms"]
+        worker = Worker(database=database, handlers=sms.handlers(), chores=sms.chores())
+        threading.Thread(target=worker.run_forever, daemon=True).start()  # the Procfile's worker process
         env = {
             **os.environ,
             "HEARD_INSTANCE_DIR": instance,
@@ -196,7 +214,9 @@ def main() -> None:
             direct_a, direct_a_s = run_direct(rasa_url, args.residents)
             webhook, webhook_s, holding = run_webhook(f"http://127.0.0.1:{web_port}", args.residents)
             direct_b, direct_b_s = run_direct(rasa_url, args.residents)
-            time.sleep(3)  # let background sends of holding-reply turns finish
+            waited = time.perf_counter()
+            while time.perf_counter() - waited < 120 and _unanswered(database):
+                time.sleep(1)  # the worker finishes turns that outlived their webhook
             direct = direct_a + direct_b
             print(f"{args.residents} concurrent residents, {len(SCRIPT)} messages each (Spanish complaint)")
             print(summary("Rasa REST channel (before)", direct_a, direct_a_s))
@@ -215,6 +235,10 @@ def main() -> None:
                     .where(Message.direction == Direction.INBOUND, Message.state != MessageState.PROCESSED)
                 )
                 cases = s.scalar(select(func.count()).select_from(Case))
+                per_channel = dict(s.execute(select(Case.channel, func.count()).group_by(Case.channel)).all())
+                repeated = s.execute(
+                    select(Case.conversation_id, func.count()).group_by(Case.conversation_id).having(func.count() > 1)
+                ).all()
                 answers = s.execute(
                     select(Message.reply_to_id, func.count())
                     .where(Message.direction == Direction.OUTBOUND)
@@ -222,9 +246,14 @@ def main() -> None:
                 ).all()
             expected = args.residents * len(SCRIPT)
             print(
-                f"messages sent {expected}, stored {inbound}, not yet answered {unanswered}, "
-                f"answered {len(answers)}, cases filed {cases} (of {args.residents})"
+                f"SMS: messages sent {expected}, stored {inbound}, unanswered {unanswered}, answered {len(answers)}; "
+                f"waited {time.perf_counter() - waited:.0f} s for the worker"
             )
+            print(
+                f"cases filed {cases} from {3 * args.residents} conversations (SMS and both direct runs): "
+                f"{ {str(k): v for k, v in per_channel.items()} }; conversations with more than one case: {len(repeated)}"
+            )
+            worker.stopping.set()
         finally:
             for process in (rasa, actions):
                 process.terminate()

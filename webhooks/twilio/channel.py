@@ -9,10 +9,12 @@ step twice changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,10 +140,9 @@ class SmsChannel:
         deadline = time.monotonic() + self.settings.inline_reply_seconds
         future = self.executor.submit(self._drive, message_id, deadline)
         sends: list[int] = []
-        jobs.wait_for(
-            lambda: future.done() or self._is_processed(message_id),
-            timeout=self.settings.inline_reply_seconds,
-        )
+        # NOTE: waiting on the future, not polling the database: on SQLite every poll would take the write lock.
+        with contextlib.suppress(FutureTimeout):
+            future.result(timeout=self.settings.inline_reply_seconds)
         with self.database.session() as session:
             # NOTE: the row lock orders this decision against the turn's own write (see _answer).
             message = session.get(Message, message_id, with_for_update=True)
