@@ -251,7 +251,8 @@ def main() -> None:
             )
             print(
                 f"cases filed {cases} from {3 * args.residents} conversations (SMS and both direct runs): "
-                f"{ {str(k): v for k, v in per_channel.items()} }; conversations with more than one case: {len(repeated)}"
+                f"{ {str(k): v for k, v in per_channel.items()} }; "
+                f"conversations with more than one case: {len(repeated)}"
             )
             worker.stopping.set()
         finally:
