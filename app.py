@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from webhooks import api, health, internal, session, web
     from webhooks.extensions import babel, limiter
+    from webhooks.tty import stream as tty_stream
     from webhooks.twilio import sms, voice
     from webhooks.twilio.channel import SmsChannel
     from webhooks.twilio.config import ChannelSettings
@@ -87,6 +88,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(internal.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
+    app.register_blueprint(tty_stream.bp)
+
+    from console import init_app as init_console
+
+    init_console(app)
     return app
 
 

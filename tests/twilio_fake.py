@@ -80,6 +80,9 @@ class FakeTwilio:
                 failure = self._failure()
                 if failure:
                     return self._send(failure[0], json.dumps({"status": failure[0], **failure[1]}).encode())
+                if "/Calls/" in entry.path and entry.path.endswith(".json"):
+                    call = {"sid": entry.path.rsplit("/", 1)[1].removesuffix(".json"), "status": "in-progress"}
+                    return self._send(200, json.dumps(call).encode())
                 if not entry.path.endswith("/Messages.json"):
                     return self._send(404, b'{"status": 404}')
                 body = form.get("Body", "")
@@ -135,6 +138,11 @@ class FakeTwilio:
         """The texts Heard sent through the REST API, in order."""
         with self.lock:
             return [r.form for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")]
+
+    def redirected(self) -> list[dict[str, str]]:
+        """The calls Heard gave new instructions, with the TwiML it sent."""
+        with self.lock:
+            return [r.form for r in self.requests if r.method == "POST" and "/Calls/" in r.path]
 
     def deleted(self) -> list[str]:
         with self.lock:

@@ -87,6 +87,15 @@ class TwilioGateway:
         segments = int(message.num_segments) if message.num_segments else None
         return SentMessage(sid=str(message.sid), status=str(message.status or "queued"), segments=segments)
 
+    def redirect_call(self, call_sid: str, twiml: str) -> None:
+        """Give a call in progress new instructions (the TTY path, when Baudot tones are heard)."""
+        try:
+            self.client.calls(call_sid).update(twiml=twiml)
+        except TwilioRestException as exc:
+            raise PermanentError(str(exc.code or exc.status), str(exc.msg)) from exc
+        except requests.RequestException as exc:
+            raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
+
     def _media_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         target = rebase(url, self.settings.api_base_url)
         if not target.startswith(self.settings.api_base_url + "/"):

@@ -26,8 +26,10 @@ from intake.tracking import format_tracking_number
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
 from webhooks.session import get_session, keyring
+from webhooks.tty.stream import connect_twiml, websocket_url
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
+from webhooks.twilio.config import ChannelSettings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
@@ -82,6 +84,7 @@ MENU_OPTION = {
     "lo": "For Lao, press 8.",
     "pa": "ਪੰਜਾਬੀ ਲਈ 9 ਦਬਾਓ।",
 }
+TTY_OPTION = "If you are calling from a TTY, press 0, or just start typing."
 LANGUAGE_NAMES_EN = {
     "en": "English",
     "es": "Spanish",
@@ -237,6 +240,7 @@ def _menu() -> VoiceResponse:
     _say(gather, WELCOME, "en")
     for code in MENU_ORDER:
         _say(gather, MENU_OPTION[code], code if VOICES[code].say_language else "en")
+    _say(gather, TTY_OPTION, "en")
     _say(gather, MENU_REPEAT, "en")
     response.append(gather)
     return response
@@ -250,7 +254,20 @@ def incoming_call() -> ResponseReturnValue:
     message, created = _store_step(session, request.form.to_dict(), "call", "", None)
     if not created and message.answer:
         return _xml(message.answer)
-    return _answered(session, message, _menu())
+    response = VoiceResponse()
+    # A TTY user cannot hear the menu: the first seconds are listened to for Baudot tones.
+    start = response.start()
+    listen = start.stream(url=websocket_url(_settings()) + "/twilio/tty/listen", track="inbound_track")
+    caller = request.form.get("From") or ""
+    if caller.startswith("+"):
+        listen.parameter(name="caller", value=messaging.seal_phone(keyring(), caller))
+    for verb in _menu().verbs:
+        response.append(verb)
+    return _answered(session, message, response)
+
+
+def _settings() -> ChannelSettings:
+    return current_app.extensions["heard.channel_settings"]  # type: ignore[no-any-return]
 
 
 @bp.post("/language")
@@ -259,6 +276,11 @@ def choose_language() -> ResponseReturnValue:
     signature.verify()
     digits = (request.form.get("Digits") or "").strip()
     session = get_session()
+    if digits == "0":
+        message, created = _store_step(session, request.form.to_dict(), "language", "tty", "en")
+        if not created and message.answer:
+            return _xml(message.answer)
+        return _answered(session, message, connect_twiml(_settings(), keyring(), request.form.get("From")))
     if not digits.isdigit() or not 1 <= int(digits) <= len(MENU_ORDER):
         return _xml(_menu())
     language = MENU_ORDER[int(digits) - 1]

@@ -1,0 +1,250 @@
+"""TTY callers over Twilio Media Streams: Baudot tones in and out, each typed line a turn of the dialogue.
+
+``/twilio/tty/stream`` is the bidirectional stream of ``<Connect><Stream>``: the caller's
+8 kHz μ-law audio is decoded as Baudot; a line ends when the caller types GA (go ahead);
+the dialogue's answer is sent back as Baudot tones ending in GA, and the caller's audio is
+ignored while Heard is sending (a TTY is half-duplex; our own tones echo back). SK ends
+the call. ``/twilio/tty/listen`` hears the first seconds of every call (``<Start><Stream>``)
+and moves the call onto the TTY path when it hears Baudot, because a TTY user cannot hear
+the spoken menu.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, abort, current_app, request
+from flask_sock import Sock
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Connect, VoiceResponse
+
+from intake import messaging
+from intake.db import utcnow
+from intake.enums import Channel, Direction, Language, MessageState
+from intake.models import Message
+from webhooks.rasa_client import DialogueUnavailable
+from webhooks.tty.modem import BaudotDemodulator, BaudotModulator, mulaw_decode, mulaw_encode, split_frames
+from webhooks.twilio.channel import SmsChannel
+from webhooks.twilio.config import ChannelSettings
+from webhooks.twilio.signature import public_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio_tty", __name__, url_prefix="/twilio/tty")
+sock = Sock()
+
+END_OF_TURN = re.compile(r"(?:^|\s)G\s?A\s*$")
+END_OF_CALL = re.compile(r"(?:^|\s)S\s?K\s*$")
+LISTEN_SECONDS = 15.0
+IDLE_SECONDS = 600.0
+# NOTE: Baudot carries no accents and few symbols; the bot's English answers, uppercased.
+GREETING = "HEARD HERE. THE CITY'S INDEPENDENT LINE FOR REPORTS ABOUT POLICE. IN DANGER NOW? HANG UP, CALL 911"
+UNAVAILABLE = "SORRY, OUR SYSTEM IS NOT ANSWERING. PLEASE CALL BACK LATER OR TEXT US. GA"
+GOODBYE = "THANK YOU FOR CALLING HEARD. GOODBYE SK SK"
+
+
+def websocket_url(settings: ChannelSettings) -> str:
+    """Return the public wss:// base that Twilio connects streams to."""
+    base = settings.public_base_url or request.host_url.rstrip("/")
+    return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
+@bp.before_request
+def _verify() -> None:
+    """Refuse a stream that Twilio did not sign: the handshake's URL, signed with no parameters."""
+    settings: ChannelSettings = current_app.extensions["heard.channel_settings"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = public_url().replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    if (
+        not settings.auth_token
+        or not signature
+        or not RequestValidator(settings.auth_token).validate(url, {}, signature)
+    ):
+        log.warning("TTY stream refused: bad or missing signature")
+        abort(403)
+
+
+def connect_twiml(settings: ChannelSettings, keyring: Any, caller: str | None) -> VoiceResponse:
+    """TwiML that moves a call onto the TTY path."""
+    response = VoiceResponse()
+    connect = Connect()
+    stream = connect.stream(url=websocket_url(settings) + "/twilio/tty/stream")
+    if caller and caller.startswith("+"):
+        stream.parameter(name="caller", value=messaging.seal_phone(keyring, caller))
+    response.append(connect)
+    return response
+
+
+@dataclass
+class TtyCall:
+    """One TTY call on a bidirectional media stream."""
+
+    ws: Any
+    channel: SmsChannel
+    stream_sid: str = ""
+    call_sid: str = ""
+    caller: str | None = None
+    buffer: str = ""
+    sending: str | None = None  # the mark we wait for while our tones play
+    marks: int = 0
+    turns: int = 0
+    demodulator: BaudotDemodulator = field(default_factory=BaudotDemodulator)
+    modulator: BaudotModulator = field(default_factory=BaudotModulator)
+
+    @property
+    def conversation_id(self) -> str:
+        return messaging.conversation_id_for(self.channel.keyring, Channel.TTY, self.call_sid)
+
+    def run(self) -> None:
+        """Serve the stream until Twilio stops it or the caller signs off."""
+        idle_since = time.monotonic()
+        closing = False
+        while True:
+            raw = self.ws.receive(timeout=5)
+            if raw is None:
+                if time.monotonic() - idle_since > IDLE_SECONDS:
+                    return
+                continue
+            idle_since = time.monotonic()
+            event = json.loads(raw)
+            kind = event.get("event")
+            if kind == "start":
+                self.start(event["start"])
+            elif kind == "media":
+                closing = closing or self.hear(event["media"])
+            elif kind == "mark":
+                if event.get("mark", {}).get("name") == self.sending:
+                    self.sending = None
+                    self.demodulator = BaudotDemodulator()  # drop what our own echo left half-heard
+                    if closing:
+                        return  # the goodbye has played: hang up
+            elif kind == "stop":
+                return
+
+    def start(self, start: dict[str, Any]) -> None:
+        self.stream_sid = str(start.get("streamSid") or "")
+        self.call_sid = str(start.get("callSid") or "")
+        sealed = (start.get("customParameters") or {}).get("caller")
+        self.caller = messaging.unseal_phone(self.channel.keyring, sealed) if sealed else None
+        self.turn("hello", record=False, lead=GREETING)
+
+    def hear(self, media: dict[str, Any]) -> bool:
+        """Decode the caller's audio; return True when the caller signed off."""
+        if media.get("track", "inbound") != "inbound" or self.sending:
+            return False  # half-duplex: while Heard sends, what comes in is our own echo
+        self.buffer += self.demodulator.feed(mulaw_decode(base64.b64decode(media["payload"])))
+        typed = self.buffer.replace("\n", " ").strip()
+        if END_OF_CALL.search(typed):
+            line = END_OF_CALL.sub("", typed).strip()
+            if line:
+                self.record(line, Direction.INBOUND)
+            self.send(GOODBYE)
+            return True
+        if END_OF_TURN.search(typed):
+            self.buffer = ""
+            line = END_OF_TURN.sub("", typed).strip()
+            if line:
+                self.turn(line)
+        return False
+
+    def turn(self, line: str, *, record: bool = True, lead: str | None = None) -> None:
+        """Relay one typed line to the dialogue and type its answer back."""
+        if record:
+            self.record(line, Direction.INBOUND)
+        metadata: dict[str, Any] = {"channel": Channel.TTY.value, "language": "en"}
+        if self.caller:
+            metadata["phone"] = messaging.seal_phone(self.channel.keyring, self.caller)
+            metadata["phone_last_digits"] = self.caller[-4:]
+        try:
+            answer = self.channel.rasa.send(sender=self.conversation_id, text=line, metadata=metadata)
+            reply = " ".join(" ".join(text.split()) for text in answer.texts) + " GA"
+        except DialogueUnavailable:
+            reply = UNAVAILABLE
+        if lead:
+            reply = lead + " " + reply
+        self.record(reply, Direction.OUTBOUND)
+        self.send(reply)
+
+    def send(self, text: str) -> None:
+        """Type ``text`` to the caller as Baudot tones, then a mark to learn when it has played."""
+        audio = mulaw_encode(self.modulator.modulate(text.upper()))
+        for frame in split_frames(audio):
+            payload = base64.b64encode(frame).decode("ascii")
+            self.ws.send(json.dumps({"event": "media", "streamSid": self.stream_sid, "media": {"payload": payload}}))
+        self.marks += 1
+        self.sending = f"reply-{self.marks}"
+        self.ws.send(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": self.sending}}))
+
+    def record(self, text: str, direction: Direction) -> None:
+        """Keep the typed transcript, both ways, on the conversation (and so on its case)."""
+        self.turns += 1
+        with self.channel.database.session() as session:
+            case = messaging.latest_case_of_conversation(session, conversation_id=self.conversation_id)
+            session.add(
+                Message(
+                    channel=Channel.TTY,
+                    direction=direction,
+                    provider_id=f"{self.call_sid}:tty:{self.turns}"[:128],
+                    conversation_id=self.conversation_id,
+                    case_id=case.id if case else None,
+                    language=Language.EN,
+                    body=text,
+                    state=MessageState.PROCESSED if direction == Direction.INBOUND else MessageState.SENT,
+                    sent_at=utcnow() if direction == Direction.OUTBOUND else None,
+                )
+            )
+            session.commit()
+
+
+@dataclass
+class TtyListener:
+    """Hears the first seconds of a call; moves it to the TTY path if a TTY is typing."""
+
+    ws: Any
+    channel: SmsChannel
+    settings: ChannelSettings
+    heard_seconds: float = 0.0
+    demodulator: BaudotDemodulator = field(default_factory=BaudotDemodulator)
+
+    def run(self) -> None:
+        call_sid = ""
+        caller = None
+        while self.heard_seconds < LISTEN_SECONDS:
+            raw = self.ws.receive(timeout=LISTEN_SECONDS)
+            if raw is None:
+                return
+            event = json.loads(raw)
+            if event.get("event") == "start":
+                call_sid = str(event["start"].get("callSid") or "")
+                sealed = (event["start"].get("customParameters") or {}).get("caller")
+                caller = messaging.unseal_phone(self.channel.keyring, sealed) if sealed else None
+            elif event.get("event") == "media":
+                samples = mulaw_decode(base64.b64decode(event["media"]["payload"]))
+                self.heard_seconds += samples.size / 8000
+                self.demodulator.feed(samples)
+                if self.demodulator.frames >= 3 and call_sid:
+                    log.info("Baudot tones heard on a call; moving it to the TTY path")
+                    twiml = connect_twiml(self.settings, self.channel.keyring, caller)
+                    self.channel.gateway.redirect_call(call_sid, str(twiml))
+                    return
+            elif event.get("event") == "stop":
+                return
+
+
+@sock.route("/stream", bp=bp)  # type: ignore[untyped-decorator]
+def stream(ws: Any) -> None:
+    """The TTY call's bidirectional media stream."""
+    TtyCall(ws=ws, channel=current_app.extensions["heard.sms"]).run()
+
+
+@sock.route("/listen", bp=bp)  # type: ignore[untyped-decorator]
+def listen(ws: Any) -> None:
+    """The first seconds of every call, listened to for Baudot tones."""
+    TtyListener(
+        ws=ws, channel=current_app.extensions["heard.sms"], settings=current_app.extensions["heard.channel_settings"]
+    ).run()
