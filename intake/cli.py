@@ -13,6 +13,7 @@ import click
 from sqlalchemy.orm import Session
 
 from intake import audit, crypto, migrate
+from intake.cli_translate import translate as translate_group
 from intake.config import Settings
 from intake.db import Database
 from intake.enums import Role
@@ -153,6 +154,27 @@ def staff_create(settings: Settings, email: str, role: str, display_name: str | 
         click.echo(f"staff {user.id} <{user.email}> created with role {user.role.value}")
 
 
+@staff.command("totp")
+@click.option("--email", required=True)
+@click.pass_obj
+def staff_totp(settings: Settings, email: str) -> None:
+    """Require a one-time code at sign-in; print the secret for the authenticator app (last line; shown only now)."""
+    from intake import totp
+    from intake.staff import enable_totp
+
+    keyring = crypto.load_keyring(settings.instance_dir)
+    with _session(settings) as session:
+        try:
+            secret = enable_totp(session, keyring=keyring, email=email, actor=_actor())
+        except ValidationError as exc:
+            _fail(str(exc))
+            return
+        session.commit()
+    click.echo(f"{email.strip().lower()} now signs in with a one-time code; add this to their authenticator app:")
+    click.echo(totp.provisioning_uri(secret, account=email.strip().lower()))
+    click.echo(secret)
+
+
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--include-contact", is_flag=True, help="Decrypt and include contact details.")
@@ -205,3 +227,6 @@ def run() -> None:
         main(standalone_mode=True)
     except IntakeError as exc:
         _fail(str(exc))
+
+
+main.add_command(translate_group)

@@ -8,6 +8,7 @@ keyed by the provider's id, so a redelivery finds the first copy and changes not
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import unicodedata
@@ -77,7 +78,8 @@ _GSM_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
-_SENTENCE_END = re.compile(r"(?<=[.!?។៕。！？])\s+|(?<=[。！？])")
+# A sentence ends at its full stop and the spaces after it; CJK full stops need no space.
+_SENTENCE_END = re.compile(r"[.!?។៕]+\s+|[。！？]+\s*|\n\s*")
 
 
 @dataclass(frozen=True)
@@ -155,13 +157,10 @@ def segment_count(text: str) -> int:
 
 
 def _pieces(text: str) -> list[str]:
-    """Break text into pieces that may be joined again: paragraphs, sentences, then words."""
-    pieces: list[str] = []
-    for paragraph in re.split(r"(\n\s*\n)", text):
-        if not paragraph:
-            continue
-        pieces.extend(p for p in _SENTENCE_END.split(paragraph) if p)
-    return pieces
+    """Break text after each sentence's end, keeping its own spacing, so the pieces join back exactly."""
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def split_reply(text: str, limit: int = MAX_REPLY_CHARS) -> list[str]:
@@ -172,18 +171,17 @@ def split_reply(text: str, limit: int = MAX_REPLY_CHARS) -> list[str]:
     parts: list[str] = []
     current = ""
     for piece in _pieces(text):
-        candidate = f"{current} {piece}".strip() if current and not piece.startswith("\n") else current + piece
-        if len(candidate) <= limit:
-            current = candidate
+        if len((current + piece).strip()) <= limit:
+            current += piece
             continue
         if current.strip():
             parts.append(current.strip())
-        current = piece.strip()
-        while len(current) > limit:  # one sentence longer than a message: break at a space, else hard
+        current = piece.lstrip()
+        while len(current.strip()) > limit:  # one sentence longer than a message: break at a space, else hard
             cut = current.rfind(" ", 0, limit + 1)
             cut = cut if cut > limit // 2 else limit
             parts.append(current[:cut].strip())
-            current = current[cut:].strip()
+            current = current[cut:].lstrip()
     if current.strip():
         parts.append(current.strip())
     return parts
