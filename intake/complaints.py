@@ -19,7 +19,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import audit, messaging, tracking
+from intake import audit, case_translation, messaging, tracking
 from intake.audit import canonical_json
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -314,6 +314,7 @@ def file_case(
         )
     session.add(StatusChange(case_id=case.id, from_status=None, to_status=Status.RECEIVED, actor=actor, created_at=now))
     evidence = messaging.attach_conversation_evidence(session, case=case)
+    case_translation.queue_case_translation(session, case=case)
     audit.record(
         session,
         actor=actor,
@@ -470,6 +471,7 @@ def add_information(
     session.add(message)
     case.updated_at = utcnow()
     session.flush()
+    case_translation.queue_message_translation(session, case=case, message=message)
     audit.record(
         session,
         actor=actor,
@@ -517,6 +519,8 @@ def correct_case(session: Session, *, case: Case, changes: Mapping[str, Any], ac
         summary={"fields": sorted(changes), "version": case.version},
         change={"previous": previous, "new": {k: _jsonable(v) for k, v in changes.items()}, "reason": reason},
     )
+    if set(changes) & set(case_translation.RESIDENT_FIELDS):
+        case_translation.queue_case_translation(session, case=case)  # the corrected words need their own
     return revision
 
 

@@ -29,3 +29,19 @@ class IdempotencyConflict(IntakeError):
 
 class ConfigurationError(IntakeError):
     """Configuration that is missing or wrong; the message says how to fix it."""
+
+
+class PermissionDenied(IntakeError):
+    """The viewer's role does not allow this.
+
+    ``conceal`` asks the caller to answer as if nothing were there (a liaison
+    asking for a case that was never referred must not learn that it exists).
+    """
+
+    def __init__(self, message: str, *, conceal: bool = False) -> None:
+        super().__init__(message)
+        self.conceal = conceal
+
+
+class SignInRefused(IntakeError):
+    """A sign-in that did not succeed; deliberately the same words for every reason."""

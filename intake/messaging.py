@@ -187,6 +187,34 @@ def split_reply(text: str, limit: int = MAX_REPLY_CHARS) -> list[str]:
     return parts
 
 
+# A receipt's PIN: six digits standing alone (tracking numbers are written 482-193-7703).
+_PIN = re.compile(r"(?<![\d-])\d{6}(?![\d-])")
+PIN_MASK = "••••••"
+
+
+def redact_pins(text: str) -> str:
+    """Mask the PINs in a text kept for staff to read; the resident got the real one."""
+    return _PIN.sub(PIN_MASK, text)
+
+
+def seal_answer(keyring: Keyring, answer: str) -> str:
+    """Keep a webhook's exact answer (it may hold a PIN) for redeliveries, encrypted."""
+    token = keyring.encrypt(answer)
+    assert token is not None
+    return token
+
+
+def open_answer(keyring: Keyring, stored: str) -> str:
+    """Return a stored answer in clear."""
+    return keyring.decrypt(stored) or ""
+
+
+def outbound_text(keyring: Keyring, message: Message) -> str:
+    """Return the text to send: the sealed original when the stored body had a PIN masked."""
+    sealed = (message.meta or {}).get("sealed_body")
+    return (keyring.decrypt(sealed) or message.body) if sealed else message.body
+
+
 def seal_phone(keyring: Keyring, phone: str) -> str:
     """Wrap a phone number for the dialogue's metadata, which Rasa keeps: only ciphertext goes there."""
     token = keyring.encrypt(phone)
@@ -338,15 +366,23 @@ def record_consent(
 def record_replies(
     session: Session,
     *,
+    keyring: Keyring,
     inbound: Message,
     texts: Sequence[str],
     language: str | None,
     meta: dict[str, Any] | None = None,
 ) -> list[Message]:
-    """Record the replies to an inbound message, split to fit, waiting to be delivered."""
+    """Record the replies to an inbound message, split to fit, waiting to be delivered.
+
+    A part holding a PIN is stored masked, with the real text sealed beside it for sending.
+    """
     replies: list[Message] = []
     for text in texts:
         for part in split_reply(text):
+            masked = redact_pins(part)
+            part_meta = dict(meta or {})
+            if masked != part:
+                part_meta["sealed_body"] = keyring.encrypt(part)
             reply = Message(
                 channel=inbound.channel,
                 direction=Direction.OUTBOUND,
@@ -355,10 +391,10 @@ def record_replies(
                 case_id=inbound.case_id,
                 reply_to_id=inbound.id,
                 language=Language(language) if language else None,
-                body=part,
+                body=masked,
                 segments=segment_count(part),
                 state=MessageState.PENDING,
-                meta=meta,
+                meta=part_meta or None,
             )
             session.add(reply)
             replies.append(reply)

@@ -103,6 +103,8 @@ class Case(Base):
     witnesses: Mapped[str | None] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the machine translation of the resident's words stands: pending, done, needs_interpreter, failed.
+    translation_status: Mapped[str | None] = mapped_column(String(20), index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
@@ -330,3 +332,49 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Translation(Base):
+    """A machine translation of one resident-written text; an aid beside the original, never the record."""
+
+    __tablename__ = "translations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One translation per text version: case, message (or none), field, target language and source digest.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    field: Mapped[str] = mapped_column(String(32))
+    source_language: Mapped[Language] = mapped_column(_enum(Language))
+    target_language: Mapped[Language] = mapped_column(_enum(Language))
+    # SHA-256 of the original text it was made from: a correction makes it stale, not wrong.
+    source_digest: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    engine: Mapped[str] = mapped_column(String(32))
+    models: Mapped[list[str]] = mapped_column(JSON)
+    pivot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A resident's session on the web chat or the no-JavaScript form, known by a random token's digest.
+
+    The token lives only in the resident's browser; the conversation id is random too, so
+    nothing here identifies the resident. A form's draft is kept encrypted until it is filed.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    # The dialogue's sender id and the key that ties messages and evidence to the case.
+    conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[Language | None] = mapped_column(_enum(Language))
+    draft_token: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once: the case was filed, or the resident ended (abandoned) the session.
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(16))

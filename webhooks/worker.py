@@ -1,4 +1,4 @@
-"""The ``worker`` process: background jobs (turns that outlived their webhook, sends, media) and retries.
+"""The ``worker`` process: background jobs (turns that outlived their webhook, sends, media, translation).
 
 Run: ``python -m webhooks.worker`` (the Procfile does).
 """
@@ -6,10 +6,13 @@ Run: ``python -m webhooks.worker`` (the Procfile does).
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from types import FrameType
 
+from intake.case_translation import CaseTranslator
 from intake.jobs import Worker
+from intake.translation import TranslationEngine, TranslationSettings
 
 
 def build_worker() -> Worker:
@@ -17,8 +20,13 @@ def build_worker() -> Worker:
     from app import create_app
 
     app = create_app()
+    database = app.extensions["heard.database"]
     sms = app.extensions["heard.sms"]
-    return Worker(database=app.extensions["heard.database"], handlers=sms.handlers(), chores=sms.chores())
+    translator = CaseTranslator(
+        database=database,
+        engine=TranslationEngine(TranslationSettings.from_env(os.environ, app.config["HEARD_SETTINGS"].instance_dir)),
+    )
+    return Worker(database=database, handlers={**sms.handlers(), **translator.handlers()}, chores=sms.chores())
 
 
 def main() -> None:

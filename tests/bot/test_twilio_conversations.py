@@ -144,6 +144,15 @@ def test_a_whole_complaint_by_text_message(twilio_app, bot_stack, keyring, langu
         assert [m.body for m in inbound][: len(lines)] == lines
         assert all(m.state == MessageState.PROCESSED for m in inbound)
         assert {m.case_id for m in inbound} == {case.id}  # the whole transcript is on the case
+    # The PIN reached the resident, but what staff can read has it masked.
+    pin = re.search(r"(?<![\d-])(\d{6})(?![\d-])", receipt)
+    assert pin, receipt
+    with bot_stack.database.session() as s:
+        stored = s.scalars(select(Message.body).where(Message.conversation_id == case.conversation_id)).all()
+        answers = s.scalars(select(Message.answer).where(Message.conversation_id == case.conversation_id)).all()
+        assert not any(pin.group(1) in body for body in stored)
+        assert any("••••••" in body for body in stored)
+        assert not any(answer and pin.group(1) in answer for answer in answers)
     # The tracker store never saw the phone number.
     tracker = (bot_stack.logs.parent / "rasa-tracker.db").read_bytes()
     assert phone.encode() not in tracker and phone[2:].encode() not in tracker

@@ -193,7 +193,7 @@ class TtyCall:
                     conversation_id=self.conversation_id,
                     case_id=case.id if case else None,
                     language=Language.EN,
-                    body=text,
+                    body=messaging.redact_pins(text) if direction == Direction.OUTBOUND else text,
                     state=MessageState.PROCESSED if direction == Direction.INBOUND else MessageState.SENT,
                     sent_at=utcnow() if direction == Direction.OUTBOUND else None,
                 )

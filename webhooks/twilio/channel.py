@@ -157,7 +157,7 @@ class SmsChannel:
                 for reply in replies:
                     reply.state = MessageState.INLINE
                     reply.sent_at = now
-                answer = twiml.messages([r.body for r in replies])
+                answer = twiml.messages([messaging.outbound_text(self.keyring, r) for r in replies])
             else:
                 messaging.decide_reply_via(session, message_id=message_id, via="rest")
                 if message.state == MessageState.PROCESSED:
@@ -167,7 +167,7 @@ class SmsChannel:
                 else:
                     language = correspondent.language or detect_language(message.body) or "en"
                     answer = twiml.messages([t(language, HOLDING)])
-            message.answer = answer
+            message.answer = messaging.seal_answer(self.keyring, answer)
             session.commit()
         self.send_soon(sends)
         return answer
@@ -190,7 +190,7 @@ class SmsChannel:
             return answer is not None
 
         if jobs.wait_for(answered, timeout=self.settings.inline_reply_seconds + 3, interval=0.1):
-            return found[-1]
+            return messaging.open_answer(self.keyring, found[-1])
         with self.database.session() as session:
             message = session.get(Message, message_id)
             language = detect_language(message.body) if message else None
@@ -337,7 +337,9 @@ class SmsChannel:
                 correspondent.language = switched  # type: ignore[assignment]
             if turn.opted_out and keyword is None:
                 message.meta = {**(message.meta or {}), "received_while_opted_out": True}
-            messaging.record_replies(session, inbound=message, texts=texts, language=language, meta=reply_meta)
+            messaging.record_replies(
+                session, keyring=self.keyring, inbound=message, texts=texts, language=language, meta=reply_meta
+            )
             sends = messaging.queue_replies(session, message_id=message_id) if message.reply_via == "rest" else []
             session.commit()
         self.send_soon(sends)
@@ -370,7 +372,7 @@ class SmsChannel:
             session.commit()
             to = self.keyring.decrypt(correspondent.phone_token)
             from_ = correspondent.service_number
-            body = message.body
+            body = messaging.outbound_text(self.keyring, message)
         assert to is not None
         callback = f"{self.settings.public_base_url}/twilio/status" if self.settings.public_base_url else None
         try:
@@ -551,7 +553,7 @@ class SmsChannel:
                 if created:
                     # The webhook already answered with a holding message: replies go by REST.
                     message.reply_via = "rest"
-                    message.answer = self.holding_answer(inbound.body)
+                    message.answer = messaging.seal_answer(self.keyring, self.holding_answer(inbound.body))
                 session.commit()
             self.spool.remove(path)
             stored += 1

@@ -209,7 +209,7 @@ def _store_step(
 
 
 def _answered(session: Session, message: Message, response: VoiceResponse) -> Response:
-    message.answer = str(response)
+    message.answer = messaging.seal_answer(keyring(), str(response))
     session.commit()
     return _xml(response)
 
@@ -253,7 +253,7 @@ def incoming_call() -> ResponseReturnValue:
     session = get_session()
     message, created = _store_step(session, request.form.to_dict(), "call", "", None)
     if not created and message.answer:
-        return _xml(message.answer)
+        return _xml(messaging.open_answer(keyring(), message.answer))
     response = VoiceResponse()
     # A TTY user cannot hear the menu: the first seconds are listened to for Baudot tones.
     start = response.start()
@@ -279,14 +279,14 @@ def choose_language() -> ResponseReturnValue:
     if digits == "0":
         message, created = _store_step(session, request.form.to_dict(), "language", "tty", "en")
         if not created and message.answer:
-            return _xml(message.answer)
+            return _xml(messaging.open_answer(keyring(), message.answer))
         return _answered(session, message, connect_twiml(_settings(), keyring(), request.form.get("From")))
     if not digits.isdigit() or not 1 <= int(digits) <= len(MENU_ORDER):
         return _xml(_menu())
     language = MENU_ORDER[int(digits) - 1]
     message, created = _store_step(session, request.form.to_dict(), "language", digits, language)
     if not created and message.answer:
-        return _xml(message.answer)
+        return _xml(messaging.open_answer(keyring(), message.answer))
     response = VoiceResponse()
     start = response.start()
     start.recording(
@@ -353,14 +353,14 @@ def _dialogue_turn(
         _say(response, spoken, language)
         _say(response, t(language, TRACKING_SPOKEN, digits=spoken_digits(number)), language)
         response.append(_receipt_offer(language, number, 1))
-        message.meta = {**(message.meta or {}), "prompt": said}
+        message.meta = {**(message.meta or {}), "prompt": messaging.redact_pins(said)}
         return _answered(session, message, response)
     if lead:
         _say(response, lead, language)
     gather = _gather(language, step)
     _say(gather, said, language)
     response.append(gather)
-    message.meta = {**(message.meta or {}), "prompt": said}
+    message.meta = {**(message.meta or {}), "prompt": messaging.redact_pins(said)}
     return _answered(session, message, response)
 
 
@@ -397,7 +397,7 @@ def turn() -> ResponseReturnValue:
     session = get_session()
     message, created = _store_step(session, request.form.to_dict(), f"turn:{step}", speech or digits, language)
     if not created and message.answer:
-        return _xml(message.answer)
+        return _xml(messaging.open_answer(keyring(), message.answer))
     call_sid = request.form["CallSid"]
     if not speech and not digits:
         return _reprompt(session, message, language, step + 1, t(language, NOTHING_HEARD))
@@ -425,7 +425,7 @@ def confirm() -> ResponseReturnValue:
     session = get_session()
     message, created = _store_step(session, request.form.to_dict(), f"confirm:{step}", speech or digits, language)
     if not created and message.answer:
-        return _xml(message.answer)
+        return _xml(messaging.open_answer(keyring(), message.answer))
     call_sid = request.form["CallSid"]
     heard = messaging.find_by_provider_id(session, f"{call_sid}:turn:{step}")
     if heard is None:
@@ -452,7 +452,7 @@ def receipt() -> ResponseReturnValue:
     session = get_session()
     message, created = _store_step(session, request.form.to_dict(), f"receipt:{attempt}", digits, language)
     if not created and message.answer:
-        return _xml(message.answer)
+        return _xml(messaging.open_answer(keyring(), message.answer))
     response = VoiceResponse()
     if digits == "1" and message.correspondent_id and TRACKING.fullmatch(number):
         correspondent = session.get(Correspondent, message.correspondent_id)
@@ -480,7 +480,7 @@ def recorded() -> ResponseReturnValue:
     form = request.form.to_dict()
     message, created = _store_step(session, form, "recorded", form.get("RecordingUrl", ""), language)
     if not created and message.answer:
-        return _xml(message.answer)
+        return _xml(messaging.open_answer(keyring(), message.answer))
     caller = form.get("From") or ""
     contact = {"phone": caller, "preferred": "phone"} if caller.startswith("+") else None
     submission = complaints.parse_submission(

@@ -1,0 +1,414 @@
+"""The console's pages and forms. Thin: read the request, call one service, commit, answer.
+
+Every rule about who may see or do what lives in ``intake.console``; these views only
+turn its refusals into 403 (or 404 when the case must not be known to exist).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from console import display, forms
+from intake import console, evidence, staff
+from intake.console import Action, ServiceTargets
+from intake.enums import Role
+from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
+from intake.errors import ValidationError as InvalidInput
+from intake.models import StaffUser
+from webhooks.extensions import limiter
+from webhooks.session import get_session, keyring
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+# Pages anyone may reach; everything else needs a signed-in, active staff member.
+PUBLIC_ENDPOINTS = frozenset({"console.login", "console.login_code", "console.static"})
+# A password that matched waits this long for its one-time code.
+CODE_WAIT_SECONDS = 300
+
+
+def _targets() -> ServiceTargets:
+    return current_app.extensions["heard.console"]["targets"]  # type: ignore[no-any-return]
+
+
+def _viewer() -> StaffUser:
+    return g.viewer  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ CSRF and sign-in checks
+
+
+def csrf_token() -> str:
+    """Return this session's CSRF token, making one on first use."""
+    token = session.get("csrf")
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _check_csrf() -> None:
+    expected = session.get("csrf")
+    given = request.form.get("csrf_token", "")
+    if not isinstance(expected, str) or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(400, _("This form has expired or did not come from Heard. Go back, reload the page and try again."))
+
+
+def _signed_in() -> StaffUser | None:
+    staff_id = session.get("staff_id")
+    signed_in_at = session.get("signed_in_at")
+    if not isinstance(staff_id, int) or not isinstance(signed_in_at, (int, float)):
+        return None
+    if time.time() - signed_in_at > current_app.extensions["heard.console"]["max_session_seconds"]:
+        return None
+    return staff.active_staff(get_session(), staff_id=staff_id)
+
+
+@bp.before_request
+def _guard() -> ResponseReturnValue | None:
+    if request.method == "POST":
+        _check_csrf()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    viewer = _signed_in()
+    if viewer is None:
+        session.pop("staff_id", None)
+        session.pop("signed_in_at", None)
+        if request.method == "GET":
+            flash(_("Please sign in."), "info")
+        return redirect(url_for("console.login"), 303)
+    g.viewer = viewer
+    return None
+
+
+def actor_label(actor: str) -> str:
+    """Name the staff member behind an audit actor such as ``staff:3``; other actors as they are."""
+    kind, _sep, ident = actor.partition(":")
+    if kind != "staff" or not ident.isdigit():
+        return actor
+    if "staff_names" not in g:
+        g.staff_names = console.staff_names(get_session())
+    return str(g.staff_names.get(int(ident), actor))
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    viewer = g.get("viewer")
+    return {
+        "csrf_token": csrf_token,
+        "actor_label": actor_label,
+        "viewer": viewer,
+        "can": (lambda action: viewer is not None and console.can(viewer, action)),
+        "Action": Action,
+        **display.helpers(_targets()),
+    }
+
+
+def _error_page(exc: HTTPException) -> ResponseReturnValue:
+    return render_template("console/error.html", error=exc), exc.code or 500
+
+
+for _code in (400, 403, 404, 405, 413, 429):
+    bp.register_error_handler(_code, _error_page)
+
+
+# ------------------------------------------------------------------ signing in and out
+
+
+def _start_session(user: StaffUser) -> ResponseReturnValue:
+    """Begin a fresh session for ``user``: nothing from before sign-in survives (no fixation)."""
+    session.clear()
+    session.permanent = True
+    session["staff_id"] = user.id
+    session["signed_in_at"] = time.time()
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(url_for("console.queue"), 303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Sign in with email and password."""
+    if request.method == "GET":
+        csrf_token()
+        return render_template("console/login.html")
+    db = get_session()
+    try:
+        result = staff.sign_in(db, email=request.form.get("email", ""), password=request.form.get("password", ""))
+    except SignInRefused:
+        db.commit()  # the failure, its count and any lock-out are kept
+        return render_template("console/login.html", refused=True, email=request.form.get("email", "")), 200
+    db.commit()
+    if result.needs_code:
+        session.clear()
+        session["pending_staff_id"] = result.user.id
+        session["pending_at"] = time.time()
+        session["csrf"] = secrets.token_urlsafe(32)
+        return redirect(url_for("console.login_code"), 303)
+    return _start_session(result.user)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login_code() -> ResponseReturnValue:
+    """Second step of signing in: the one-time code from an authenticator app."""
+    pending = session.get("pending_staff_id")
+    started = session.get("pending_at")
+    if (
+        not isinstance(pending, int)
+        or not isinstance(started, (int, float))
+        or time.time() - started > CODE_WAIT_SECONDS
+    ):
+        session.clear()
+        return redirect(url_for("console.login"), 303)
+    if request.method == "GET":
+        return render_template("console/code.html")
+    db = get_session()
+    try:
+        user = staff.check_code(db, keyring=keyring(), staff_id=pending, code=request.form.get("code", ""))
+    except SignInRefused:
+        db.commit()
+        return render_template("console/code.html", refused=True), 200
+    db.commit()
+    return _start_session(user)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out and forget the session."""
+    db = get_session()
+    staff.signed_out(db, staff_id=_viewer().id)
+    db.commit()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("console.login"), 303)
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _refused(exc: PermissionDenied) -> NoReturn:
+    get_session().commit()  # keep the access.denied entry
+    abort(404 if exc.conceal else 403)
+
+
+@bp.get("/")
+def queue() -> ResponseReturnValue:
+    """The queue: filters, counts per status, one page of cases."""
+    db = get_session()
+    try:
+        filters, sort, cursor = forms.parse_queue_args(request.args)
+        page = console.list_cases(
+            db,
+            viewer=_viewer(),
+            filters=filters,
+            targets=_targets(),
+            sort=sort,
+            cursor=cursor,
+            limit=console.PAGE_SIZE,
+        )
+    except InvalidInput as exc:
+        db.rollback()
+        return render_template("console/queue.html", page=None, errors=exc.errors, args=request.args), 400
+    except PermissionDenied as exc:
+        _refused(exc)
+    db.commit()
+    assignees = console.assignable_staff(db) if _viewer().role is not Role.LIAISON else []
+    kept: dict[str, Any] = forms.queue_args(request.args)
+    return render_template(
+        "console/queue.html",
+        page=page,
+        errors={},
+        args=request.args,
+        kept=kept,
+        assignees=assignees,
+        next_url=url_for("console.queue", **kept, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=url_for("console.queue", **kept) if cursor else None,
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+def case(case_id: int) -> ResponseReturnValue:
+    """One case: the resident's words, transcript, evidence, history, audit trail and the actions allowed."""
+    db = get_session()
+    try:
+        view = console.get_case_for(db, viewer=_viewer(), case_id=case_id, keyring=keyring(), targets=_targets())
+    except PermissionDenied as exc:
+        _refused(exc)
+    except NotFound:
+        abort(404)
+    db.commit()
+    return render_template("console/case.html", view=view, case=view.case)
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+def attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Download one piece of evidence, decrypted, as a file (never shown inline)."""
+    db = get_session()
+    try:
+        found = console.get_attachment_for(db, viewer=_viewer(), case_id=case_id, attachment_id=attachment_id)
+    except PermissionDenied as exc:
+        _refused(exc)
+    except NotFound:
+        abort(404)
+    try:
+        data = evidence.load(Path(current_app.instance_path), keyring(), found.attachment.storage_key)
+        console.verify_evidence(found.attachment, data)
+    except (OSError, ConfigurationError) as exc:
+        db.rollback()
+        current_app.logger.error("evidence %s cannot be served: %s", found.attachment.id, exc)
+        abort(404, _("This file is missing or damaged; nothing was downloaded. Tell your administrator."))
+    db.commit()
+    response = Response(data, mimetype=found.attachment.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    """The audit log, newest first, with whether the whole chain verifies."""
+    db = get_session()
+    before = request.args.get("before", "")
+    case_filter = request.args.get("case", "")
+    if (before and not before.isdigit()) or (case_filter and not case_filter.isdigit()):
+        abort(400)
+    try:
+        page = console.read_audit_log(
+            db,
+            viewer=_viewer(),
+            before=int(before) if before else None,
+            case_id=int(case_filter) if case_filter else None,
+        )
+    except PermissionDenied as exc:
+        _refused(exc)
+    db.commit()
+    kept: dict[str, Any] = {"case": case_filter} if case_filter else {}
+    return render_template(
+        "console/audit.html",
+        page=page,
+        case_filter=case_filter,
+        next_url=url_for("console.audit_log", before=page.next_before, **kept) if page.next_before else None,
+    )
+
+
+# ------------------------------------------------------------------ actions on a case
+
+
+def _act(case_id: int, change: Callable[[], object], done: str) -> ResponseReturnValue:
+    """Run one change; commit it, or keep nothing but the refusal; then back to the case."""
+    db = get_session()
+    try:
+        change()
+    except PermissionDenied as exc:
+        _refused(exc)  # refused before anything changed: only the access.denied entry is kept
+    except NotFound:
+        db.rollback()
+        abort(404)
+    except InvalidInput as exc:
+        db.rollback()
+        for message in exc.errors.values():
+            flash(message, "error")
+        return redirect(url_for("console.case", case_id=case_id), 303)
+    except IllegalTransition as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("console.case", case_id=case_id), 303)
+    db.commit()
+    flash(done, "success")
+    return redirect(url_for("console.case", case_id=case_id), 303)
+
+
+@bp.post("/cases/<int:case_id>/category")
+def categorise(case_id: int) -> ResponseReturnValue:
+    """Give the case a category."""
+    category = request.form.get("category", "")
+    return _act(
+        case_id,
+        lambda: console.categorise(get_session(), viewer=_viewer(), case_id=case_id, category=category),
+        _("The category is saved."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/assign")
+def assign(case_id: int) -> ResponseReturnValue:
+    """Assign the case to a staff member."""
+
+    def change() -> object:
+        assignee_id = forms.positive_int(request.form, "assignee")
+        return console.assign(get_session(), viewer=_viewer(), case_id=case_id, assignee_id=assignee_id)
+
+    return _act(case_id, change, _("The case is assigned."))
+
+
+@bp.post("/cases/<int:case_id>/status")
+def change_status(case_id: int) -> ResponseReturnValue:
+    """Move the case to another status."""
+
+    def change() -> object:
+        return console.change_status(
+            get_session(), viewer=_viewer(), case_id=case_id, **forms.status_change(request.form)
+        )
+
+    return _act(case_id, change, _("The status is changed."))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+def add_note(case_id: int) -> ResponseReturnValue:
+    """Add an internal note."""
+    body = request.form.get("body", "")
+    return _act(
+        case_id,
+        lambda: console.add_note(get_session(), viewer=_viewer(), case_id=case_id, body=body),
+        _("The note is added."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/reply")
+def reply(case_id: int) -> ResponseReturnValue:
+    """Send the resident a text message."""
+    text = request.form.get("text", "")
+    return _act(
+        case_id,
+        lambda: console.reply(get_session(), viewer=_viewer(), case_id=case_id, text=text),
+        _("The reply is queued to be sent."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/callback-done")
+def callback_done(case_id: int) -> ResponseReturnValue:
+    """Mark the resident's call-back request as done."""
+    note = request.form.get("note", "")
+    return _act(
+        case_id,
+        lambda: console.mark_callback_done(get_session(), viewer=_viewer(), case_id=case_id, note=note),
+        _("The call back is marked done."),
+    )
