@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from intake import audit, complaints, lifecycle, messaging, tracking
+from intake import audit, case_translation, complaints, lifecycle, messaging, tracking
 from intake.audit import ChainReport
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -51,6 +51,7 @@ from intake.models import (
     StaffNote,
     StaffUser,
     StatusChange,
+    Translation,
 )
 
 PAGE_SIZE = 50
@@ -518,6 +519,12 @@ class CaseView:
     reply_refusal: str | None
     callback_pending: bool
     allowed: frozenset[Action] = field(default_factory=frozenset)
+    # The current machine translation of each field ("narrative", "location", …), when one exists.
+    translations: dict[str, Translation] = field(default_factory=dict)
+
+    def translation(self, name: str) -> Translation | None:
+        """Return the translation of the field's current text, if it exists and the viewer may see the field."""
+        return self.translations.get(name) if self.shows(name) or name == "narrative" else None
 
     def shows(self, name: str) -> bool:
         """Tell whether the viewer may see the case field ``name``."""
@@ -645,6 +652,7 @@ def get_case_for(
         reply_refusal=refusal,
         callback_pending=_callback_pending(session, case) if Action.CALLBACK_DONE in allowed else False,
         allowed=allowed,
+        translations=_current_translations(session, case),
     )
     audit.record(
         session,
@@ -654,6 +662,16 @@ def get_case_for(
         summary={"role": viewer.role.value, "contact_shown": contact is not None, "full": full},
     )
     return view
+
+
+def _current_translations(session: Session, case: Case) -> dict[str, Translation]:
+    """Return the translation of each field's current text (a correction makes older ones stale)."""
+    current: dict[str, Translation] = {}
+    for made in case_translation.translations_of(session, case_id=case.id):
+        text = getattr(case, made.field, None) if made.message_id is None else None
+        if text and made.source_digest == case_translation.digest(str(text)):
+            current[made.field] = made
+    return current
 
 
 def assignable_staff(session: Session) -> list[StaffUser]:

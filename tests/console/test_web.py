@@ -11,7 +11,7 @@ from sqlalchemy import select
 from intake import evidence, totp
 from intake import staff as staff_service
 from intake.db import utcnow
-from intake.enums import Role, Status
+from intake.enums import Language, Role, Status
 from intake.models import Attachment, AuditEntry, Message
 from tests.console.conftest import CSRF, PASSWORD, file, move, sign_in, sms_case
 
@@ -522,3 +522,44 @@ def test_a_liaison_guessing_case_numbers_finds_only_referred_ones(app, client, s
     html = client.get("/console/?status=investigating").get_data(as_text=True)
     assert f'/console/cases/{hidden.id}"' not in html
     assert _audit(session, "access.denied", hidden.id)[0].summary == {"attempted": "view_case", "role": "liaison"}
+
+
+def test_the_translation_is_shown_beside_the_original_with_its_label(client, session, keyring, team):
+    from intake import case_translation
+    from intake.models import Translation
+
+    case, _ = sms_case(session, keyring)
+    case.language = Language.ES
+    case.narrative = "El oficial me empujó."
+    session.add(
+        Translation(
+            key="t1",
+            case_id=case.id,
+            field="narrative",
+            source_language=Language.ES,
+            target_language=Language.EN,
+            source_digest=case_translation.digest("El oficial me empujó."),
+            text="The officer pushed me.",
+            engine="argos",
+            models=["translate-es_en 0.1"],
+            pivot=False,
+        )
+    )
+    sign_in(client, team[Role.INTAKE])
+    html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert '<blockquote class="narrative" lang="es">El oficial me empujó.</blockquote>' in html
+    assert '<blockquote lang="en">The officer pushed me.</blockquote>' in html
+    assert "argos (translate-es_en 0.1)" in html
+    # A correction makes the old translation stale: it is no longer shown as the text's translation.
+    case.narrative = "Había dos oficiales."
+    html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert "The officer pushed me." not in html
+
+
+def test_a_case_without_a_translation_package_says_an_interpreter_is_needed(client, session, keyring, team):
+    case, _ = sms_case(session, keyring)
+    case.language = Language.KM
+    case.translation_status = "needs_interpreter"
+    sign_in(client, team[Role.INTAKE])
+    html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert "an interpreter is needed" in html
