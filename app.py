@@ -79,6 +79,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_dir=settings.instance_dir,
     )
 
+    from intake.translation import TranslationEngine, TranslationSettings
+
+    # NOTE: nothing is loaded until a translation is first asked for.
+    app.extensions["heard.translation"] = TranslationEngine(
+        TranslationSettings.from_env(_env_overrides(config or {}), settings.instance_dir)
+    )
+
     babel.init_app(app)
     limiter.init_app(app)
     session.init_app(app)

@@ -394,11 +394,33 @@ def add_note(case_id: int) -> ResponseReturnValue:
 
 @bp.post("/cases/<int:case_id>/reply")
 def reply(case_id: int) -> ResponseReturnValue:
-    """Send the resident a text message."""
+    """Preview a reply in the resident's language, or send the resident a text message."""
     text = request.form.get("text", "")
+    if request.form.get("action") == "preview":
+        db = get_session()
+        try:
+            preview = console.preview_reply(
+                db, viewer=_viewer(), case_id=case_id, text=text, engine=current_app.extensions["heard.translation"]
+            )
+            view = console.get_case_for(db, viewer=_viewer(), case_id=case_id, keyring=keyring(), targets=_targets())
+        except PermissionDenied as exc:
+            _refused(exc)
+        except NotFound:
+            abort(404)
+        except InvalidInput as exc:
+            db.rollback()
+            for message in exc.errors.values():
+                flash(message, "error")
+            return redirect(url_for("console.case", case_id=case_id), 303)
+        db.commit()
+        return render_template("console/case.html", view=view, case=view.case, preview=preview)
+    original = request.form.get("translated_from") or None
+    models = tuple(m for m in request.form.get("models", "").split("|") if m)
     return _act(
         case_id,
-        lambda: console.reply(get_session(), viewer=_viewer(), case_id=case_id, text=text),
+        lambda: console.reply(
+            get_session(), viewer=_viewer(), case_id=case_id, text=text, translated_from=original, models=models
+        ),
         _("The reply is queued to be sent."),
     )
 

@@ -211,3 +211,16 @@ class CaseTranslator:
             if case is not None:
                 case.translation_status = status
                 session.commit()
+
+
+def translate_reply(
+    engine: TranslationEngine, text: str, target: str, *, staff_language: str = STAFF_LANGUAGE
+) -> TranslationResult | None:
+    """Translate a staff reply into the resident's language; None when they share the staff language.
+
+    Raises:
+        NoTranslationPair: no installed package reaches the resident's language.
+    """
+    if target == staff_language:
+        return None
+    return engine.translate(text, staff_language, target)

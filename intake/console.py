@@ -53,6 +53,7 @@ from intake.models import (
     StatusChange,
     Translation,
 )
+from intake.translation import NoTranslationPair, TranslationEngine
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -832,11 +833,49 @@ def add_note(session: Session, *, viewer: StaffUser, case_id: int, body: str) ->
     return note
 
 
-def reply(session: Session, *, viewer: StaffUser, case_id: int, text: str) -> list[Message]:
+@dataclass(frozen=True)
+class ReplyPreview:
+    """A staff reply and its machine translation into the resident's language, to check before sending."""
+
+    original: str
+    text: str
+    language: Language
+    models: tuple[str, ...]
+    problem: str | None = None  # why it could not be translated; it would go in English
+
+
+def preview_reply(
+    session: Session, *, viewer: StaffUser, case_id: int, text: str, engine: TranslationEngine
+) -> ReplyPreview:
+    """Translate a reply into the resident's language for staff to read and edit before it is sent."""
+    case = _visible_case(session, viewer, case_id, Action.REPLY)
+    body = (text or "").strip()
+    if not body:
+        raise ValidationError({"text": "a reply cannot be empty"})
+    try:
+        made = case_translation.translate_reply(engine, body, case.language.value)
+    except NoTranslationPair:
+        return ReplyPreview(
+            body, body, Language.EN, (), problem="no machine translation into this language is installed"
+        )
+    if made is None:
+        return ReplyPreview(body, body, case.language, ())
+    return ReplyPreview(body, made.text, case.language, made.models)
+
+
+def reply(
+    session: Session,
+    *,
+    viewer: StaffUser,
+    case_id: int,
+    text: str,
+    translated_from: str | None = None,
+    models: tuple[str, ...] = (),
+) -> list[Message]:
     """Send the resident a text message on the case's conversation, and record it on the case.
 
-    NOTE: the text goes as written (English for now); translating it into the
-    resident's language, with a preview, comes with the translation work.
+    A machine-translated reply (``translated_from`` holds the staff's English) goes in the
+    resident's language, marked as machine-translated when it is sent.
     """
     case = _visible_case(session, viewer, case_id, Action.REPLY)
     body = (text or "").strip()
@@ -847,13 +886,17 @@ def reply(session: Session, *, viewer: StaffUser, case_id: int, text: str) -> li
     correspondent, refusal = _reply_refusal(session, case)
     if correspondent is None:
         raise ValidationError({"text": refusal or "there is no one to reply to"})
+    translated = bool(translated_from and translated_from.strip() and models)
+    meta: dict[str, Any] = {"staff_id": viewer.id, "source": "console"}
+    if translated:
+        meta.update(machine_translated=True, source_text=(translated_from or "").strip(), models=list(models))
     sent = messaging.queue_outbound(
         session,
         correspondent=correspondent,
         texts=[body],
-        language=Language.EN.value,
+        language=case.language.value if translated else Language.EN.value,
         case=case,
-        meta={"staff_id": viewer.id, "source": "console"},
+        meta=meta,
     )
     _touch(case)
     audit.record(

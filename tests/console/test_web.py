@@ -563,3 +563,48 @@ def test_a_case_without_a_translation_package_says_an_interpreter_is_needed(clie
     sign_in(client, team[Role.INTAKE])
     html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
     assert "an interpreter is needed" in html
+
+
+def test_a_reply_is_previewed_in_the_residents_language_then_sent_marked_as_machine_translated(
+    app, client, session, keyring, team
+):
+    from pathlib import Path
+
+    from intake.models import Message
+    from intake.translation import install_package
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "argos"
+    install_package(app.extensions["heard.translation"].settings, fixtures / "translate-en_es-tiny.argosmodel")
+    case, _ = sms_case(session, keyring)
+    case.language = Language.ES
+    sign_in(client, team[Role.INTAKE])
+    page = client.post(
+        f"/console/cases/{case.id}/reply",
+        data={"text": "They took my phone.", "action": "preview", "csrf_token": CSRF},
+    ).get_data(as_text=True)
+    assert 'lang="es"' in page and "Se llevaron mi teléfono." in page
+    assert "translate-en_es 0.1" in page
+    sent = client.post(
+        f"/console/cases/{case.id}/reply",
+        data={
+            "text": "Se llevaron mi teléfono, lo revisamos.",  # edited by staff after the preview
+            "translated_from": "They took my phone.",
+            "models": "translate-en_es 0.1",
+            "action": "send",
+            "csrf_token": CSRF,
+        },
+    )
+    assert sent.status_code == 303
+    queued = session.scalars(select(Message).where(Message.case_id == case.id, Message.direction == "outbound")).all()
+    assert queued[-1].body == "Se llevaron mi teléfono, lo revisamos." and queued[-1].language is Language.ES
+    assert queued[-1].meta["machine_translated"] is True and queued[-1].meta["source_text"] == "They took my phone."
+
+
+def test_a_reply_to_a_language_without_a_package_is_previewed_in_english_with_a_warning(client, session, keyring, team):
+    case, _ = sms_case(session, keyring)
+    case.language = Language.KM
+    sign_in(client, team[Role.INTAKE])
+    page = client.post(
+        f"/console/cases/{case.id}/reply", data={"text": "We got your report.", "action": "preview", "csrf_token": CSRF}
+    ).get_data(as_text=True)
+    assert "will be sent in English" in page and "We got your report." in page

@@ -487,3 +487,25 @@ def test_empty_binary_and_huge_bodies_are_kept_as_sent(sms_app, db):
     with db.session() as s:
         message = s.scalars(select(Message)).one()
         assert message.body == weird.replace("\x00", "").replace("\x07", "")
+
+
+def test_a_machine_translated_reply_goes_out_with_a_note_in_the_residents_language(sms_app, db, keyring, fake_twilio):
+    with db.session() as s:
+        resident = messaging.get_or_create_correspondent(
+            s, keyring=keyring, phone="+12095550142", service_number=HEARD_NUMBER
+        )
+        s.flush()
+        (queued,) = messaging.queue_outbound(
+            s,
+            correspondent=resident,
+            texts=["Se llevaron mi teléfono."],
+            language="es",
+            meta={"machine_translated": True, "source_text": "They took my phone."},
+        )
+        s.commit()
+    _work(sms_app)
+    (sent,) = fake_twilio.sent()
+    assert sent["Body"].startswith("Se llevaron mi teléfono.\n\n(")
+    assert "máquina" in sent["Body"]  # the note, in Spanish
+    with db.session() as s:
+        assert s.get(Message, queued.id).body == "Se llevaron mi teléfono."  # the record keeps what staff approved

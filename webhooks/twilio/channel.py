@@ -62,6 +62,7 @@ MEDIA_TYPE_REJECTED = _(
 )
 MEDIA_SIZE_REJECTED = _("We could not accept a file you sent, because it is larger than {size} MB.")
 MEDIA_FAILED = _("We could not receive a file you sent. Please try sending it again.")
+MACHINE_TRANSLATED = _("(This message was translated from English by a machine. Reply if anything is unclear.)")
 
 
 def letters(text: str) -> int:
@@ -373,6 +374,9 @@ class SmsChannel:
             to = self.keyring.decrypt(correspondent.phone_token)
             from_ = correspondent.service_number
             body = messaging.outbound_text(self.keyring, message)
+            if (message.meta or {}).get("machine_translated"):
+                language = message.language.value if message.language else "en"
+                body = f"{body}\n\n{t(language, MACHINE_TRANSLATED)}"
         assert to is not None
         callback = f"{self.settings.public_base_url}/twilio/status" if self.settings.public_base_url else None
         try:
