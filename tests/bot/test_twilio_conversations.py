@@ -9,13 +9,15 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from app import create_app
-from intake import jobs, tracking
+from intake import case_translation, jobs, tracking
+from intake.case_translation import CaseTranslator
 from intake.db import utcnow
 from intake.enums import JobState, MessageState
 from intake.models import Case, Contact, Job, Message
@@ -75,7 +77,8 @@ def _work(app: Any) -> None:
         s.execute(update(Job).where(Job.state == JobState.QUEUED).values(run_after=utcnow()))
         s.commit()
     sms = app.extensions["heard.sms"]
-    jobs.Worker(database=db, handlers=sms.handlers(), chores=sms.chores()).run_once()
+    translator = CaseTranslator(database=db, engine=app.extensions["heard.translation"])
+    jobs.Worker(database=db, handlers={**sms.handlers(), **translator.handlers()}, chores=sms.chores()).run_once()
 
 
 def _case(database: Any, number: str) -> Case:
@@ -153,6 +156,21 @@ def test_a_whole_complaint_by_text_message(twilio_app, bot_stack, keyring, langu
         assert not any(pin.group(1) in body for body in stored)
         assert any("••••••" in body for body in stored)
         assert not any(answer and pin.group(1) in answer for answer in answers)
+    # The worker translates what the resident wrote (Spanish: the fixture package), or flags the case.
+    from intake.translation import install_package
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "argos"
+    install_package(twilio_app.extensions["heard.translation"].settings, fixtures / "translate-es_en-tiny.argosmodel")
+    _work(twilio_app)
+    with bot_stack.database.session() as s:
+        translated = s.get(Case, case.id)
+        made = case_translation.translations_of(s, case_id=case.id)
+        if language == "es":
+            assert translated.translation_status == "done" and translated.needs_interpreter is False
+            assert {t.field for t in made} >= {"narrative"} and all(t.engine == "argos" for t in made)
+        else:
+            assert translated.translation_status == "needs_interpreter" and translated.needs_interpreter is True
+            assert made == []
     # The tracker store never saw the phone number.
     tracker = (bot_stack.logs.parent / "rasa-tracker.db").read_bytes()
     assert phone.encode() not in tracker and phone[2:].encode() not in tracker
