@@ -368,3 +368,29 @@ def test_a_caller_in_a_language_twilio_cannot_speak_records_the_report_for_an_in
 
         kept = s.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
         assert [a.content_type for a in kept] == ["audio/wav"]
+
+
+def test_a_resident_switches_language_by_text_and_heard_remembers_it(twilio_app, bot_stack):
+    from intake.models import Correspondent
+
+    resident = Texter(twilio_app, "+12095550209")
+    resident.text("I want to file a complaint about a police officer who pushed me")
+    menu = resident.text("LANGUAGE")
+    assert "Español" in menu and "ភាសាខ្មែរ" in menu
+    switched = resident.text("2")
+    assert "español" in switched.lower()
+    with bot_stack.database.session() as s:
+        language = s.scalars(select(Correspondent.language).where(Correspondent.service_number.is_not(None))).all()
+    assert "es" in [str(code) for code in language]
+    assert "policía" in resident.text("HELP")  # an English keyword, answered in the language they chose
+
+
+def test_pressing_zero_on_a_call_asks_a_person_to_call_back(twilio_app, bot_stack):
+    caller = Caller(twilio_app, "+12095550210")
+    caller.post()
+    caller.post(Digits="2")  # Spanish
+    answer = caller.post(Digits="0")
+    assert "llam" in caller.said(answer).lower()  # "le llamará": a person will call back
+    with bot_stack.database.session() as s:
+        callback = s.scalars(select(Case).where(Case.category == "callback_request").order_by(Case.id.desc())).first()
+        assert callback is not None and callback.channel.value == "voice" and callback.language.value == "es"
