@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -76,7 +77,12 @@ def _locale() -> Locale:
 
 def language_name(code: Language | str) -> str:
     """Return a language's name in the viewer's language, with its own name beside it."""
-    value = str(code)
+    return _language_name(str(code), str(_locale()))
+
+
+@functools.lru_cache(maxsize=256)
+def _language_name(value: str, viewer_locale: str) -> str:
+    # NOTE: cached: Babel parses locale data on every call, and a queue page names 50 languages.
     if value == Language.HMN.value:
         own, here = _HMONG
     else:
@@ -84,7 +90,7 @@ def language_name(code: Language | str) -> str:
             own = Locale.parse(value).get_display_name(value) or value
         except (ValueError, UnknownLocaleError):
             own = value
-        here = _locale().languages.get(value, value)
+        here = Locale.parse(viewer_locale).languages.get(value, value)
     return here if own.casefold() == here.casefold() else f"{here} ({own})"
 
 
