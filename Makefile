@@ -10,13 +10,16 @@ export PORT ?= 5000
 
 .PHONY: help setup run test test-fast lint typecheck lock clean catalogs
 
-catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages) and merge them into the nine catalogs
+catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages, web) and merge them into the nine catalogs
 	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ -k keyword_set:2c,3 -k matches:3c,4 \
 	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
 	  -o locales/bot.pot bot/actions
 	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ \
 	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
 	  -o locales/messages.pot webhooks
+	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k wt:2 -k N_ -k tr \
+	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
+	  -o locales/web.pot webhooks
 	$(VENV)/bin/python scripts/update-catalogs
 	$(VENV)/bin/python scripts/compile-catalogs
 
@@ -44,6 +47,7 @@ run: setup ## Set up, then start every Procfile process on the embedded default
 	@echo
 	@echo "Heard is starting:"
 	@echo "  health:   http://127.0.0.1:$(PORT)/healthz"
+	@echo "  web:      http://127.0.0.1:$(PORT)/   (demo city page with the chat widget; /report, /status without JavaScript)"
 	@echo "  Rasa:     http://127.0.0.1:5005/webhooks/rest/webhook   (REST channel, loopback only)"
 	@echo "  API:      http://127.0.0.1:$(PORT)/api/v1/complaints   (token: $(INTAKE) partner create NAME)"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/v1/openapi.json"

@@ -97,6 +97,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     app.register_blueprint(tty_stream.bp)
 
+    from webhooks import chat, report
+
+    chat.init_app(app)
+    report.init_app(app)
+
     from console import init_app as init_console
 
     init_console(app)

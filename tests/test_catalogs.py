@@ -71,6 +71,7 @@ def test_keyword_lists_are_plain_pipe_separated_words(language):
 SOURCES = {
     "bot": (["-k", "t:2", "-k", "_", "-k", "keyword_set:2c,3", "-k", "matches:3c,4"], "bot/actions"),
     "messages": (["-k", "t:2", "-k", "_"], "webhooks"),
+    "web": (["-k", "wt:2", "-k", "N_", "-k", "tr"], "webhooks"),
 }
 
 

@@ -1,0 +1,100 @@
+"""Resident-facing words of the web chat, the report form and the status page (the ``web`` catalogs).
+
+Like ``webhooks.i18n`` but for the ``web`` domain, through gettext directly, because
+Hmong has no CLDR locale. Code marks messages with ``N_`` where they are defined and
+says them with ``wt(language, message)``; templates call ``tr(message)`` in the page's
+language. ``make catalogs`` extracts all three (see the Makefile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gettext
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "web"
+LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
+DEFAULT_LANGUAGE = "en"
+# Each language's name in its own script, for the pickers.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Español",
+    "tl": "Tagalog",
+    "vi": "Tiếng Việt",
+    "zh": "中文",
+    "km": "ភាសាខ្មែរ",
+    "hmn": "Hmoob",
+    "lo": "ພາສາລາວ",
+    "pa": "ਪੰਜਾਬੀ",
+}
+# None of the nine is written right to left; a language added later may be.
+RTL_LANGUAGES: frozenset[str] = frozenset({"ar", "fa", "he", "ur"})
+# Babel's locale per language for dates; CLDR has no Hmong, which falls back to English forms.
+BABEL_LOCALES = {
+    "en": "en_US",
+    "es": "es_US",
+    "tl": "fil",
+    "vi": "vi",
+    "zh": "zh_Hans",
+    "km": "km",
+    "lo": "lo",
+    "pa": "pa",
+}
+
+
+@functools.cache
+def _translations(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, localedir=str(LOCALES_DIR), languages=[language], fallback=True)
+
+
+def supported(language: str | None) -> str | None:
+    """Return ``language`` when Heard speaks it (a region such as ``es-MX`` counts), else None."""
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-")
+    if code in LANGUAGES:
+        return code
+    base = code.split("-")[0]
+    if base == "fil":
+        return "tl"
+    return base if base in LANGUAGES else None
+
+
+def best_language(candidates: Iterable[str | None]) -> str:
+    """Return the first candidate Heard speaks, or English."""
+    for candidate in candidates:
+        found = supported(candidate)
+        if found:
+            return found
+    return DEFAULT_LANGUAGE
+
+
+def direction(language: str) -> str:
+    """Return the text direction of ``language`` for the ``dir`` attribute."""
+    return "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def wt(language: str | None, message: str, **values: Any) -> str:
+    """Return ``message`` in ``language`` with its named placeholders filled."""
+    chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    text = _translations(chosen).gettext(message)
+    return text.format(**values) if values else text
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction where it is defined; it is translated where it is said."""
+    return message
+
+
+def local_date(value: dt.datetime, language: str, timezone: dt.tzinfo) -> str:
+    """Return the date of ``value`` as people write it in ``language`` (Hmong: day month year)."""
+    local = value.astimezone(timezone)
+    if language == "hmn":
+        return f"{local.day}/{local.month}/{local.year}"
+    return str(format_date(local.date(), format="long", locale=BABEL_LOCALES.get(language, "en_US")))
