@@ -84,6 +84,11 @@ class Case(Base):
     """A complaint or commendation, with every answer kept in the resident's own words."""
 
     __tablename__ = "cases"
+    # The console's queue: newest first within a status, and per-language counts and pages.
+    __table_args__ = (
+        Index("ix_cases_status_created_at", "status", "created_at"),
+        Index("ix_cases_language_status_created_at", "language", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(10), unique=True)
