@@ -76,4 +76,7 @@ def init_app(app: Flask) -> None:
     # The signed cookie is refused once it has not been re-signed for this long: an idle timeout.
     app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(minutes=_int_setting(app, "HEARD_CONSOLE_IDLE_MINUTES", 60))
     app.register_blueprint(bp)
+    from console.reports import init_app as init_reports
+
+    init_reports(app)
     app.after_request(_security_headers)

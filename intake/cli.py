@@ -13,6 +13,7 @@ import click
 from sqlalchemy.orm import Session
 
 from intake import audit, crypto, migrate
+from intake.cli_reports import report as report_group
 from intake.cli_translate import translate as translate_group
 from intake.config import Settings
 from intake.db import Database
@@ -230,3 +231,4 @@ def run() -> None:
 
 
 main.add_command(translate_group)
+main.add_command(report_group)

@@ -1,0 +1,136 @@
+"""The console's report pages: the board report (supervisors and auditors) and early warning (supervisors).
+
+Thin, like every console view: parse the request, call one service in ``intake.reports`` or
+``intake.early_warning`` (which checks the role and writes the audit entry), commit, answer.
+Sign-in, CSRF and the error pages are the console's own (``console.views``), so these pages
+behave exactly like the rest of the console.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from console import views
+from intake import early_warning, report_render, reports
+from intake.errors import NotFound, PermissionDenied, ValidationError
+from intake.reports import Quarter, ReportSettings
+from webhooks.session import get_session
+
+bp = Blueprint("reports", __name__, url_prefix="/console/reports", template_folder="templates")
+bp.before_request(views._guard)
+bp.context_processor(views._template_helpers)
+for _code in (400, 403, 404, 405, 501):
+    bp.register_error_handler(_code, views._error_page)
+# How many quarters the page offers to choose from.
+QUARTERS_OFFERED = 12
+
+
+def init_app(app: Flask) -> None:
+    """Register the report pages (once) with their settings from the application config or environment."""
+    if bp.name in app.blueprints:
+        return
+    env = {
+        name: str(app.config.get(name) or os.environ.get(name) or "")
+        for name in ("HEARD_OFFICE_TIMEZONE", "HEARD_EARLY_WARNING_THRESHOLD", "HEARD_EARLY_WARNING_MONTHS")
+    }
+    app.extensions["heard.reports"] = ReportSettings.from_env(env)
+    app.register_blueprint(bp)
+
+
+def _settings() -> ReportSettings:
+    return current_app.extensions["heard.reports"]  # type: ignore[no-any-return]
+
+
+def _refused(exc: PermissionDenied) -> NoReturn:
+    get_session().commit()  # keep the access.denied entry
+    abort(404 if exc.conceal else 403)
+
+
+def _period(text: str | None) -> Quarter:
+    if not text:
+        return reports.default_period(_settings())
+    try:
+        return Quarter.parse(text)
+    except ValidationError as exc:
+        abort(400, str(exc))
+
+
+def _report(period: Quarter) -> reports.BoardReport:
+    db = get_session()
+    try:
+        report = reports.board_report_for(db, viewer=views._viewer(), period=period, settings=_settings())
+    except PermissionDenied as exc:
+        _refused(exc)
+    except ValidationError as exc:
+        abort(400, str(exc))
+    db.commit()
+    return report
+
+
+@bp.get("/")
+def board() -> ResponseReturnValue:
+    """The quarterly board report, with its charts and tables."""
+    period = _period(request.args.get("period"))
+    report = _report(period)
+    latest = reports.default_period(_settings()).shifted(1)
+    return render_template(
+        "console/reports.html",
+        report=report,
+        body=report_render.render_fragment(report, case_link=lambda case_id: url_for("console.case", case_id=case_id)),
+        quarters=[latest.shifted(-back) for back in range(QUARTERS_OFFERED)],
+        may_see_flags=reports.may_view_early_warning(views._viewer()),
+    )
+
+
+@bp.get("/board-<period>.pdf")
+def board_pdf(period: str) -> ResponseReturnValue:
+    """The same report as a tagged PDF, downloaded."""
+    report = _report(_period(period))
+    try:
+        pdf = report_render.render_pdf(report)
+    except report_render.PdfUnavailable:
+        abort(501, "PDF is not available on this server: WeasyPrint is not installed. Use the HTML report.")
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="heard-board-report-{report.period}.pdf"'},
+    )
+
+
+@bp.get("/report.css")
+def stylesheet() -> ResponseReturnValue:
+    """The report's own stylesheet (the console allows styles only from files)."""
+    response = Response(report_render.report_css(), mimetype="text/css")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/early-warning")
+def flags() -> ResponseReturnValue:
+    """Badges and units named in several complaints: supervisors only, and every view is audited."""
+    db = get_session()
+    try:
+        warning = early_warning.flags_for(db, viewer=views._viewer(), settings=_settings())
+    except PermissionDenied as exc:
+        _refused(exc)
+    db.commit()
+    return render_template("console/reports_early_warning.html", warning=warning)
+
+
+@bp.get("/early-warning/<identifier>")
+def flag(identifier: str) -> ResponseReturnValue:
+    """One flag and the complaints behind it, each linked to its case."""
+    db = get_session()
+    try:
+        found = early_warning.flag_for(db, viewer=views._viewer(), identifier=identifier, settings=_settings())
+    except PermissionDenied as exc:
+        _refused(exc)
+    except NotFound:
+        db.commit()
+        abort(404)
+    db.commit()
+    return render_template("console/reports_flag.html", flag=found, settings=_settings())
