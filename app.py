@@ -43,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         JSON_SORT_KEYS=False,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        # NOTE: explicit, because Flask-Limiter's shared extension would otherwise inherit the
+        # last app's setting (one app built with limits off turned them off for the next).
+        RATELIMIT_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_TRANSLATION_DIRECTORIES=str(_locales_dir()),
         HEARD_SETTINGS=settings,
