@@ -52,10 +52,14 @@ def widget_url(bot_stack: Any, keyring: Any, tmp_path: Any) -> Iterator[str]:
             ["I want to file a complaint about a cop", "he pushed me to the ground", "done", "idk", "Main St"],
             "yes",
         ),
-        (
+        pytest.param(
             "vi",
             ["tôi muốn khiếu nại cảnh sát", "anh ta xô tôi ngã xuống đất", "xong", "không biết", "đường Main"],
             "có",
+            marks=pytest.mark.skip(
+                reason="issue 5, open: in two fresh-clone CI runs a turn of this Vietnamese widget conversation got no "
+                "answer within 180 s (it passed on the developer's machine); not yet diagnosed"
+            ),
         ),
     ],
 )
