@@ -102,3 +102,24 @@ def detect_language(text: str, default: str | None = None) -> str | None:
     if letters < 12 and (best[1] - runner_up[1]) < 2.0:
         return default
     return best[0]
+
+
+@functools.cache
+def _hanzi_variants() -> tuple[frozenset[str], frozenset[str]]:
+    lines = (NLU_DIR / "hanzi_variants.txt").read_text(encoding="utf-8").splitlines()
+    simplified, traditional = (line for line in lines if not line.startswith("#"))
+    return frozenset(simplified), frozenset(traditional)
+
+
+def chinese_script(text: str) -> str | None:
+    """Return "Hant" when Chinese text is written in Traditional characters, "Hans" for Simplified.
+
+    Most characters are the same in both; only those written one way alone count, so
+    "你好" says nothing and "謝謝" says Traditional. None when nothing tells them apart.
+    """
+    simplified, traditional = _hanzi_variants()
+    hans = sum(c in simplified for c in text)
+    hant = sum(c in traditional for c in text)
+    if hans == hant:
+        return None
+    return "Hant" if hant > hans else "Hans"

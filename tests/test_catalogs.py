@@ -8,7 +8,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = ["en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"]
+LANGUAGES = ["en", "es", "tl", "vi", "zh", "zh_Hant", "km", "hmn", "lo", "pa"]
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 DOMAINS = sorted(p.stem for p in ROOT.glob("*.pot"))
 

@@ -11,6 +11,8 @@ import gettext
 from pathlib import Path
 from typing import Any
 
+from nlu.detect import chinese_script
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
@@ -22,9 +24,15 @@ def _translations(language: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALES_DIR), languages=[language], fallback=True)
 
 
-def t(language: str | None, message: str, **values: Any) -> str:
-    """Return ``message`` in ``language`` with its named placeholders filled."""
+def t(language: str | None, message: str, *, writing: str = "", **values: Any) -> str:
+    """Return ``message`` in ``language`` with its named placeholders filled.
+
+    ``writing`` is what the resident just wrote: Chinese written in Traditional characters
+    is answered in them (locales/zh_Hant).
+    """
     chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    if chosen == "zh" and chinese_script(writing) == "Hant":
+        chosen = "zh_Hant"
     text = _translations(chosen).gettext(message)
     return text.format(**values) if values else text
 

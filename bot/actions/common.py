@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.i18n import LANGUAGE_NAMES, LANGUAGES, fold, is_language_command, t
-from nlu.detect import detect_language
+from bot.actions.i18n import LANGUAGE_NAMES, LANGUAGES, fold, is_language_command, t, use_chinese_script
+from nlu.detect import chinese_script, detect_language
 
 # A message this short that NLU reads as a command is the command, not an answer.
 COMMAND_MAX_CHARS = 40
@@ -84,7 +84,21 @@ def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
             events.append(SlotSet("language_chosen", True))
     if language != remembered:
         events.append(SlotSet("language", language))
+    use_chinese_script(_chinese_script(tracker) if language == "zh" else None)
     return language, events
+
+
+def _chinese_script(tracker: Tracker) -> str | None:
+    """Return the script of the resident's latest message that tells Simplified from Traditional."""
+    script = metadata(tracker).get("script")
+    if script in ("Hans", "Hant"):
+        return str(script)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            found = chinese_script(str(event.get("text") or ""))
+            if found:
+                return found
+    return None
 
 
 def language_menu(language: str) -> str:

@@ -7,6 +7,7 @@ import functools
 import gettext
 import re
 import unicodedata
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,27 @@ BABEL_LOCALES = {
     "tl": "fil",
     "vi": "vi",
     "zh": "zh_Hans",
+    "zh_Hant": "zh_Hant",
     "km": "km",
     "lo": "lo",
     "pa": "pa",
 }
+
+
+# Chinese is one language written two ways; a resident who writes Traditional characters
+# is answered from locales/zh_Hant. NOTE: common.resolve_language sets this at the start of
+# every action (it is how each action learns its language), so it never outlives the turn.
+_chinese_script: ContextVar[str | None] = ContextVar("chinese_script", default=None)
+
+
+def use_chinese_script(script: str | None) -> None:
+    """Answer Chinese in Traditional ("Hant") or Simplified (anything else) for this action."""
+    _chinese_script.set(script)
+
+
+def _catalog(language: str | None) -> str:
+    language = language or DEFAULT_LANGUAGE
+    return "zh_Hant" if language == "zh" and _chinese_script.get() == "Hant" else language
 
 
 @functools.cache
@@ -49,13 +67,13 @@ def _translations(language: str) -> gettext.NullTranslations:
 
 def t(language: str | None, message: str, **values: Any) -> str:
     """Return ``message`` in ``language`` with its named placeholders filled."""
-    text = _translations(language or DEFAULT_LANGUAGE).gettext(message)
+    text = _translations(_catalog(language)).gettext(message)
     return text.format(**values) if values else text
 
 
 def keyword_set(language: str | None, context: str, english: str) -> set[str]:
     """Return the words that mean ``context`` in the language, and always the English ones too."""
-    localized = _translations(language or DEFAULT_LANGUAGE).pgettext(context, english)
+    localized = _translations(_catalog(language)).pgettext(context, english)
     words = {fold(w) for w in (english + "|" + localized).split("|")}
     return {w for w in words if w}
 
@@ -102,6 +120,6 @@ def format_day(language: str | None, value: dt.datetime) -> str:
     if language == "hmn":
         text = f"hnub tim {value.day} lub {value.month} hli ntuj, xyoo {value.year}"
         return f"{text}, {value:%H:%M}" if has_time else text
-    locale = BABEL_LOCALES.get(language, "en_US")
+    locale = BABEL_LOCALES.get(_catalog(language), "en_US")
     text = format_date(value, format="full", locale=locale)
     return f"{text}, {format_time(value, format='short', locale=locale)}" if has_time else text

@@ -199,6 +199,14 @@ def test_help_is_answered_in_the_residents_language(sms_app, db):
     assert [m.state for m in replies] == [MessageState.INLINE] * 3
 
 
+def test_help_is_answered_in_the_chinese_script_the_resident_writes(sms_app, db, fake_twilio):
+    client = sms_app.test_client()
+    (simplified,) = _bodies(post_signed(client, "/twilio/sms", sms_form("帮助", sender="+12095550145")).data)
+    (traditional,) = _bodies(post_signed(client, "/twilio/sms", sms_form("幫助", sender="+12095550146")).data)
+    assert "独立" in simplified and "獨立" not in simplified
+    assert "獨立" in traditional and "独立" not in traditional and "911" in traditional
+
+
 def test_stop_is_recorded_and_nothing_is_ever_sent_after_it(sms_app, db, fake_twilio):
     client = sms_app.test_client()
     stop = post_signed(client, "/twilio/sms", sms_form("Stop"))

@@ -167,7 +167,7 @@ class SmsChannel:
                     answer = twiml.messages([])
                 else:
                     language = correspondent.language or detect_language(message.body) or "en"
-                    answer = twiml.messages([t(language, HOLDING)])
+                    answer = twiml.messages([t(language, HOLDING, writing=message.body)])
             message.answer = messaging.seal_answer(self.keyring, answer)
             session.commit()
         self.send_soon(sends)
@@ -195,11 +195,11 @@ class SmsChannel:
         with self.database.session() as session:
             message = session.get(Message, message_id)
             language = detect_language(message.body) if message else None
-        return twiml.messages([t(language or "en", HOLDING)])
+        return twiml.messages([t(language or "en", HOLDING, writing=message.body if message else "")])
 
     def holding_answer(self, body: str) -> str:
         """The answer when nothing could be stored in the database: the message waits in the spool."""
-        return twiml.messages([t(detect_language(body) or "en", HOLDING)])
+        return twiml.messages([t(detect_language(body) or "en", HOLDING, writing=body)])
 
     def _is_processed(self, message_id: int) -> bool:
         with self.database.session() as session:
@@ -289,12 +289,12 @@ class SmsChannel:
             language = keyword.language or language or "en"
             if keyword.action == "stop":
                 # NOTE: Twilio confirms its own English keywords; Heard confirms the other languages'.
-                texts = [t(language, STOPPED)] if keyword.language else []
+                texts = [t(language, STOPPED, writing=turn.body)] if keyword.language else []
                 reply_meta = {"consent_confirmation": True}
             elif keyword.action == "start":
-                texts = [t(language, STARTED)]
+                texts = [t(language, STARTED, writing=turn.body)]
             else:
-                texts = [t(language, HELP, phone=self.settings.office_phone)]
+                texts = [t(language, HELP, writing=turn.body, phone=self.settings.office_phone)]
         elif turn.opted_out:
             texts = []  # kept for the record, never answered: they asked for no messages
         else:
@@ -316,7 +316,7 @@ class SmsChannel:
                     language = switched = answer.language
                 texts = ["\n\n".join(answer.texts)] if answer.texts else []
             if turn.media_count:
-                texts.insert(0, t(language or guess, MEDIA_RECEIVED, count=turn.media_count))
+                texts.insert(0, t(language or guess, MEDIA_RECEIVED, writing=turn.body, count=turn.media_count))
             language = language or guess
         with self.database.session() as session:
             message = session.get(Message, message_id, with_for_update=True)
