@@ -466,6 +466,21 @@ def queue_outbound(
     return queued
 
 
+def queue_dialogue_messages(session: Session, *, conversation_id: str, texts: Sequence[str]) -> list[Message] | None:
+    """Queue what the dialogue said between a resident's turns (it moved on after a pause) to them.
+
+    Returns the queued messages, or None when no one texts Heard in that conversation.
+    """
+    correspondent = session.scalars(
+        select(Correspondent).where(Correspondent.conversation_id == conversation_id)
+    ).first()
+    if correspondent is None:
+        return None
+    language = correspondent.language.value if correspondent.language else None
+    # NOTE: joined like the answers to a turn, so one question is one text message.
+    return queue_outbound(session, correspondent=correspondent, texts=["\n\n".join(texts)], language=language)
+
+
 # Delivery statuses in the order they happen; a late callback never moves a message back.
 _STATUS_RANK = {
     "accepted": 1,

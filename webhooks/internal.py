@@ -178,3 +178,22 @@ def request_callback() -> ResponseReturnValue:
     case.category = "callback_request"
     session.commit()
     return jsonify(receipt.as_dict()), 201
+
+
+@bp.post("/conversations/<conversation_id>/messages")
+def dialogue_messages(conversation_id: str) -> ResponseReturnValue:
+    """Pass on what the dialogue said between a resident's turns (Rasa's reminders) as text messages."""
+    try:
+        body = _object()
+        texts = body.get("texts")
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ValidationError({"texts": "must be a list of messages"})
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    session = get_session()
+    queued = messaging.queue_dialogue_messages(session, conversation_id=conversation_id, texts=texts)
+    if queued is None:
+        # NOTE: only SMS conversations can be reached between turns (bot/actions/actions.py pauses no other).
+        abort(404, NOT_FOUND_MESSAGE)
+    session.commit()
+    return jsonify({"queued": len(queued)}), 202

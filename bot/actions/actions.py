@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, ReminderScheduled, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -23,7 +23,7 @@ from bot.actions.common import (
     resolve_language,
     shown_phone,
 )
-from bot.actions.forms import DRAFT_SLOTS, EMERGENCY_MESSAGE, SKIPPED, summary_sections
+from bot.actions.forms import DRAFT_SLOTS, EMERGENCY_MESSAGE, NARRATIVE_PAUSE_INTENT, SKIPPED, summary_sections
 from bot.actions.i18n import format_day, t
 
 # Every message is written out in full here so `pybabel extract` finds it.
@@ -100,7 +100,7 @@ def _ask_class(slot: str) -> type[AskAction]:
 
 
 for _slot in QUESTIONS:
-    if _slot not in ("narrative",):
+    if _slot not in ("narrative", "narrative_more"):
         globals()[f"ActionAsk{_slot.title().replace('_', '')}"] = _ask_class(_slot)
 
 
@@ -123,6 +123,58 @@ class ActionAskNarrative(Action):
             else QUESTIONS["narrative"]
         )
         dispatcher.utter_message(text=t(language, question))
+        return events
+
+
+DEFAULT_NARRATIVE_PAUSE_SECONDS = 180.0
+# Channels that can carry a message the bot sends between the resident's turns (bot/channels.py
+# hands it to the web app). NOTE: the web chat widget shows only the answers to its own requests,
+# so a question sent after a pause would go unseen there and the next message answer it.
+DEFAULT_NARRATIVE_PAUSE_CHANNELS = "sms"
+
+
+def narrative_pause_seconds(tracker: Tracker) -> float | None:
+    """How long a silence ends "what happened" in this conversation; None when the bot waits for DONE.
+
+    ``HEARD_NARRATIVE_PAUSE_SECONDS`` (default 180) and ``HEARD_NARRATIVE_PAUSE_CHANNELS`` (default
+    ``sms``) configure the action server; a channel may send its own length as the message metadata
+    ``narrative_pause_seconds``. Zero turns the pause off.
+    """
+    data = metadata(tracker)
+    channels = os.environ.get("HEARD_NARRATIVE_PAUSE_CHANNELS", DEFAULT_NARRATIVE_PAUSE_CHANNELS)
+    if data.get("channel") not in {c.strip() for c in channels.split(",")}:
+        return None
+    raw = data.get("narrative_pause_seconds") or os.environ.get("HEARD_NARRATIVE_PAUSE_SECONDS")
+    try:
+        seconds = float(raw) if raw is not None else DEFAULT_NARRATIVE_PAUSE_SECONDS
+    except (TypeError, ValueError):
+        seconds = DEFAULT_NARRATIVE_PAUSE_SECONDS
+    return seconds if seconds > 0 else None
+
+
+class ActionAskNarrativeMore(Action):
+    """Ask for more of what happened; after a silence, Rasa's reminder moves the form on."""
+
+    def name(self) -> str:
+        return "action_ask_narrative_more"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = resolve_language(tracker)
+        question = QUESTIONS["narrative_more"]  # NOTE: not inline, or pybabel reads the key as a message
+        dispatcher.utter_message(text=t(language, question))
+        seconds = narrative_pause_seconds(tracker)
+        if seconds is not None:
+            # NOTE: one reminder per conversation (a new one replaces the last), cancelled by Rasa
+            # as soon as the resident writes again; reminders live in the Rasa process's memory,
+            # so a restart of Rasa drops a pending one and the bot then waits for DONE.
+            events.append(
+                ReminderScheduled(
+                    NARRATIVE_PAUSE_INTENT,
+                    trigger_date_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds),
+                    name="narrative_pause",
+                    kill_on_user_message=True,
+                )
+            )
         return events
 
 

@@ -18,7 +18,11 @@ COMMAND_CONFIDENCE = 0.5
 
 
 def latest_text(tracker: Tracker) -> str:
-    return str((tracker.latest_message or {}).get("text") or "")
+    """The resident's latest words; none when the latest "message" was Rasa's own (a reminder)."""
+    latest = tracker.latest_message or {}
+    if (latest.get("metadata") or {}).get("is_external"):
+        return ""
+    return str(latest.get("text") or "")
 
 
 def metadata(tracker: Tracker) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from bot.actions.i18n import fold, is_done, is_skip, no_words, t, yes_words
 
 SKIPPED = "-"
 TIMEZONE = "America/Los_Angeles"
+# The intent Rasa's reminder triggers when the resident has paused while telling what happened.
+NARRATIVE_PAUSE_INTENT = "EXTERNAL_narrative_pause"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 COMPLAINT_SLOTS = [
@@ -221,6 +223,8 @@ class HeardFormValidation(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
+        if latest_intent(tracker)[0] == NARRATIVE_PAUSE_INTENT:
+            return {"narrative_more": "done"}  # they paused: what they sent so far is what happened
         text = str(value or "").strip()
         if not text:
             return {"narrative_more": None}

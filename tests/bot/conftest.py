@@ -118,6 +118,9 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
         "HEARD_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "RASA_PORT": str(rasa_port),
         "SANIC_HOST": "127.0.0.1",
+        # NOTE: no narrative pause unless a test's channel sends one: a reminder left pending by one
+        # test's SMS conversation would otherwise text a resident in the middle of a later test.
+        "HEARD_NARRATIVE_PAUSE_SECONDS": "0",
     }
     logs = instance / "logs"
     logs.mkdir()

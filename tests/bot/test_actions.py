@@ -205,3 +205,48 @@ def test_an_unexpected_yes_or_no_always_gets_the_menu():
     dispatcher = CollectingDispatcher()
     actions.ActionMenu().run(dispatcher, tracker("no", "deny", slots={"filing_failed": True}, form=None), {})
     assert dispatcher.messages and "I can help you" in dispatcher.messages[0]["text"]
+
+
+def _ask_more(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="he pushed me", intent="file_complaint", metadata=metadata)
+    events = actions.ActionAskNarrativeMore().run(dispatcher, t, DOMAIN)
+    assert "anything more" in dispatcher.messages[0]["text"]
+    return [e for e in events if e.get("event") == "reminder"]
+
+
+def test_asking_for_more_by_text_sets_the_pause(monkeypatch):
+    monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_SECONDS", raising=False)
+    monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_CHANNELS", raising=False)
+    before = dt.datetime.now(dt.timezone.utc)
+    (reminder,) = _ask_more({"channel": "sms"})
+    assert reminder["intent"] == "EXTERNAL_narrative_pause" and reminder["kill_on_user_msg"] is True
+    when = dt.datetime.fromisoformat(reminder["date_time"]) - before
+    assert dt.timedelta(seconds=179) < when < dt.timedelta(seconds=182)  # three minutes by default
+    (short,) = _ask_more({"channel": "sms", "narrative_pause_seconds": 2})
+    assert dt.datetime.fromisoformat(short["date_time"]) - before < dt.timedelta(seconds=5)
+    monkeypatch.setenv("HEARD_NARRATIVE_PAUSE_SECONDS", "0")
+    assert _ask_more({"channel": "sms"}) == []  # zero turns it off
+
+
+def test_channels_that_cannot_reach_the_resident_between_turns_never_pause(monkeypatch):
+    monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_CHANNELS", raising=False)
+    assert _ask_more({"channel": "web_chat", "narrative_pause_seconds": 2}) == []
+    assert _ask_more({"channel": "voice"}) == []
+    monkeypatch.setenv("HEARD_NARRATIVE_PAUSE_CHANNELS", "sms,web_chat")
+    assert len(_ask_more({"channel": "web_chat"})) == 1
+
+
+def test_the_pause_ends_what_happened_with_what_was_sent():
+    text = "EXTERNAL: EXTERNAL_narrative_pause"
+    t = tracker(
+        text=text,
+        intent="EXTERNAL_narrative_pause",
+        metadata={"is_external": True},
+        slots={"narrative": "he pushed me", "requested_slot": "narrative_more", "language_menu": True},
+        extracted={"narrative_more": text},
+    )
+    events, said = run_form(t)
+    assert said == []  # nothing about languages or commands: Rasa's own message has no words
+    assert slots_set(events)["narrative_more"] == "done"
+    assert "narrative" not in slots_set(events)  # the resident's words stay as they were

@@ -94,3 +94,35 @@ def test_a_callback_on_a_proven_case_is_recorded_on_it(client, auth, session):
     assert session.scalar(select(func.count()).select_from(Case)) == 1
     actions = session.scalars(select(AuditEntry.action)).all()
     assert "case.callback_requested" in actions
+
+
+def test_what_the_dialogue_says_between_turns_is_texted_to_the_resident(client, auth, session, keyring):
+    from intake import messaging
+    from intake.enums import Direction, Language, MessageState
+    from intake.models import Job
+
+    resident = messaging.get_or_create_correspondent(
+        session, keyring=keyring, phone="+12095550177", service_number="+12095550100"
+    )
+    resident.language = Language.ES
+    session.flush()
+    path = f"/internal/v1/conversations/{resident.conversation_id}/messages"
+    response = client.post(path, json={"texts": ["¿Cuándo pasó?"]}, headers=auth)
+    assert response.status_code == 202, response.get_json()
+    (sent,) = session.scalars(select(Message).where(Message.conversation_id == resident.conversation_id)).all()
+    assert sent.direction == Direction.OUTBOUND and sent.state == MessageState.QUEUED
+    assert sent.body == "¿Cuándo pasó?" and sent.language.value == "es" and sent.reply_to_id is None
+    job = session.scalars(select(Job).where(Job.dedupe_key == f"sms.send:{sent.id}")).one()
+    assert job.kind == "sms.send"
+
+
+@pytest.mark.parametrize("body", [{}, {"texts": []}, {"texts": "hola"}, {"texts": [""]}, {"texts": [3]}])
+def test_messages_between_turns_need_words(client, auth, body):
+    assert client.post("/internal/v1/conversations/abc/messages", json=body, headers=auth).status_code == 422
+
+
+def test_messages_between_turns_for_no_known_texter_are_404(client, auth, session):
+    response = client.post("/internal/v1/conversations/nobody/messages", json={"texts": ["hola"]}, headers=auth)
+    assert response.status_code == 404
+    assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert client.post("/internal/v1/conversations/nobody/messages", json={"texts": ["x"]}).status_code == 401

@@ -307,6 +307,8 @@ class SmsChannel:
                 }
                 if language:
                     metadata["language"] = language
+                if self.settings.narrative_pause_seconds is not None:
+                    metadata["narrative_pause_seconds"] = self.settings.narrative_pause_seconds
                 try:
                     answer = self.rasa.send(sender=turn.conversation_id, text=turn.body, metadata=metadata)
                 except DialogueUnavailable:

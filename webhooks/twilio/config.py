@@ -26,6 +26,9 @@ class ChannelSettings:
     send_rate_per_second: float
     media_max_bytes: int
     office_phone: str
+    # How long a resident may pause while telling what happened before the bot moves on
+    # (sent to the dialogue with each text; None leaves it to the action server's default).
+    narrative_pause_seconds: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
@@ -34,8 +37,12 @@ class ChannelSettings:
             inline = float(env.get("HEARD_INLINE_REPLY_SECONDS") or "6")
             rate = float(env.get("HEARD_SMS_RATE_PER_SECOND") or "1")
             media_max = int(env.get("HEARD_MEDIA_MAX_BYTES") or str(10 * 1024 * 1024))
+            pause = env.get("HEARD_NARRATIVE_PAUSE_SECONDS")
+            narrative_pause = float(pause) if pause else None
         except ValueError as exc:
-            raise ConfigurationError(f"HEARD_INLINE_REPLY_SECONDS, HEARD_SMS_RATE_PER_SECOND: {exc}") from exc
+            raise ConfigurationError(
+                f"HEARD_INLINE_REPLY_SECONDS, HEARD_SMS_RATE_PER_SECOND, HEARD_NARRATIVE_PAUSE_SECONDS: {exc}"
+            ) from exc
         if not 0 < inline <= 12:
             raise ConfigurationError("HEARD_INLINE_REPLY_SECONDS must be above 0 and at most 12 (Twilio waits 15)")
         return cls(
@@ -48,4 +55,5 @@ class ChannelSettings:
             send_rate_per_second=rate,
             media_max_bytes=media_max,
             office_phone=env.get("HEARD_OFFICE_PHONE") or "(209) 555-0100",
+            narrative_pause_seconds=narrative_pause,
         )
