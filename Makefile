@@ -10,7 +10,7 @@ export PORT ?= 5000
 
 .PHONY: help setup run test test-fast lint typecheck lock clean catalogs
 
-catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages, web) and merge them into the nine catalogs
+catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages, web; console) and merge them into the catalogs
 	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k t:2 -k _ -k keyword_set:2c,3 -k matches:3c,4 \
 	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
 	  -o locales/bot.pot bot/actions
@@ -20,6 +20,9 @@ catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages, web) an
 	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k wt:2 -k N_ -k tr \
 	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
 	  -o locales/web.pot webhooks
+	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k _ -k _l -k ngettext:1,2 \
+	  --no-default-keywords --sort-by-file --project Heard --copyright-holder "Heard contributors" \
+	  -o locales/console.pot console
 	$(VENV)/bin/python scripts/update-catalogs
 	$(VENV)/bin/python scripts/compile-catalogs
 

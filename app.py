@@ -89,7 +89,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         TranslationSettings.from_env(_env_overrides(config or {}), settings.instance_dir)
     )
 
-    babel.init_app(app)
+    from console.i18n import select_locale
+
+    # NOTE: Flask-Babel serves only the console's words (domain "console"); resident-facing
+    # pages and channels pass the resident's language explicitly (webhooks/webtext, i18n).
+    babel.init_app(app, default_domain="console", locale_selector=select_locale)
     limiter.init_app(app)
     session.init_app(app)
     web.init_app(app)

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from intake import tracking
-from intake.console import CATEGORIES, ServiceTargets, Sort
+from intake.console import CATEGORIES, ServiceTargets, Sort, previewable
 from intake.enums import Channel, Direction, Disposition, Kind, Language, Status
 
 STATUS_LABELS = {
@@ -126,6 +126,7 @@ def helpers(targets: ServiceTargets) -> dict[str, Any]:
         "category_label": category,
         "language_name": language_name,
         "tracking": tracking.format_tracking_number,
+        "previewable": previewable,
         "STATUS_LABELS": STATUS_LABELS,
         "KIND_LABELS": KIND_LABELS,
         "CHANNEL_LABELS": CHANNEL_LABELS,

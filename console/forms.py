@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from intake.console import UNASSIGNED, CaseFilters, Sort
 from intake.enums import Channel, Disposition, Kind, Language, Status, StrEnum
 from intake.errors import ValidationError
+from intake.officers import LIMITS as OFFICER_FIELDS
 
 E = TypeVar("E", bound=StrEnum)
 # The query-string names of the queue's filters, as the filter form sends them.
@@ -122,3 +123,8 @@ def positive_int(form: Mapping[str, str], name: str) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise ValidationError({name: "choose one"})
     return int(value)
+
+
+def officer(form: Mapping[str, str]) -> dict[str, str | None]:
+    """Read the officer form: name, badge number, unit and description, each optional (the service checks them)."""
+    return {name: form.get(name) for name in OFFICER_FIELDS}

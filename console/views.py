@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from console import display, forms
+from console.i18n import CONSOLE_LOCALES, select_locale
 from intake import console, evidence, staff
 from intake.console import Action, ServiceTargets
 from intake.enums import Role
@@ -49,7 +50,7 @@ bp = Blueprint(
     static_url_path="/static",
 )
 # Pages anyone may reach; everything else needs a signed-in, active staff member.
-PUBLIC_ENDPOINTS = frozenset({"console.login", "console.login_code", "console.static"})
+PUBLIC_ENDPOINTS = frozenset({"console.login", "console.login_code", "console.static", "console.set_language"})
 # A password that matched waits this long for its one-time code.
 CODE_WAIT_SECONDS = 300
 
@@ -127,6 +128,7 @@ def _template_helpers() -> dict[str, Any]:
         "viewer": viewer,
         "can": (lambda action: viewer is not None and console.can(viewer, action)),
         "Action": Action,
+        "console_locale": select_locale(),
         **display.helpers(_targets()),
     }
 
@@ -268,12 +270,13 @@ def case(case_id: int) -> ResponseReturnValue:
     return render_template("console/case.html", view=view, case=view.case)
 
 
-@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
-def attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
-    """Download one piece of evidence, decrypted, as a file (never shown inline)."""
+def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[console.Evidence, bytes]:
+    """Return an attachment the viewer may have, and its checked bytes; or answer 403/404 (keeping only a refusal)."""
     db = get_session()
     try:
-        found = console.get_attachment_for(db, viewer=_viewer(), case_id=case_id, attachment_id=attachment_id)
+        found = console.get_attachment_for(
+            db, viewer=_viewer(), case_id=case_id, attachment_id=attachment_id, preview=preview
+        )
     except PermissionDenied as exc:
         _refused(exc)
     except NotFound:
@@ -285,11 +288,36 @@ def attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
         db.rollback()
         current_app.logger.error("evidence %s cannot be served: %s", found.attachment.id, exc)
         abort(404, _("This file is missing or damaged; nothing was downloaded. Tell your administrator."))
-    db.commit()
+    return found, data
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+def attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Download one piece of evidence, decrypted, as a file (never shown inline)."""
+    found, data = _evidence(case_id, attachment_id, preview=False)
+    get_session().commit()
     response = Response(data, mimetype=found.attachment.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>/preview")
+def attachment_preview(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Show an image the resident sent inline on the case page, decrypted; only images the bytes prove."""
+    found, data = _evidence(case_id, attachment_id, preview=True)
+    image_type = evidence.inline_image_type(data)
+    if image_type is None:
+        get_session().rollback()  # nothing was shown, so nothing is recorded
+        abort(404, _("This file cannot be shown here; download it instead."))
+    get_session().commit()
+    response = Response(data, mimetype=image_type)
+    response.headers["Content-Disposition"] = f'inline; filename="{found.filename}"'
+    # NOTE: the image alone, even when opened by itself: no script, no style, no frame, no plugin.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -434,3 +462,59 @@ def callback_done(case_id: int) -> ResponseReturnValue:
         lambda: console.mark_callback_done(get_session(), viewer=_viewer(), case_id=case_id, note=note),
         _("The call back is marked done."),
     )
+
+
+@bp.post("/cases/<int:case_id>/merge")
+def merge(case_id: int) -> ResponseReturnValue:
+    """Close the case as a duplicate of another (named by tracking number) and link the two."""
+    into, reason = request.form.get("into", ""), request.form.get("reason", "")
+    return _act(
+        case_id,
+        lambda: console.merge_case(get_session(), viewer=_viewer(), case_id=case_id, into=into, reason=reason),
+        _("The case is closed as a duplicate and linked to the case it was merged into."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/officers")
+def add_officer(case_id: int) -> ResponseReturnValue:
+    """Record an officer or unit involved in the case."""
+
+    def change() -> object:
+        return console.add_officer(get_session(), viewer=_viewer(), case_id=case_id, **forms.officer(request.form))
+
+    return _act(case_id, change, _("The officer is added."))
+
+
+@bp.post("/cases/<int:case_id>/officers/<int:officer_id>")
+def change_officer(case_id: int, officer_id: int) -> ResponseReturnValue:
+    """Correct what the case records of an officer."""
+
+    def change() -> object:
+        return console.change_officer(
+            get_session(), viewer=_viewer(), case_id=case_id, officer_id=officer_id, **forms.officer(request.form)
+        )
+
+    return _act(case_id, change, _("The officer is saved."))
+
+
+@bp.post("/cases/<int:case_id>/officers/<int:officer_id>/remove")
+def remove_officer(case_id: int, officer_id: int) -> ResponseReturnValue:
+    """Take an officer off the case (the record of them is kept)."""
+    return _act(
+        case_id,
+        lambda: console.remove_officer(get_session(), viewer=_viewer(), case_id=case_id, officer_id=officer_id),
+        _("The officer is removed from the case."),
+    )
+
+
+@bp.post("/language")
+def set_language() -> ResponseReturnValue:
+    """Switch the console's language for this browser (the CSRF check ran before)."""
+    chosen = request.form.get("locale", "")
+    if chosen in CONSOLE_LOCALES:
+        session["console_locale"] = chosen
+    back = request.form.get("next", "")
+    # NOTE: only a path inside the console, so the form cannot be used to redirect elsewhere.
+    if not back.startswith("/console/") or back.startswith("//"):
+        back = url_for("console.queue")
+    return redirect(back, 303)

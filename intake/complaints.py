@@ -98,21 +98,27 @@ class Receipt:
 
 @dataclass(frozen=True)
 class StatusView:
-    """What a status look-up may reveal: no words, no names."""
+    """What a status look-up may reveal: no words, no names.
+
+    ``merged`` says the report was closed as a duplicate and is handled in another case;
+    which case is not said, for it may be another resident's.
+    """
 
     tracking_number: str
     kind: Kind
     status: Status
     filed_at: dt.datetime
     last_update: dt.datetime
+    merged: bool = False
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | bool]:
         return {
             "tracking_number": tracking.format_tracking_number(self.tracking_number),
             "kind": self.kind.value,
             "status": self.status.value,
             "filed_at": self.filed_at.isoformat(),
             "last_update": self.last_update.isoformat(),
+            "merged": self.merged,
         }
 
 
@@ -437,6 +443,7 @@ def look_up_status(
         status=case.status,
         filed_at=case.created_at,
         last_update=case.updated_at,
+        merged=case.merged_into_id is not None,
     )
 
 
@@ -470,6 +477,11 @@ def add_information(
     )
     session.add(message)
     case.updated_at = utcnow()
+    if case.merged_into_id is not None:
+        # The words land on the duplicate, where they belong; the case it joined shows them and moves up.
+        merged_into = session.get(Case, case.merged_into_id)
+        if merged_into is not None:
+            merged_into.updated_at = case.updated_at
     session.flush()
     case_translation.queue_message_translation(session, case=case, message=message)
     audit.record(

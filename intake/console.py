@@ -8,14 +8,18 @@ commits; a refused request has written only its own ``access.denied`` entry.
 Who sees what (``PERMISSIONS`` below is the whole rule):
 
 - ``intake`` triages and handles cases: reads everything but the full audit log,
-  categorises, moves cases along (not to assigned, referred or closed), notes,
-  replies to the resident, marks callbacks done.
-- ``supervisor`` does all of that, and assigns, refers, closes and reopens.
+  categorises, records the officers involved, moves cases along (not to assigned,
+  referred or closed), notes, replies to the resident, marks callbacks done.
+- ``supervisor`` does all of that, and assigns, refers, closes, reopens and merges duplicates.
 - ``auditor`` reads every case and the whole audit log, but never contact details,
   and changes nothing.
 - ``liaison`` (the police department's) sees only cases in status ``referred``, and
   of those only what a referral shares (``LIAISON_FIELDS`` and the evidence); never
-  the complainant's contact details, the transcript, notes or the audit trail.
+  the complainant's contact details, the transcript, notes or the audit trail; nor the
+  officers staff identified, nor cases merged into the one referred.
+
+NOTE: merging is a supervisor's alone: it closes a resident's case, and closing is a
+supervisor's. Intake staff who spot a duplicate say so in a note.
 
 NOTE: Heard records no consent to share contact details with the department yet,
 so a liaison is treated as if no complainant consented; ``contact_shared`` is
@@ -36,16 +40,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from intake import audit, case_translation, complaints, lifecycle, messaging, tracking
+from intake import audit, case_translation, complaints, duplicates, evidence, lifecycle, messaging, officers, tracking
 from intake.audit import ChainReport
 from intake.crypto import Keyring
 from intake.db import utcnow
+from intake.duplicates import Merge
 from intake.enums import Channel, Disposition, Kind, Language, Role, Status, StrEnum
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, ValidationError
 from intake.models import (
     Attachment,
     AuditEntry,
     Case,
+    CaseOfficer,
     Correspondent,
     Message,
     StaffNote,
@@ -53,6 +59,7 @@ from intake.models import (
     StatusChange,
     Translation,
 )
+from intake.officers import OfficerDetails
 from intake.translation import NoTranslationPair, TranslationEngine
 
 PAGE_SIZE = 50
@@ -105,6 +112,8 @@ class Action(StrEnum):
     ADD_NOTE = "add_note"
     REPLY = "reply"
     CALLBACK_DONE = "callback_done"
+    EDIT_OFFICERS = "edit_officers"
+    MERGE = "merge"
     VIEW_AUDIT_LOG = "view_audit_log"
 
 
@@ -126,11 +135,12 @@ _HANDLE = frozenset(
         Action.ADD_NOTE,
         Action.REPLY,
         Action.CALLBACK_DONE,
+        Action.EDIT_OFFICERS,
     }
 )
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.INTAKE: _READ | _HANDLE,
-    Role.SUPERVISOR: _READ | _HANDLE | {Action.ASSIGN, Action.CLOSE, Action.REFER, Action.VIEW_AUDIT_LOG},
+    Role.SUPERVISOR: _READ | _HANDLE | {Action.ASSIGN, Action.CLOSE, Action.REFER, Action.MERGE, Action.VIEW_AUDIT_LOG},
     Role.AUDITOR: _READ | {Action.VIEW_AUDIT_LOG},
     Role.LIAISON: frozenset({Action.VIEW_QUEUE, Action.VIEW_CASE, Action.DOWNLOAD_EVIDENCE}),
 }
@@ -371,19 +381,41 @@ def _conditions(
         end = dt.datetime.combine(filters.filed_to + dt.timedelta(days=1), dt.time(0), targets.zone)
         where.append(Case.created_at < end.astimezone(dt.timezone.utc))
     if filters.text:
-        # NOTE: LIKE for now; translations and a real full-text index (PostgreSQL tsvector,
-        # SQLite FTS5) come with the translation work. SQLite folds case for ASCII only.
-        pattern = f"%{_escape_like(filters.text)}%"
-        matches: list[ColumnElement[bool]] = [
-            Case.narrative.ilike(pattern, escape="\\"),
-            Case.location.ilike(pattern, escape="\\"),
-            Case.officers.ilike(pattern, escape="\\"),
-        ]
-        number = tracking.parse_tracking_number(filters.text)
-        if number:
-            matches.append(Case.tracking_number == number)
-        where.append(or_(*matches))
+        where.append(_text_search(filters.text, viewer=viewer))
     return where
+
+
+def _text_search(text: str, *, viewer: StaffUser) -> ColumnElement[bool]:
+    """Match the words in the resident's text, its English translations, the officers named, or a tracking number.
+
+    Each related table is searched once, as an uncorrelated ``IN`` subquery: the queue keeps
+    one row per case (no join to multiply it), its keyset order and its status counts, and
+    the database evaluates the subquery once instead of once per case.
+
+    NOTE: substring LIKE on both databases, so both find the same cases; SQLite folds case
+    for ASCII only. A stale translation (of words since corrected) still finds its case.
+    """
+    pattern = f"%{_escape_like(text)}%"
+
+    def like(column: Any) -> ColumnElement[bool]:
+        return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+    translated = select(Translation.case_id).where(like(Translation.text))
+    matches: list[ColumnElement[bool]] = [like(Case.narrative), like(Case.location), like(Case.officers)]
+    if viewer.role is Role.LIAISON:
+        # Only the translations of what a referral shares: not the transcript's messages.
+        translated = translated.where(Translation.message_id.is_(None), Translation.field.in_(LIAISON_FIELDS))
+    else:
+        named = select(CaseOfficer.case_id).where(
+            CaseOfficer.ended_at.is_(None),
+            or_(like(CaseOfficer.name), like(CaseOfficer.badge_number), like(CaseOfficer.unit)),
+        )
+        matches.append(Case.id.in_(named))
+    matches.append(Case.id.in_(translated))
+    number = tracking.parse_tracking_number(text)
+    if number:
+        matches.append(Case.tracking_number == number)
+    return or_(*matches)
 
 
 def _encode_cursor(sort: Sort, value: dt.datetime, case_id: int) -> str:
@@ -522,6 +554,22 @@ class CaseView:
     allowed: frozenset[Action] = field(default_factory=frozenset)
     # The current machine translation of each field ("narrative", "location", …), when one exists.
     translations: dict[str, Translation] = field(default_factory=dict)
+    # The officers and units staff identified (the resident's own words stay in ``case.officers``).
+    officers: list[CaseOfficer] = field(default_factory=list)
+    # The case this one was merged into, and how; the duplicates merged into this one.
+    merged_into: Case | None = None
+    merge: Merge | None = None
+    merged_cases: list[Merge] = field(default_factory=list)
+    # The duplicate each message of the transcript came from, when it is not this case's own.
+    message_origin: dict[int, Case] = field(default_factory=dict)
+    can_merge: bool = False
+
+    def origin(self, case_id: int | None) -> Case | None:
+        """Return the merged duplicate a record with ``case_id`` belongs to; None for this case's own."""
+        for merged in self.merged_cases:
+            if merged.case.id == case_id:
+                return merged.case
+        return None
 
     def translation(self, name: str) -> Translation | None:
         """Return the translation of the field's current text, if it exists and the viewer may see the field."""
@@ -632,15 +680,28 @@ def get_case_for(
         )
     full = Action.VIEW_TRANSCRIPT in allowed
     correspondent, refusal = _reply_refusal(session, case) if Action.REPLY in allowed else (None, None)
+    # NOTE: merged duplicates are shown to the office's staff only; a referral shares this case alone.
+    merged_cases = duplicates.merged_into(session, case=case) if full else []
+    merged_into = session.get(Case, case.merged_into_id) if full and case.merged_into_id else None
+    transcript = _transcript(session, case) if full else []
+    attachments = list(case.attachments)
+    message_origin: dict[int, Case] = {}
+    for merged in merged_cases:
+        mine = {message.id for message in transcript}
+        theirs = [message for message in _transcript(session, merged.case) if message.id not in mine]
+        message_origin.update({message.id: merged.case for message in theirs})
+        transcript.extend(theirs)
+        attachments.extend(merged.case.attachments)
+    transcript.sort(key=lambda message: (message.created_at, message.id))
     view = CaseView(
         case=case,
         clock=clock_of(case, targets=targets, now=now),
         contact=contact,
         contact_withheld=contact is None and case.contact is not None,
-        transcript=_transcript(session, case) if full else [],
+        transcript=transcript,
         notes=list(case.notes) if Action.VIEW_NOTES in allowed else [],
         status_history=list(case.status_changes) if Action.VIEW_HISTORY in allowed else [],
-        attachments=list(case.attachments),
+        attachments=attachments,
         audit_trail=list(
             session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.seq))
         )
@@ -654,14 +715,26 @@ def get_case_for(
         callback_pending=_callback_pending(session, case) if Action.CALLBACK_DONE in allowed else False,
         allowed=allowed,
         translations=_current_translations(session, case),
+        officers=officers.current(session, case_id=case.id) if full else [],
+        merged_into=merged_into,
+        merge=duplicates.merge_of(session, case=case) if merged_into else None,
+        merged_cases=merged_cases,
+        message_origin=message_origin,
+        can_merge=Action.MERGE in allowed and case.status in duplicates.MERGEABLE,
     )
-    audit.record(
-        session,
-        actor=actor_of(viewer),
-        action="case.viewed",
-        case_id=case.id,
-        summary={"role": viewer.role.value, "contact_shown": contact is not None, "full": full},
-    )
+    summary: dict[str, Any] = {"role": viewer.role.value, "contact_shown": contact is not None, "full": full}
+    if merged_cases:
+        summary["merged_cases"] = [merged.case.id for merged in merged_cases]
+    audit.record(session, actor=actor_of(viewer), action="case.viewed", case_id=case.id, summary=summary)
+    for merged in merged_cases:
+        # Their words, messages and evidence were on this page: each duplicate's trail says so.
+        audit.record(
+            session,
+            actor=actor_of(viewer),
+            action="case.viewed",
+            case_id=merged.case.id,
+            summary={"role": viewer.role.value, "contact_shown": False, "full": True, "via": case.id},
+        )
     return view
 
 
@@ -688,22 +761,35 @@ def assignable_staff(session: Session) -> list[StaffUser]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """An attachment the viewer may download."""
+    """An attachment the viewer may download (or see inline, when it is an image)."""
 
     attachment: Attachment
     filename: str
 
 
-def get_attachment_for(session: Session, *, viewer: StaffUser, case_id: int, attachment_id: int) -> Evidence:
-    """Return an attachment of a case for download, and record the download."""
+def previewable(attachment: Attachment) -> bool:
+    """Tell whether the case page shows an attachment inline (the preview checks its bytes again)."""
+    return attachment.content_type in evidence.INLINE_IMAGE_TYPES
+
+
+def get_attachment_for(
+    session: Session, *, viewer: StaffUser, case_id: int, attachment_id: int, preview: bool = False
+) -> Evidence:
+    """Return an attachment of a case for download, or for an inline preview, and record it.
+
+    Only images of the types in ``evidence.INLINE_IMAGE_TYPES`` have a preview; the caller
+    must still check that the bytes are such an image (``evidence.inline_image_type``).
+    """
     case = _visible_case(session, viewer, case_id, Action.DOWNLOAD_EVIDENCE)
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFound("no such attachment on this case")
+    if preview and not previewable(attachment):
+        raise NotFound("this attachment has no preview; download it")
     audit.record(
         session,
         actor=actor_of(viewer),
-        action="attachment.downloaded",
+        action="attachment.previewed" if preview else "attachment.downloaded",
         case_id=case.id,
         summary={"attachment_id": attachment.id, "sha256": attachment.sha256},
     )
@@ -926,6 +1012,48 @@ def mark_callback_done(session: Session, *, viewer: StaffUser, case_id: int, not
         change={"note": (note or "").strip()},
     )
     session.flush()
+
+
+def merge_case(session: Session, *, viewer: StaffUser, case_id: int, into: str, reason: str) -> StatusChange:
+    """Close a case as a duplicate of the case whose tracking number is ``into``, and link the two.
+
+    The duplicate keeps its own records; the case it joins shows them.
+    """
+    case = _visible_case(session, viewer, case_id, Action.MERGE)
+    target = duplicates.find_target(session, tracking_text=into)
+    return duplicates.merge(session, case=case, into=target, actor=actor_of(viewer), reason=reason)
+
+
+def add_officer(session: Session, *, viewer: StaffUser, case_id: int, **details: str | None) -> CaseOfficer:
+    """Record an officer or unit involved in a case.
+
+    Args:
+        details: ``name``, ``badge_number``, ``unit``, ``description``; each optional, at least one given.
+    """
+    case = _visible_case(session, viewer, case_id, Action.EDIT_OFFICERS)
+    entry = officers.add(session, case=case, details=OfficerDetails.parse(details), actor=actor_of(viewer))
+    _touch(case)
+    return entry
+
+
+def change_officer(
+    session: Session, *, viewer: StaffUser, case_id: int, officer_id: int, **details: str | None
+) -> CaseOfficer:
+    """Correct what a case records of an officer (fields as for ``add_officer``); the previous entry is kept."""
+    case = _visible_case(session, viewer, case_id, Action.EDIT_OFFICERS)
+    entry = officers.change(
+        session, case=case, officer_id=officer_id, details=OfficerDetails.parse(details), actor=actor_of(viewer)
+    )
+    if entry.id != officer_id:
+        _touch(case)
+    return entry
+
+
+def remove_officer(session: Session, *, viewer: StaffUser, case_id: int, officer_id: int) -> None:
+    """Take an officer off a case (the entry is kept, ended)."""
+    case = _visible_case(session, viewer, case_id, Action.EDIT_OFFICERS)
+    officers.remove(session, case=case, officer_id=officer_id, actor=actor_of(viewer))
+    _touch(case)
 
 
 # ---------------------------------------------------------------- the audit log

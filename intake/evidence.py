@@ -32,6 +32,28 @@ ALLOWED_TYPES = frozenset(
     }
 )
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Images a browser can show safely inline, recognised by their bytes (never by what the sender declared).
+INLINE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+# How residents know each allowed type, for the pages that tell them what they may send.
+FORMAT_NAMES = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/heic": "HEIC",
+    "image/heif": "HEIF",
+    "video/mp4": "MP4",
+    "video/quicktime": "MOV",
+    "video/3gpp": "3GP",
+    "audio/mpeg": "MP3",
+    "audio/mp4": "M4A",
+    "audio/ogg": "OGG",
+    "audio/amr": "AMR",
+    "audio/wav": "WAV",
+    "audio/x-wav": "WAV",
+    "audio/3gpp": "3GP",
+    "application/pdf": "PDF",
+}
 
 
 class EvidenceRejected(ValueError):
@@ -50,6 +72,11 @@ class StoredEvidence:
     size_bytes: int
     content_type: str
     storage_key: str
+
+
+def format_names() -> list[str]:
+    """Return the short names of the allowed formats (JPEG, MP4, PDF...), each once, in a stable order."""
+    return list(dict.fromkeys(FORMAT_NAMES[kind] for kind in FORMAT_NAMES if kind in ALLOWED_TYPES))
 
 
 def sniff_type(data: bytes) -> str | None:
@@ -86,6 +113,12 @@ def sniff_type(data: bytes) -> str | None:
     return None
 
 
+def inline_image_type(data: bytes) -> str | None:
+    """Return the image type the bytes show, if a browser may show it inline; None for anything else."""
+    sniffed = sniff_type(data)
+    return sniffed if sniffed in INLINE_IMAGE_TYPES else None
+
+
 def check(data: bytes, declared_type: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Return the file's real type, or raise EvidenceRejected when it is empty, too big or not allowed."""
     if not data:
@@ -120,3 +153,11 @@ def store(instance_dir: Path, keyring: Keyring, data: bytes, content_type: str) 
 def load(instance_dir: Path, keyring: Keyring, storage_key: str) -> bytes:
     """Return a stored file's bytes, decrypted."""
     return keyring.decrypt_bytes((instance_dir / storage_key).read_bytes())
+
+
+def discard(instance_dir: Path, storage_key: str) -> None:
+    """Delete a stored file the resident took back before filing (nothing when it is already gone)."""
+    path = (instance_dir / storage_key).resolve()
+    if path.parent.parent != (instance_dir / "evidence").resolve():
+        raise ValueError(f"not an evidence key: {storage_key!r}")
+    path.unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 
 received → triage → assigned → investigating → referred → closed (with a
 disposition), and withdrawn by the resident from any open state. A closed case
-can be reopened into triage, with a reason; nothing is ever deleted.
+can be reopened into triage, with a reason; nothing is ever deleted. Reopening a
+case merged as a duplicate also undoes the merge (see ``intake.duplicates``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def change_status(
     session.add(change)
     case.status = to
     case.disposition = disposition if to is Status.CLOSED else None
+    unmerged_from = case.merged_into_id if current is Status.CLOSED else None
+    if unmerged_from is not None:
+        case.merged_into_id = None  # a reopened duplicate is a case of its own again
     if to is Status.ASSIGNED and assignee is not None:
         case.assignee_id = assignee.id
     case.updated_at = now
@@ -88,6 +92,9 @@ def change_status(
         },
         change={"reason": reason},
     )
+    if unmerged_from is not None:
+        for case_id, summary in ((case.id, {"merged_into": unmerged_from}), (unmerged_from, {"duplicate": case.id})):
+            audit.record(session, actor=actor, action="case.unmerged", case_id=case_id, summary=summary)
     session.flush()
     return change
 

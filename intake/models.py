@@ -113,6 +113,8 @@ class Case(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # A duplicate is closed and points at the case it was merged into; its records stay its own.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -172,6 +174,30 @@ class StatusChange(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="status_changes")
+
+
+class CaseOfficer(Base):
+    """An officer or unit staff identified on a case; an edit is a new row, a removal only ends the old one.
+
+    Every field is optional free text, kept like the case's other text. The resident's own
+    words about the officers stay in ``Case.officers``, untouched.
+    """
+
+    __tablename__ = "case_officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    badge_number: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    # The entry this one corrects, if it is an edit.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("case_officers.id"))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the entry was edited (a newer one supersedes it) or removed; current entries have none.
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class StaffNote(Base):

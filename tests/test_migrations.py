@@ -1,9 +1,11 @@
 """The migrations build exactly the schema the models describe, on every backend."""
 
+import datetime as dt
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from intake import models  # noqa: F401
 from intake.db import Base, make_engine
@@ -27,4 +29,47 @@ def test_downgrade_to_empty_and_back(fresh_database_url):
     command.upgrade(config, "head")
     engine = make_engine(fresh_database_url)
     assert {"cases", "audit_log", "audit_head"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_0006_adds_merges_and_officers_to_a_database_that_holds_cases(fresh_database_url):
+    # A status change points at the case, so a copy of `cases` (SQLite's batch mode) would trip its foreign key.
+    config = alembic_config(fresh_database_url)
+    command.downgrade(config, "0005")
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, tracking_number, pin_digest, kind, status, channel, language, narrative,"
+                " anonymous, needs_interpreter, version, created_at, updated_at) VALUES (7, '1234567890', :digest,"
+                " 'complaint', 'received', 'sms', 'es', 'Me empujó.', false, false, 1, :now, :now)"
+            ),
+            {"digest": "0" * 64, "now": dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO status_changes (case_id, to_status, actor, created_at)"
+                " VALUES (7, 'received', 'test', :now)"
+            ),
+            {"now": dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)},
+        )
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT narrative, merged_into_id FROM cases WHERE id = 7")).one() == (
+            "Me empujó.",
+            None,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO case_officers (case_id, badge_number, created_by, created_at)"
+                " VALUES (7, '4471', 'test', :now)"
+            ),
+            {"now": dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)},
+        )
+        foreign = [
+            fk
+            for fk in inspect(connection).get_foreign_keys("cases")
+            if fk["constrained_columns"] == ["merged_into_id"]
+        ]
+        assert [(fk["referred_table"], fk["referred_columns"]) for fk in foreign] == [("cases", ["id"])]
     engine.dispose()

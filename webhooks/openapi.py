@@ -124,6 +124,10 @@ OPENAPI: dict[str, Any] = {
                     "status": {"enum": Status.values()},
                     "filed_at": {"type": "string", "format": "date-time"},
                     "last_update": {"type": "string", "format": "date-time"},
+                    "merged": {
+                        "type": "boolean",
+                        "description": "The report was closed as a duplicate; it is handled in another case",
+                    },
                 },
             },
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},

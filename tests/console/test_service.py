@@ -285,6 +285,7 @@ def test_an_inactive_account_can_do_nothing(session, keyring, team):
 
 def _actions(session, keyring, case, team):
     """Every change the console offers, as a function of the viewer."""
+    original = file(session, keyring)  # an open case the matrix's case could duplicate
     return {
         Action.VIEW_QUEUE: lambda v: _list(session, v),
         Action.VIEW_CASE: lambda v: _view(session, keyring, v, case),
@@ -299,6 +300,10 @@ def _actions(session, keyring, case, team):
         Action.REFER: lambda v: console.change_status(session, viewer=v, case_id=case.id, to=Status.REFERRED),
         Action.ADD_NOTE: lambda v: console.add_note(session, viewer=v, case_id=case.id, body="called the resident"),
         Action.REPLY: lambda v: console.reply(session, viewer=v, case_id=case.id, text="We have your report."),
+        Action.EDIT_OFFICERS: lambda v: console.add_officer(session, viewer=v, case_id=case.id, badge_number="4471"),
+        Action.MERGE: lambda v: console.merge_case(
+            session, viewer=v, case_id=case.id, into=original.tracking_number, reason="the same stop, filed twice"
+        ),
         Action.VIEW_AUDIT_LOG: lambda v: console.read_audit_log(session, viewer=v),
     }
 
@@ -311,6 +316,7 @@ EXPECTED = {
         Action.CHANGE_STATUS,
         Action.ADD_NOTE,
         Action.REPLY,
+        Action.EDIT_OFFICERS,
     },
     Role.SUPERVISOR: {
         Action.VIEW_QUEUE,
@@ -322,6 +328,8 @@ EXPECTED = {
         Action.REFER,
         Action.ADD_NOTE,
         Action.REPLY,
+        Action.EDIT_OFFICERS,
+        Action.MERGE,
         Action.VIEW_AUDIT_LOG,
     },
     Role.AUDITOR: {Action.VIEW_QUEUE, Action.VIEW_CASE, Action.VIEW_AUDIT_LOG},
@@ -337,6 +345,8 @@ MATRIX_ACTIONS = [
     Action.REFER,
     Action.ADD_NOTE,
     Action.REPLY,
+    Action.EDIT_OFFICERS,
+    Action.MERGE,
     Action.VIEW_AUDIT_LOG,
 ]
 

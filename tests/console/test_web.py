@@ -414,12 +414,13 @@ def _audit_all(session, case_id):
 
 # ------------------------------------------------------------------ the permission matrix, through URLs
 
-PAGES = ["queue", "case", "attachment", "audit"]
-FORMS = ["category", "assign", "status", "close", "refer", "notes", "reply", "callback"]
+PAGES = ["queue", "case", "attachment", "preview", "audit"]
+FORMS = ["category", "assign", "status", "close", "refer", "notes", "reply", "callback", "officers", "merge"]
+READS = {"queue", "case", "attachment", "preview"}
 ALLOWED = {
-    Role.INTAKE: {"queue", "case", "attachment", "category", "status", "notes", "reply", "callback"},
+    Role.INTAKE: READS | {"category", "status", "notes", "reply", "callback", "officers"},
     Role.SUPERVISOR: set(PAGES) | set(FORMS),
-    Role.AUDITOR: {"queue", "case", "attachment", "audit"},
+    Role.AUDITOR: READS | {"audit"},
     Role.LIAISON: {"queue"},
 }
 # What each allowed form leaves in the audit log.
@@ -432,16 +433,20 @@ EFFECT = {
     "notes": "note.added",
     "reply": "case.replied",
     "callback": "case.callback_done",
+    "officers": "case.officer_added",
+    "merge": "case.merged",
 }
 
 
-def _request(client, team, what, case, attachment):
+def _request(client, team, what, case, attachment, original=None):
     if what == "queue":
         return client.get("/console/")
     if what == "case":
         return client.get(f"/console/cases/{case.id}")
     if what == "attachment":
         return client.get(f"/console/cases/{case.id}/attachments/{attachment.id}")
+    if what == "preview":
+        return client.get(f"/console/cases/{case.id}/attachments/{attachment.id}/preview")
     if what == "audit":
         return client.get("/console/audit")
     path, data = {
@@ -453,6 +458,8 @@ def _request(client, team, what, case, attachment):
         "notes": ("notes", {"body": "a note"}),
         "reply": ("reply", {"text": "hello"}),
         "callback": ("callback-done", {"note": "called"}),
+        "officers": ("officers", {"name": "Ofc. Ruiz", "badge_number": "4471"}),
+        "merge": ("merge", {"into": original.tracking_number if original else "", "reason": "same stop"}),
     }[what]
     return client.post(f"/console/cases/{case.id}/{path}", data={**data, "csrf_token": CSRF})
 
@@ -463,16 +470,17 @@ def _matrix_case(app, session, keyring, team, what):
     move(session, case, start, assignee=team[Role.INTAKE])
     case.category = "callback_request"  # so a call back is waiting
     session.flush()
-    return case, _store(app, session, keyring, case)
+    original = file(session, keyring)  # an open case this one could duplicate
+    return case, _store(app, session, keyring, case), original
 
 
 @pytest.mark.parametrize("what", PAGES + FORMS)
 @pytest.mark.parametrize("role", list(Role))
 def test_the_permission_matrix_through_urls(app, client, session, keyring, team, role, what):
-    case, attachment = _matrix_case(app, session, keyring, team, what)
+    case, attachment, original = _matrix_case(app, session, keyring, team, what)
     sign_in(client, team[role])
     denied_before = len(_audit(session, "access.denied"))
-    response = _request(client, team, what, case, attachment)
+    response = _request(client, team, what, case, attachment, original)
     if what in ALLOWED[role]:
         if what in FORMS:
             assert response.status_code == 303, response.get_data(as_text=True)
@@ -493,15 +501,15 @@ def test_the_permission_matrix_through_urls(app, client, session, keyring, team,
 
 @pytest.mark.parametrize("what", PAGES + FORMS)
 def test_a_liaison_on_a_referred_case_reads_but_changes_nothing(app, client, session, keyring, team, what):
-    case, attachment = _matrix_case(app, session, keyring, team, "refer")
+    case, attachment, original = _matrix_case(app, session, keyring, team, "refer")
     move_referred = Status.REFERRED
     from intake import lifecycle
 
     lifecycle.change_status(session, case=case, to=move_referred, actor="test")
     session.flush()
     sign_in(client, team[Role.LIAISON])
-    response = _request(client, team, what, case, attachment)
-    expected = 200 if what in ("queue", "case", "attachment") else 403
+    response = _request(client, team, what, case, attachment, original)
+    expected = 200 if what in ("queue", "case", "attachment", "preview") else 403
     assert response.status_code == expected, (what, response.status_code)
     assert case.status is Status.REFERRED and case.notes == []
 
