@@ -95,8 +95,10 @@ def sniff_type(data: bytes) -> str | None:
         return "audio/wav"
     if data[4:8] == b"ftyp":
         brand = data[8:12]
-        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+        if brand in (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"):
             return "image/heic"
+        if brand == b"heif":
+            return "image/heif"
         if brand.startswith(b"3g"):
             return "video/3gpp"
         if brand == b"qt  ":
@@ -108,7 +110,9 @@ def sniff_type(data: bytes) -> str | None:
         return "audio/ogg"
     if data.startswith(b"#!AMR"):
         return "audio/amr"
-    if data.startswith(b"ID3") or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+    # An MP3 starts with its ID3 tag or straight with a frame: eleven set bits of sync, then
+    # a layer that is not "reserved".
+    if data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and data[1] & 0x06):
         return "audio/mpeg"
     return None
 
@@ -125,12 +129,13 @@ def check(data: bytes, declared_type: str, *, max_bytes: int = DEFAULT_MAX_BYTES
         raise EvidenceRejected("empty", "the file is empty")
     if len(data) > max_bytes:
         raise EvidenceRejected("size", f"the file is {len(data)} bytes; the limit is {max_bytes}")
-    declared = declared_type.split(";")[0].strip().lower()
+    # NOTE: only the bytes decide; what the sender declared is never trusted, so an HTML page
+    # sent as "image/jpeg" is refused rather than stored and later served to staff.
     sniffed = sniff_type(data)
-    actual = sniffed or declared
-    if actual not in ALLOWED_TYPES:
-        raise EvidenceRejected("type", f"files of type {actual or 'unknown'} are not accepted")
-    return actual
+    if sniffed not in ALLOWED_TYPES:
+        declared = declared_type.split(";")[0].strip().lower() or "unknown"
+        raise EvidenceRejected("type", f"the file's bytes are not an accepted format (declared {declared})")
+    return sniffed
 
 
 def store(instance_dir: Path, keyring: Keyring, data: bytes, content_type: str) -> StoredEvidence:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import messaging
+from intake import evidence, messaging
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState
@@ -275,11 +277,50 @@ def record_upload(
         sha256=stored.sha256,
         storage_key=stored.storage_key,
         filename=(filename or "")[:255] or None,
-        meta={"provider": "web_chat", "declared_type": declared_type[:128], "received_at": utcnow().isoformat()},
+        meta={"provider": web.channel.value, "declared_type": declared_type[:128], "received_at": utcnow().isoformat()},
     )
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def upload_name(raw: str | None) -> str:
+    """Return the name a browser gave a file, without its folders or control characters (at most 255)."""
+    return clean_text(os.path.basename((raw or "").replace("\\", "/")))[:255]
+
+
+def pending_uploads(session: Session, *, web: WebSession) -> list[Attachment]:
+    """Return the files this session keeps for the case it has not filed yet, oldest first."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.conversation_id == web.conversation_id, Attachment.case_id.is_(None))
+            .order_by(Attachment.id)
+        )
+    )
+
+
+def remove_upload(session: Session, *, web: WebSession, attachment_id: int, instance_dir: Path) -> bool:
+    """Take back a file before the case is filed; False when the file is not this session's to take back.
+
+    The encrypted copy is deleted too, unless another record holds the same bytes.
+    """
+    attachment = session.scalars(
+        select(Attachment).where(
+            Attachment.id == attachment_id,
+            Attachment.conversation_id == web.conversation_id,
+            Attachment.case_id.is_(None),
+        )
+    ).one_or_none()
+    if attachment is None:
+        return False
+    storage_key = attachment.storage_key
+    session.delete(attachment)
+    session.flush()
+    shared = session.scalar(select(Attachment.id).where(Attachment.storage_key == storage_key).limit(1))
+    if shared is None:
+        evidence.discard(instance_dir, storage_key)
+    return True
 
 
 def transcript(session: Session, *, web: WebSession) -> list[TranscriptItem]:

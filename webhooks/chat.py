@@ -328,7 +328,7 @@ def upload() -> ResponseReturnValue:
         return jsonify({"error": text, "code": f"file_{exc.reason}", "lang": language}), 422
     settings = current_app.config["HEARD_SETTINGS"]
     stored = evidence.store(settings.instance_dir, keyring(), data, real_type)
-    name = web_sessions.clean_text(os.path.basename((sent.filename or "").replace("\\", "/")))[:255]
+    name = web_sessions.upload_name(sent.filename)
     session = get_session()
     attachment = web_sessions.record_upload(session, web=web, stored=stored, filename=name, declared_type=declared)
     session.commit()

@@ -2,8 +2,9 @@
 ``/report`` (one question per page, in the dialogue's order) and the status page ``/status``.
 
 The draft lives on the server, encrypted, in a web session whose random token is the
-``heard_web`` cookie; every form carries a CSRF token derived from it. Filing goes through
-the same service functions as every other channel.
+``heard_web`` cookie; every form carries a CSRF token derived from it. Files the resident
+adds are checked and stored like chat uploads and MMS, held by the session's conversation
+until the case is filed. Filing goes through the same service functions as every other channel.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream
 
-from intake import complaints, tracking, web_sessions
+from intake import complaints, evidence, tracking, web_sessions
 from intake.complaints import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
 from intake.enums import Channel, Language, Status
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
@@ -26,7 +28,17 @@ from intake.models import WebSession
 from intake.web_sessions import SessionGone
 from webhooks.extensions import limiter
 from webhooks.session import get_session, keyring
-from webhooks.webtext import LANGUAGE_NAMES, LANGUAGES, N_, best_language, direction, local_date, supported, wt
+from webhooks.webtext import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    best_language,
+    direction,
+    local_date,
+    megabytes,
+    supported,
+    wt,
+)
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static/web", static_url_path="/web/static")
 COOKIE = "heard_web"
@@ -60,6 +72,43 @@ NO_MATCH = N_("No report matches this tracking number and PIN. Please check them
 NEED_BOTH = N_("Please enter a tracking number and a PIN.")
 TOO_FAST = N_("You are sending very quickly. Please wait a minute and try again.")
 NOT_FOUND = N_("We could not find this page.")
+FILE_HINT = N_(
+    "You can add photos, videos, sound recordings or PDF documents. Each file can be at most {size} MB. "
+    "You can choose several files at once, or none."
+)
+FILE_PRIVATE = N_("Your files are kept encrypted and seen only by the intake office.")
+NO_FILES = N_("No files added")
+FILE_TYPE = N_("{name} was not added, because it is not a photo, video, sound recording or PDF document.")
+FILE_SIZE = N_("{name} was not added, because it is larger than {size} MB.")
+FILE_EMPTY = N_("{name} was not added, because it is empty.")
+FILE_TOO_MANY = N_("{name} was not added, because a report can have at most {limit} files.")
+FILES_TOO_LARGE = N_(
+    "The files you chose are too large to send all at once, so none of them was added. "
+    "Each file can be at most {size} MB: please choose fewer files at a time. Your other answers are saved."
+)
+# The page a resident sees when something fails, by HTTP status: a heading and what to do.
+ERROR_PAGES = {
+    404: (NOT_FOUND, N_("The address may be mistyped, or the page may have moved.")),
+    405: (N_("This page cannot do what your browser asked."), N_("Please go back and try again.")),
+    413: (
+        N_("What you sent is too large."),
+        N_("Please shorten it and try again. The answers you saved before were not lost."),
+    ),
+    429: (TOO_FAST, None),
+    500: (
+        N_("Something went wrong on our side."),
+        N_("Nothing you sent before was lost. Please try again in a few minutes."),
+    ),
+}
+OTHER_ERROR = (N_("This request could not be handled."), N_("Please go back and try again."))
+# Phones pick from the camera and the gallery with wide types; the bytes are checked on arrival.
+FILE_ACCEPT = "image/*,video/*,audio/*,application/pdf,.heic,.heif"
+# A report keeps at most this many files; one submission may carry this many files of the largest size.
+EVIDENCE_MAX_FILES = 10
+EVIDENCE_FILES_PER_SEND = 4
+# NOTE: a refused upload is read to its end (up to this much) so that the browser shows the
+# answer instead of "connection reset"; beyond it the connection is simply closed.
+DRAIN_MAX_BYTES = 100 * 1024 * 1024
 STATUS_TEXT = {
     Status.RECEIVED: N_("received, waiting to be reviewed"),
     Status.TRIAGE: N_("being reviewed by the intake office"),
@@ -77,7 +126,7 @@ class Field:
 
     name: str
     label: str
-    kind: str = "text"  # text, textarea, tel, email, date, time, radio
+    kind: str = "text"  # text, textarea, tel, email, date, time, radio, file
     hint: str | None = None
     options: tuple[tuple[str, str], ...] = ()
     autocomplete: str | None = None
@@ -188,6 +237,13 @@ STEPS = (
         only="complaint",
     ),
     Step(
+        "evidence",
+        N_("Do you have photos, videos or other files to add?"),
+        (Field("evidence", N_("Do you have photos, videos or other files to add?"), "file", FILE_HINT),),
+        summary=N_("Files"),
+        only="complaint",
+    ),
+    Step(
         "anonymous",
         N_("Do you want to stay anonymous?"),
         (
@@ -257,8 +313,16 @@ def steps_for(draft: dict[str, Any]) -> list[Step]:
 # -- language, cookie, CSRF -----------------------------------------------------------------
 
 
+def _value(name: str) -> str | None:
+    """Return a query or form value; only the query's when the body is too large to read."""
+    try:
+        return request.values.get(name)
+    except HTTPException:
+        return request.args.get(name)
+
+
 def _language() -> str:
-    named = request.values.get("lang")
+    named = _value("lang")
     remembered = g.get("draft_language")
     accepted = [lang for lang, _ in request.accept_languages]
     return best_language([named, remembered, *accepted])
@@ -296,6 +360,7 @@ def _draft_session() -> WebSession | None:
     except SessionGone:
         return None
     g.draft_language = web.language.value if web.language else None
+    g.web_session = web
     return web
 
 
@@ -303,8 +368,22 @@ def _with_lang(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, lang=g.lang, **values)
 
 
+def _media_max_bytes() -> int:
+    return int(current_app.extensions["heard.channel_settings"].media_max_bytes)
+
+
 @bp.before_request
 def _prepare() -> None:
+    if request.endpoint == "web.report_evidence":
+        # Before anything reads the form: the app's limit is for words, not files.
+        request.max_content_length = _media_max_bytes() * EVIDENCE_FILES_PER_SEND + 1024 * 1024
+    try:
+        # NOTE: the body is read here, first: a multipart body refused halfway reads as an empty
+        # form afterwards, so the refusal must surface now, not be mistaken for a missing token.
+        request.form  # noqa: B018
+    except RequestEntityTooLarge:
+        g.lang = _language()
+        raise
     g.lang = _language()
 
 
@@ -323,6 +402,7 @@ def _context() -> dict[str, Any]:
         "csrf_token": _csrf_token(),
         "leave_url": url_for("web.leave"),
         "with_lang": _with_lang,
+        "from_review": _value("from") == "review",
     }
 
 
@@ -342,11 +422,43 @@ def _page(template: str, status: int = 200, **context: Any) -> ResponseReturnVal
     return render_template(template, **context), status
 
 
+def error_page(code: int, exc: HTTPException | None = None) -> Response:
+    """Answer an error on a resident's page with a small page in their language: no trace, a way on."""
+    g.lang = g.get("lang") or _language()
+    heading, message = ERROR_PAGES.get(code, OTHER_ERROR)
+    context = {**_context(), "code": code, "heading": heading, "message": message}
+    response = make_response(render_template("web/error.html", **context), code)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = g.lang
+    return response
+
+
+def _discard_body() -> None:
+    """Read a refused body to its end, so the browser is still listening when the answer comes."""
+    length = request.content_length or 0
+    if not length or length > DRAIN_MAX_BYTES:
+        return
+    # Where the form parser stopped, if it started (a cached property), else the untouched input.
+    stream = request.__dict__.get("stream") or LimitedStream(request.environ["wsgi.input"], length)
+    try:
+        while stream.read(1024 * 1024):
+            pass
+    except (OSError, HTTPException):  # the browser went away, or the limit cut the stream: answer anyway
+        return
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
-    g.lang = g.get("lang") or _language()
-    message = {429: TOO_FAST, 404: NOT_FOUND}.get(exc.code or 500, CHECK)
-    return _page("web/message.html", exc.code or 500, heading=message, message=None)
+    if isinstance(exc, RequestEntityTooLarge):
+        _discard_body()
+        _draft_session()  # the form's own language field could not be read: the draft's language is next
+        g.lang = _language()
+        if request.endpoint == "web.report_evidence":
+            return _evidence_too_large()
+    return error_page(exc.code or 500, exc)
 
 
 # -- the demo city page -----------------------------------------------------------------------
@@ -465,16 +577,31 @@ def _step_errors(step: Step, draft: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _render_step(step: Step, draft: dict[str, Any], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
+def _uploads() -> list[tuple[int, str]]:
+    """Return this draft's files as (id, name), oldest first."""
+    web = g.get("web_session")
+    if web is None:
+        return []
+    return [(a.id, a.filename or "-") for a in web_sessions.pending_uploads(get_session(), web=web)]
+
+
+def _render_step(
+    step: Step,
+    draft: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    links: list[tuple[str, str]] | None = None,
+) -> ResponseReturnValue:
     chosen = steps_for(draft)
     slugs = [s.slug for s in chosen]
     number = slugs.index(step.slug) + 1 if step.slug in slugs else 1
     back = _with_lang("web.report_step", slug=slugs[number - 2]) if number > 1 else None
-    error_links = [
+    error_links = links or [
         (f.name if f.kind != "radio" else f"{f.name}-{f.options[0][0]}", errors[f.name])
         for f in step.fields
         if f.name in errors
     ]
+    files = step.slug == "evidence"
     return _page(
         "web/step.html",
         status,
@@ -485,8 +612,25 @@ def _render_step(step: Step, draft: dict[str, Any], errors: dict[str, str], stat
         number=number,
         total=len(chosen) + 1,
         back=back,
-        from_review=request.values.get("from") == "review",
+        from_review=_value("from") == "review",
+        uploads=_uploads() if files else [],
+        hint_values={"size": megabytes(_media_max_bytes(), g.lang)} if files else {},
+        formats=", ".join(evidence.format_names()),
+        accept=FILE_ACCEPT,
+        private_hint=FILE_PRIVATE,
     )
+
+
+def _next(step: Step, draft: dict[str, Any]) -> ResponseReturnValue:
+    """Go on from an answered question: to the next one, or back to the read-back it came from."""
+    chosen = [s.slug for s in steps_for(draft)]
+    from_review = request.form.get("from") == "review"
+    if step.slug == "anonymous" and draft.get("anonymous") == "no" and from_review:
+        return redirect(_with_lang("web.report_step", slug="contact", **{"from": "review"}), 303)
+    following = chosen[chosen.index(step.slug) + 1 :] if step.slug in chosen else []
+    if following and not from_review:
+        return redirect(_with_lang("web.report_step", slug=following[0]), 303)
+    return redirect(_with_lang("web.report_review"), 303)
 
 
 @bp.get("/report")
@@ -500,7 +644,7 @@ def report_step(slug: str) -> ResponseReturnValue:
     """Ask one question; on POST keep the answer and go to the next question."""
     step = STEP_BY_SLUG.get(slug)
     if step is None:
-        return _page("web/message.html", 404, heading=NOT_FOUND, message=None)
+        return error_page(404)
     web = _draft_session()
     g.lang = _language()
     draft = web_sessions.load_draft(web, keyring=keyring()) if web else {}
@@ -529,14 +673,77 @@ def report_step(slug: str) -> ResponseReturnValue:
     errors = _step_errors(step, draft)
     if errors:
         return _render_step(step, draft, errors, 422)
-    chosen = [s.slug for s in steps_for(draft)]
-    from_review = request.form.get("from") == "review"
-    if step.slug == "anonymous" and draft.get("anonymous") == "no" and from_review:
-        return redirect(_with_lang("web.report_step", slug="contact", **{"from": "review"}), 303)
-    following = chosen[chosen.index(step.slug) + 1 :] if step.slug in chosen else []
-    if following and not from_review:
-        return redirect(_with_lang("web.report_step", slug=following[0]), 303)
-    return redirect(_with_lang("web.report_review"), 303)
+    return _next(step, draft)
+
+
+@bp.route("/report/evidence", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def report_evidence() -> ResponseReturnValue:
+    """Ask for photos, video and other files; on POST keep the ones that pass the checks, then go on.
+
+    A refused file is named in the error; the files accepted with it are kept, and so is every answer.
+    """
+    if request.method == "GET":
+        return report_step("evidence")
+    step = STEP_BY_SLUG["evidence"]
+    web = _draft_session()
+    g.lang = _language()
+    draft = web_sessions.load_draft(web, keyring=keyring()) if web else {}
+    if not _check_csrf():
+        return _page("web/message.html", 400, heading=EXPIRED, message=None, restart=True)
+    if web is None or not draft.get("kind"):
+        return redirect(_with_lang("web.report_start"), 303)
+    if step not in steps_for(draft):
+        return redirect(_with_lang("web.report_review"), 303)
+    session = get_session()
+    max_bytes = _media_max_bytes()
+    size = megabytes(max_bytes, g.lang)
+    room = EVIDENCE_MAX_FILES - len(web_sessions.pending_uploads(session, web=web))
+    refused: list[str] = []
+    for sent in request.files.getlist("evidence"):
+        name = web_sessions.upload_name(sent.filename)
+        data = sent.stream.read(max_bytes + 1)
+        if not name and not data:
+            continue  # the empty part a browser sends when no file was chosen
+        declared = sent.mimetype or "application/octet-stream"
+        try:
+            real_type = evidence.check(data, declared, max_bytes=max_bytes)
+        except evidence.EvidenceRejected as exc:
+            message = {"type": FILE_TYPE, "size": FILE_SIZE}.get(exc.reason, FILE_EMPTY)
+            refused.append(wt(g.lang, message, name=name or "-", size=size))
+            continue
+        if room <= 0:
+            refused.append(wt(g.lang, FILE_TOO_MANY, name=name or "-", limit=EVIDENCE_MAX_FILES))
+            continue
+        stored = evidence.store(current_app.config["HEARD_SETTINGS"].instance_dir, keyring(), data, real_type)
+        web_sessions.record_upload(session, web=web, stored=stored, filename=name, declared_type=declared)
+        room -= 1
+    removed = request.form.get("remove", "")
+    if removed.isdigit():
+        web_sessions.remove_upload(
+            session, web=web, attachment_id=int(removed), instance_dir=current_app.config["HEARD_SETTINGS"].instance_dir
+        )
+    draft["language"] = g.lang
+    web.language = Language(g.lang)
+    web_sessions.save_draft(web, keyring=keyring(), draft=draft)
+    session.commit()
+    if refused:
+        return _render_step(step, draft, {"evidence": " ".join(refused)}, 422, [("evidence", m) for m in refused])
+    if removed:
+        back_here = {"from": "review"} if request.form.get("from") == "review" else {}
+        return redirect(_with_lang("web.report_evidence", **back_here), 303)
+    return _next(step, draft)
+
+
+def _evidence_too_large() -> ResponseReturnValue:
+    """Show the files question again when the files chosen were too large to receive at all."""
+    web = _draft_session()
+    g.lang = _language()
+    draft = web_sessions.load_draft(web, keyring=keyring()) if web else {}
+    if not draft.get("kind"):
+        return error_page(413)
+    message = wt(g.lang, FILES_TOO_LARGE, size=megabytes(_media_max_bytes(), g.lang))
+    return _render_step(STEP_BY_SLUG["evidence"], draft, {"evidence": message}, 413)
 
 
 def _summary(draft: dict[str, Any]) -> list[dict[str, Any]]:
@@ -545,7 +752,9 @@ def _summary(draft: dict[str, Any]) -> list[dict[str, Any]]:
         if step.slug == "contact":
             continue
         values: list[tuple[str | None, str]] = []
-        if step.slug == "kind":
+        if step.slug == "evidence":
+            values = [(None, name) for _, name in _uploads()] or [(None, wt(g.lang, NO_FILES))]
+        elif step.slug == "kind":
             kind = COMPLAINT if draft.get("kind") == "complaint" else COMMENDATION
             values = [(None, wt(g.lang, kind))]
         elif step.slug == "anonymous":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "web"
@@ -98,3 +99,10 @@ def local_date(value: dt.datetime, language: str, timezone: dt.tzinfo) -> str:
     if language == "hmn":
         return f"{local.day}/{local.month}/{local.year}"
     return str(format_date(local.date(), format="long", locale=BABEL_LOCALES.get(language, "en_US")))
+
+
+def megabytes(size_bytes: int, language: str) -> str:
+    """Return ``size_bytes`` in megabytes (MiB) as ``language`` writes numbers: ``10``, ``2,5``."""
+    return str(
+        format_decimal(size_bytes / (1024 * 1024), format="#,##0.##", locale=BABEL_LOCALES.get(language, "en_US"))
+    )

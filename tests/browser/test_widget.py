@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from intake.models import Case, WebSession
+from intake.models import Attachment, Case, WebSession
 from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.slow
@@ -20,6 +20,7 @@ ACTIVE = (
     " return r.activeElement && (r.activeElement.id || r.activeElement.className) || null }"
 )
 STORE = "() => window.sessionStorage.getItem('heard.chat.v1')"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 def _widget(page: Any) -> Any:
@@ -135,6 +136,25 @@ def test_no_horizontal_scroll_at_320_css_pixels(context_factory, live_heard, pat
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
 
 
+def test_the_files_question_reflows_at_320_css_pixels_with_a_long_file_name(context_factory, live_heard):
+    page = context_factory(viewport={"width": 320, "height": 640}, java_script_enabled=False).new_page()
+    page.goto(f"{live_heard.url}/report?lang=lo")
+    page.locator("#kind-complaint").check()
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    page.locator("#narrative").fill("ຕຳຫຼວດຍູ້ຂ້ອຍ")
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    page.goto(f"{live_heard.url}/report/evidence?lang=lo")
+    name = "ພາບຖ່າຍ-" + "x" * 120 + ".png"
+    page.locator("#evidence").set_input_files({"name": name, "mimeType": "image/png", "buffer": PNG})
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").last.click()
+    page.goto(f"{live_heard.url}/report/evidence?lang=lo")
+    assert page.locator(".uploads .file-name").inner_text() == name
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+
+
 def test_text_size_can_be_raised(page, live_heard):
     page.goto(f"{live_heard.url}/?lang=en")
     widget = _widget(page)
@@ -175,6 +195,20 @@ def test_axe_finds_nothing_on_every_report_step_and_the_status_page(axe_page, li
         if step in answers:
             page.locator("textarea").fill(answers[step])
         page.locator("button[type=submit]").last.click()
+    page.wait_for_url(re.compile("/report/evidence"))
+    assert axe_violations(page) == [], "evidence"
+    page.locator("#evidence").set_input_files(
+        [
+            {"name": "photo.png", "mimeType": "image/png", "buffer": PNG},
+            {"name": "notes.html", "mimeType": "text/html", "buffer": b"<p>not evidence</p>"},
+        ]
+    )
+    page.locator("button[type=submit]").last.click()
+    page.locator(".error-summary").wait_for()  # the refused file is named, the photo is kept and listed
+    assert page.locator("#evidence").get_attribute("aria-invalid") == "true"
+    assert page.locator(".uploads .file-name").all_inner_texts() == ["photo.png"]
+    assert axe_violations(page) == [], "evidence with an error and a file"
+    page.locator("button[type=submit]").last.click()
     page.wait_for_url(re.compile("/report/anonymous"))
     page.locator("button[type=submit]").last.click()  # no choice: the error page must be accessible too
     assert axe_violations(page) == [], "anonymous with an error"
@@ -191,6 +225,15 @@ def test_axe_finds_nothing_on_every_report_step_and_the_status_page(axe_page, li
     assert axe_violations(page) == [], "done"
     page.goto(f"{live_heard.url}/status?lang=km")
     assert axe_violations(page) == [], "status"
+
+
+@pytest.mark.parametrize("lang", ["km", "es"])
+def test_axe_finds_nothing_on_an_error_page(axe_page, live_heard, lang):
+    page = axe_page
+    response = page.goto(f"{live_heard.url}/no/such/page?lang={lang}")
+    assert response.status == 404 and page.locator("html").get_attribute("lang") == lang
+    assert page.locator("main a[href^='/report']").count() == 1  # a way back to the form
+    assert axe_violations(page) == [], "404"
 
 
 def test_a_spanish_report_with_javascript_off_by_keyboard(context_factory, live_heard):
@@ -216,11 +259,38 @@ def test_a_spanish_report_with_javascript_off_by_keyboard(context_factory, live_
     answer({"#officers": "placa 4471"})
     answer()
     answer({"#witnesses": "mi hermana"})
+    # A file input needs no script: the browser sends the chosen file in the multipart form.
+    page.locator("#evidence").set_input_files({"name": "placa <4471>.png", "mimeType": "image/png", "buffer": PNG})
+    answer()
     answer(choose="#anonymous-yes")
     assert "Revise su reporte" in page.locator("h1").inner_text()
+    assert "placa <4471>.png" in page.locator(".summary").inner_text()
     answer()
     number = re.search(r"\d{3}-\d{3}-\d{4}", page.locator("main").inner_text()).group(0)
     with live_heard.database.session() as s:
         case = s.scalars(select(Case).where(Case.tracking_number == number.replace("-", ""))).one()
         assert case.language.value == "es" and case.channel.value == "web_form" and case.anonymous
         assert case.narrative == "El agente me empujó y me quitó el teléfono."
+        files = s.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+        assert [(a.filename, a.content_type) for a in files] == [("placa <4471>.png", "image/png")]
+
+
+def test_files_too_large_to_send_give_the_question_again_in_the_browser(context_factory, live_heard, tmp_path):
+    page = context_factory(java_script_enabled=False, locale="es-US").new_page()
+    page.goto(f"{live_heard.url}/report")
+    page.locator("#kind-complaint").check()
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    page.locator("#narrative").fill("me empujaron")
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    page.goto(f"{live_heard.url}/report/evidence")
+    # Five files at the 10 MB limit are more than one form may carry (4 of the largest size).
+    big = tmp_path / "video.mp4"
+    big.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * (10 * 1024 * 1024 - 16))
+    page.locator("#evidence").set_input_files([big] * 5)
+    with page.expect_navigation() as navigation:
+        page.locator("main button[type=submit]").last.click()
+    assert navigation.value.status == 413  # the browser shows Heard's page, not a reset connection
+    assert "demasiado grandes para enviarlos todos a la vez" in page.locator(".error-summary").inner_text()
+    assert page.locator("#evidence").get_attribute("aria-invalid") == "true"

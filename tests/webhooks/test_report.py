@@ -60,14 +60,15 @@ def test_a_whole_complaint_in_spanish_files_the_residents_words(client, session,
     ana.go("where", "/report/officers", location="Calle Main y Weber")
     ana.go("officers", "/report/injuries", officers="placa 4471")
     ana.go("injuries", "/report/witnesses", injuries="")
-    ana.go("witnesses", "/report/anonymous", witnesses="mi hermana")
+    ana.go("witnesses", "/report/evidence", witnesses="mi hermana")
+    ana.go("evidence", "/report/anonymous")  # no file chosen: nothing to add, nothing refused
     ana.go("anonymous", "/report/contact", anonymous="no")
     ana.go("contact", "/report/review", name="Ana Reyes", phone="(209) 555-0142", preferred="sms", times="de noche")
     review = client.get("/report/review?lang=es").get_data(as_text=True)
     shown = _text(review)
     assert "Revise su reporte" in shown and "El oficial me empujó <b>contra</b> el carro." in shown
     assert "<b>contra</b>" not in review  # the resident's words are text, never markup
-    assert "Ana Reyes" in shown and "Mensaje de texto" in shown and "Pregunta 10 de 10" in shown
+    assert "Ana Reyes" in shown and "Mensaje de texto" in shown and "Pregunta 11 de 11" in shown
     done = client.post("/report/review", data={"csrf": ana.csrf, "lang": "es"})
     assert done.status_code == 200
     assert "heard_web=;" in done.headers["Set-Cookie"]  # the browser forgets the draft
@@ -159,7 +160,8 @@ def test_the_review_can_change_an_answer_and_come_back(client):
         ("where", "/report/officers", {"location": "Main"}),
         ("officers", "/report/injuries", {}),
         ("injuries", "/report/witnesses", {}),
-        ("witnesses", "/report/anonymous", {}),
+        ("witnesses", "/report/evidence", {}),
+        ("evidence", "/report/anonymous", {}),
         ("anonymous", "/report/review", {"anonymous": "yes"}),
     ]:
         ana.go(slug, nxt, **fields)
