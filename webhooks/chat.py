@@ -27,7 +27,17 @@ from intake.web_sessions import SessionGone
 from webhooks.extensions import limiter
 from webhooks.rasa_client import DialogueUnavailable, RasaClient
 from webhooks.session import get_session, keyring
-from webhooks.webtext import LANGUAGE_NAMES, LANGUAGES, N_, best_language, direction, supported, wt
+from webhooks.webtext import (
+    LANGUAGES,
+    N_,
+    PAGE_LANGUAGE_NAMES,
+    PAGE_LANGUAGES,
+    best_language,
+    chinese_script,
+    direction,
+    supported,
+    wt,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -111,6 +121,16 @@ def _language(web: WebSession | None = None) -> str:
     return best_language([str(named) if named else None, remembered, *accepted])
 
 
+def _dialogue_metadata(language: str) -> dict[str, str]:
+    """The metadata a message goes to the dialogue with: Chinese says which script the widget shows."""
+    data = _payload()
+    named = data.get("script")
+    if named not in ("Hans", "Hant"):
+        named = chinese_script(str(data.get("lang") or ""))
+    script = {"script": named} if language == "zh" and named else {}
+    return {"channel": Channel.WEB_CHAT.value, "language": language, **script}
+
+
 def _error(status: int, message: str, code: str, language: str | None = None) -> tuple[Response, int]:
     lang = language or _language()
     return jsonify(
@@ -171,11 +191,16 @@ def widget_css() -> ResponseReturnValue:
 @bp.get("/api/strings")
 @limiter.exempt
 def strings() -> ResponseReturnValue:
-    """Give the widget its words in the nine languages, and the languages' own names."""
+    """Give the widget its words in each language its picker offers (Chinese in both scripts), with their names."""
     response = jsonify(
         {
-            "languages": [{"code": code, "name": LANGUAGE_NAMES[code], "dir": direction(code)} for code in LANGUAGES],
-            "strings": {code: {key: wt(code, text) for key, text in STRINGS.items()} for code in LANGUAGES},
+            "languages": [
+                {"code": code, "name": PAGE_LANGUAGE_NAMES[code], "dir": direction(code)} for code in PAGE_LANGUAGES
+            ],
+            # The data languages too ("zh"): the answers name theirs, and older widgets pick by them.
+            "strings": {
+                code: {key: wt(code, text) for key, text in STRINGS.items()} for code in (*PAGE_LANGUAGES, *LANGUAGES)
+            },
             "leave_url": current_app.config.get("HEARD_LEAVE_URL"),
         }
     )
@@ -209,7 +234,7 @@ def _relay(web: WebSession) -> tuple[list[dict[str, Any]], bool]:
             answer = _rasa().send(
                 sender=web.conversation_id,
                 text=message.body,
-                metadata={"channel": Channel.WEB_CHAT.value, "language": language},
+                metadata=_dialogue_metadata(language),
             )
         except DialogueUnavailable as exc:
             log.warning("dialogue unavailable for web chat message %s: %s", message.id, exc)

@@ -29,13 +29,16 @@ from intake.web_sessions import SessionGone
 from webhooks.extensions import limiter
 from webhooks.session import get_session, keyring
 from webhooks.webtext import (
-    LANGUAGE_NAMES,
-    LANGUAGES,
     N_,
-    best_language,
+    PAGE_LANGUAGE_NAMES,
+    PAGE_LANGUAGES,
+    best_page_language,
+    chinese_script,
+    data_language,
     direction,
     local_date,
     megabytes,
+    page_language,
     supported,
     wt,
 )
@@ -109,6 +112,11 @@ EVIDENCE_FILES_PER_SEND = 4
 # NOTE: a refused upload is read to its end (up to this much) so that the browser shows the
 # answer instead of "connection reset"; beyond it the connection is simply closed.
 DRAIN_MAX_BYTES = 100 * 1024 * 1024
+# Said of a case closed as a duplicate; the other case's number is the office's to tell.
+MERGED = N_(
+    "This report was joined with another report about the same events; the intake office handles them together. "
+    "Your tracking number and PIN still work."
+)
 STATUS_TEXT = {
     Status.RECEIVED: N_("received, waiting to be reviewed"),
     Status.TRIAGE: N_("being reviewed by the intake office"),
@@ -322,10 +330,14 @@ def _value(name: str) -> str | None:
 
 
 def _language() -> str:
+    """The page's language: the one named, the draft's, then the browser's (``zh-Hant`` included)."""
     named = _value("lang")
     remembered = g.get("draft_language")
     accepted = [lang for lang, _ in request.accept_languages]
-    return best_language([named, remembered, *accepted])
+    if remembered == "zh":
+        # NOTE: a draft keeps its data language only; the browser says which way its Chinese is written.
+        remembered = next((found for found in map(page_language, accepted) if chinese_script(found)), "zh-Hans")
+    return best_page_language([named, remembered, *accepted])
 
 
 def _nonce() -> str:
@@ -398,7 +410,7 @@ def _context() -> dict[str, Any]:
         "tr": tr,
         "lang": g.lang,
         "dir": direction(g.lang),
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "languages": [(code, PAGE_LANGUAGE_NAMES[code]) for code in PAGE_LANGUAGES],
         "csrf_token": _csrf_token(),
         "leave_url": url_for("web.leave"),
         "with_lang": _with_lang,
@@ -479,7 +491,7 @@ def _submission_data(draft: dict[str, Any], language: str) -> tuple[dict[str, An
     data: dict[str, Any] = {
         "kind": draft.get("kind"),
         "channel": Channel.WEB_FORM.value,
-        "language": language,
+        "language": data_language(language),
         "narrative": draft.get("narrative") or None,
         "location": draft.get("location") or None,
         "officers": draft.get("officers") or None,
@@ -659,15 +671,19 @@ def report_step(slug: str) -> ResponseReturnValue:
     session = get_session()
     if web is None:
         web, _ = web_sessions.open_session(
-            session, keyring=keyring(), channel=Channel.WEB_FORM, language=g.lang, token=request.cookies[COOKIE]
+            session,
+            keyring=keyring(),
+            channel=Channel.WEB_FORM,
+            language=data_language(g.lang),
+            token=request.cookies[COOKIE],
         )
     for f in step.fields:
         value = web_sessions.clean_text(request.form.get(f.name, ""))
         if f.kind == "radio" and value not in {key for key, _ in f.options}:
             value = ""
         draft[f.name] = value
-    draft["language"] = g.lang
-    web.language = Language(g.lang)
+    draft["language"] = data_language(g.lang)
+    web.language = Language(data_language(g.lang))
     web_sessions.save_draft(web, keyring=keyring(), draft=draft)
     session.commit()
     errors = _step_errors(step, draft)
@@ -723,8 +739,8 @@ def report_evidence() -> ResponseReturnValue:
         web_sessions.remove_upload(
             session, web=web, attachment_id=int(removed), instance_dir=current_app.config["HEARD_SETTINGS"].instance_dir
         )
-    draft["language"] = g.lang
-    web.language = Language(g.lang)
+    draft["language"] = data_language(g.lang)
+    web.language = Language(data_language(g.lang))
     web_sessions.save_draft(web, keyring=keyring(), draft=draft)
     session.commit()
     if refused:
@@ -865,6 +881,7 @@ def status() -> ResponseReturnValue:
         "status": wt(g.lang, STATUS_TEXT[view.status]),
         "filed": local_date(view.filed_at, g.lang, zone),
         "updated": local_date(view.last_update, g.lang, zone),
+        "merged": wt(g.lang, MERGED) if view.merged else None,
     }
     return _page("web/status.html", errors={}, result=result, number="")
 

@@ -34,6 +34,18 @@ LANGUAGE_NAMES = {
     "lo": "ພາສາລາວ",
     "pa": "ਪੰਜਾਬੀ",
 }
+# What the pickers offer: the nine languages, Chinese twice, for it is written two ways. A page
+# shown in "zh-Hant" or "zh-Hans" files its case as "zh"; only the catalog it is read from differs.
+PAGE_LANGUAGES = ("en", "es", "tl", "vi", "zh-Hans", "zh-Hant", "km", "hmn", "lo", "pa")
+PAGE_LANGUAGE_NAMES = {
+    **LANGUAGE_NAMES,
+    "zh-Hans": "中文（简体）",
+    "zh-Hant": "中文（繁體）",
+}
+# The catalog of each page language whose code is not a catalog's name.
+CATALOGS = {"zh-Hans": "zh", "zh-Hant": "zh_Hant"}
+# Where Chinese is written in Traditional characters when a tag names no script.
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
 # None of the nine is written right to left; a language added later may be.
 RTL_LANGUAGES: frozenset[str] = frozenset({"ar", "fa", "he", "ur"})
 # Babel's locale per language for dates; CLDR has no Hmong, which falls back to English forms.
@@ -43,6 +55,8 @@ BABEL_LOCALES = {
     "tl": "fil",
     "vi": "vi",
     "zh": "zh_Hans",
+    "zh-Hans": "zh_Hans",
+    "zh-Hant": "zh_Hant",
     "km": "km",
     "lo": "lo",
     "pa": "pa",
@@ -76,14 +90,49 @@ def best_language(candidates: Iterable[str | None]) -> str:
     return DEFAULT_LANGUAGE
 
 
+def page_language(tag: str | None) -> str | None:
+    """Return the picker's choice a language tag asks for, or None.
+
+    Chinese names its script (``zh-Hant``, ``zh-Hans-HK``) or implies it by region: ``zh-TW``,
+    ``zh-HK`` and ``zh-MO`` are read in Traditional characters, any other Chinese in Simplified.
+    """
+    found = supported(tag)
+    if found != "zh" or not tag:
+        return found
+    subtags = tag.strip().lower().replace("_", "-").split("-")[1:]
+    if "hant" in subtags or ("hans" not in subtags and TRADITIONAL_REGIONS.intersection(subtags)):
+        return "zh-Hant"
+    return "zh-Hans"
+
+
+def best_page_language(candidates: Iterable[str | None]) -> str:
+    """Return the first candidate the pickers offer, or English."""
+    for candidate in candidates:
+        found = page_language(candidate)
+        if found:
+            return found
+    return DEFAULT_LANGUAGE
+
+
+def data_language(page: str) -> str:
+    """Return the language a case shown in page language ``page`` is filed in (``zh-Hant``: ``zh``)."""
+    return supported(page) or DEFAULT_LANGUAGE
+
+
+def chinese_script(page: str | None) -> str | None:
+    """Return ``Hant`` or ``Hans`` for a Chinese page language, else None."""
+    found = page_language(page)
+    return found.split("-")[1] if found and found.startswith("zh-") else None
+
+
 def direction(language: str) -> str:
     """Return the text direction of ``language`` for the ``dir`` attribute."""
     return "rtl" if language in RTL_LANGUAGES else "ltr"
 
 
 def wt(language: str | None, message: str, **values: Any) -> str:
-    """Return ``message`` in ``language`` with its named placeholders filled."""
-    chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    """Return ``message`` in ``language`` (a data or a page language) with its named placeholders filled."""
+    chosen = CATALOGS.get(language or "") or (language if language in LANGUAGES else DEFAULT_LANGUAGE)
     text = _translations(chosen).gettext(message)
     return text.format(**values) if values else text
 

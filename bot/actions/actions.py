@@ -69,6 +69,11 @@ STATUS_NAMES = {
     "closed": _("closed"),
     "withdrawn": _("withdrawn"),
 }
+# NOTE: said after the status of a case closed as a duplicate; the other case's number stays with the office.
+MERGED = _(
+    "This report was joined with another report about the same events; the intake office handles them together. "
+    "Your tracking number and PIN still work."
+)
 NOTICE = _(
     "Heard is run by the city's independent police review office, not by the police department. "
     "It is not an emergency line: if you are in danger, call 911. Your report goes to the intake office, "
@@ -401,6 +406,8 @@ class ActionFinishStatus(Action):
                 date=format_day(language, when.replace(hour=0, minute=0)),
             )
         )
+        if answer.body.get("merged"):
+            dispatcher.utter_message(text=t(language, MERGED))
         return events + _reset_draft(language)
 
 

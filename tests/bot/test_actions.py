@@ -201,6 +201,43 @@ def test_a_failed_filing_keeps_the_draft(monkeypatch):
     assert "kept" in dispatcher.messages[0]["text"]
 
 
+def _status_answer(monkeypatch, merged: bool, metadata: dict[str, Any] | None = None) -> list[str]:
+    def fake_post(path: str, payload: dict[str, Any]) -> actions.intake_client.Answer:
+        assert path == "/status" and payload == {"tracking_number": "4821937703", "pin": "123456"}
+        body = {
+            "tracking_number": "482-193-7703",
+            "status": "closed",
+            "filed_at": "2026-11-02T17:00:00+00:00",
+            "last_update": "2026-11-20T17:00:00+00:00",
+            "merged": merged,
+        }
+        return actions.intake_client.Answer(200, body)
+
+    monkeypatch.setattr(actions.intake_client, "post", fake_post)
+    dispatcher = CollectingDispatcher()
+    slots = {"language": "es", "tracking_number": "4821937703", "pin": "123456"}
+    actions.ActionFinishStatus().run(dispatcher, tracker(slots=slots, metadata=metadata, form=None), {})
+    return [m["text"] for m in dispatcher.messages]
+
+
+def test_the_status_of_a_merged_report_says_it_was_joined_with_another(monkeypatch):
+    said = _status_answer(monkeypatch, merged=True)
+    assert "Estado del reporte 482-193-7703: cerrado" in said[0]
+    assert said[1].startswith("Este reporte se unió a otro reporte sobre los mismos hechos")
+    assert "número de seguimiento y su PIN siguen funcionando" in said[1]
+
+
+def test_the_status_of_a_report_not_merged_says_nothing_of_merging(monkeypatch):
+    said = _status_answer(monkeypatch, merged=False)
+    assert len(said) == 1 and "se unió" not in said[0]
+
+
+def test_a_merged_reports_status_is_said_in_traditional_to_a_traditional_writer(monkeypatch):
+    metadata = {"language": "zh", "script": "Hant"}
+    said = _status_answer(monkeypatch, merged=True, metadata=metadata)
+    assert "這份報告已與另一份關於同一事件的報告合併" in said[-1]
+
+
 def test_an_unexpected_yes_or_no_always_gets_the_menu():
     dispatcher = CollectingDispatcher()
     actions.ActionMenu().run(dispatcher, tracker("no", "deny", slots={"filing_failed": True}, form=None), {})

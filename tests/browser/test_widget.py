@@ -73,7 +73,7 @@ def test_the_language_picker_and_each_messages_lang(page, live_heard):
     widget = _widget(page)
     widget.locator(".launcher").click()
     options = widget.locator("#heard-language option")
-    assert options.count() == 9 and options.nth(3).inner_text() == "Tiếng Việt"
+    assert options.count() == 10 and options.nth(3).inner_text() == "Tiếng Việt"  # Chinese is offered twice
     widget.locator("#heard-language").select_option("vi")
     assert widget.locator("label[for=heard-input]").inner_text() == "Nhập tin nhắn của quý vị"
     widget.locator("#heard-input").fill("Cảnh sát xô tôi ngã")
@@ -82,6 +82,28 @@ def test_the_language_picker_and_each_messages_lang(page, live_heard):
     mine = widget.locator(".msg.from-you").first
     assert mine.get_attribute("lang") == "vi" and mine.inner_text().startswith("Quý vị:")
     assert widget.locator(".msg.from-heard").nth(1).get_attribute("lang") == "vi"
+
+
+def test_a_taiwanese_browser_chats_in_traditional_chinese(context_factory, live_heard):
+    page = context_factory(locale="zh-TW").new_page()
+    page.goto(f"{live_heard.url}/")
+    assert page.locator("html").get_attribute("lang") == "zh-Hant"
+    widget = _widget(page)
+    widget.locator(".launcher").click()
+    assert widget.locator(".heard").get_attribute("lang") == "zh-Hant"
+    assert widget.locator("#heard-language").input_value() == "zh-Hant"
+    assert widget.locator("label[for=heard-input]").inner_text() == "輸入您的訊息"
+    widget.locator("#heard-input").fill("警察推了我")
+    widget.locator("#heard-input").press("Enter")
+    widget.locator(".msg.from-heard >> nth=2").wait_for()
+    mine = widget.locator(".msg.from-you").first
+    assert mine.get_attribute("lang") == "zh-Hant" and mine.inner_text().startswith("您：")
+    assert widget.locator(".msg.from-heard").nth(1).get_attribute("lang") == "zh-Hant"
+    sent = [call for call in live_heard.dialogue.calls if call["text"] == "警察推了我"]
+    assert sent and sent[-1]["metadata"] == {"channel": "web_chat", "language": "zh", "script": "Hant"}
+    widget.locator("#heard-language").select_option("zh-Hans")
+    assert widget.locator(".heard").get_attribute("lang") == "zh-Hans"
+    assert widget.locator("label[for=heard-input]").inner_text() == "输入您的消息"
 
 
 def test_a_reload_resumes_the_chat_and_the_data_lang_default(context_factory, live_heard):

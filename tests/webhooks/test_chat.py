@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app import create_app
 from intake import complaints, evidence
-from intake.enums import Channel, Direction, MessageState
+from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Attachment, Case, Message, WebSession
 from tests.conftest import RolledBackDatabase
 from tests.factories import submission_data
@@ -93,16 +93,18 @@ def test_the_widget_files_are_served_and_never_write_html(client):
     css.close()
 
 
-def test_the_widget_gets_its_words_in_nine_languages(client):
+def test_the_widget_gets_its_words_in_nine_languages_and_chinese_in_both_scripts(client):
     data = client.get("/chat/api/strings").json
     codes = [language["code"] for language in data["languages"]]
-    assert codes == ["en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"]
-    assert {language["name"] for language in data["languages"]} >= {"Español", "中文", "ភាសាខ្មែរ", "ਪੰਜਾਬੀ"}
-    for code in codes:
+    assert codes == ["en", "es", "tl", "vi", "zh-Hans", "zh-Hant", "km", "hmn", "lo", "pa"]
+    names = {language["name"] for language in data["languages"]}
+    assert names >= {"Español", "中文（简体）", "中文（繁體）", "ភាសាខ្មែរ", "ਪੰਜਾਬੀ"}
+    for code in [*codes, "zh"]:
         assert set(data["strings"][code]) == set(STRINGS)
         assert all(data["strings"][code].values())
     assert data["strings"]["es"]["send"] == "Enviar"
-    assert data["strings"]["zh"]["you"] != data["strings"]["en"]["you"]
+    assert data["strings"]["zh"] == data["strings"]["zh-Hans"]
+    assert data["strings"]["zh-Hans"]["send"] == "发送" and data["strings"]["zh-Hant"]["send"] == "發送"
 
 
 def test_a_message_is_stored_relayed_with_its_language_and_answered(app, client, dialogue, session):
@@ -124,6 +126,17 @@ def test_a_message_is_stored_relayed_with_its_language_and_answered(app, client,
         (Direction.OUTBOUND, Channel.WEB_CHAT),
     ]
     assert stored[0].state == MessageState.PROCESSED and stored[0].body == "quiero poner una queja"
+
+
+@pytest.mark.parametrize(
+    ("lang", "extra", "script"),
+    [("zh-Hant", {}, "Hant"), ("zh-TW", {}, "Hant"), ("zh-Hans", {}, "Hans"), ("zh", {"script": "Hant"}, "Hant")],
+)
+def test_chinese_goes_to_the_dialogue_with_the_script_the_widget_shows(app, client, dialogue, lang, extra, script):
+    auth = _open(client, lang)
+    assert _say(client, auth, "我想投訴", lang, **extra).status_code == 200
+    assert dialogue.calls[0]["metadata"] == {"channel": "web_chat", "language": "zh", "script": script}
+    assert _session_of(app, auth).language is Language.ZH
 
 
 def test_the_token_is_stored_only_as_a_digest(app, client, session):

@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from intake import duplicates, tracking
 from intake.models import AuditEntry, Case, Message
-from tests.factories import submission_data
+from tests.factories import make_case, submission_data
 
 
 @pytest.fixture
@@ -64,6 +65,19 @@ def test_status_and_information_need_the_pin(client, auth, session):
     refused = client.post("/internal/v1/information", json={**proof, "pin": "000001", "text": "x"}, headers=auth)
     assert refused.status_code == 404
     assert session.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_status_tells_the_bot_a_report_was_merged_but_not_into_which(client, auth, session, keyring):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    proof = {"tracking_number": receipt["tracking_number"], "pin": receipt["pin"]}
+    assert client.post("/internal/v1/status", json=proof, headers=auth).get_json()["merged"] is False
+    duplicate = session.scalars(select(Case)).one()
+    original, _ = make_case(session, keyring)
+    duplicates.merge(session, case=duplicate, into=original, actor="supervisor", reason="Filed twice.")
+    session.commit()
+    answer = client.post("/internal/v1/status", json=proof, headers=auth).get_json()
+    assert answer["merged"] is True and answer["status"] == "closed"
+    assert tracking.format_tracking_number(original.tracking_number) not in str(answer)
 
 
 def test_status_by_the_filing_phone(client, auth):

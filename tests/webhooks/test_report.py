@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from intake import duplicates, tracking
 from intake.enums import Channel, Kind, Language, PreferredContact
 from intake.models import Case, Contact, WebSession
 from tests.factories import make_case
@@ -197,6 +198,30 @@ def test_the_status_page_says_the_same_for_a_wrong_pin_and_an_unknown_number(cli
     assert "Tình trạng hồ sơ" in _text(right.get_data(as_text=True))
 
 
+def _status_page(client: Any, receipt: Any, lang: str) -> str:
+    csrf = _csrf(client.get(f"/status?lang={lang}").get_data(as_text=True))
+    number = receipt.as_dict()["tracking_number"]
+    answer = client.post("/status", data={"csrf": csrf, "lang": lang, "tracking_number": number, "pin": receipt.pin})
+    assert answer.status_code == 200
+    return _text(answer.get_data(as_text=True))
+
+
+def test_the_status_page_says_a_merged_report_was_joined_with_another(client, session, keyring):
+    original, original_receipt = make_case(session, keyring)
+    duplicate, receipt = make_case(session, keyring)
+    duplicate_merged = "Este reporte se unió a otro reporte sobre los mismos hechos"
+    session.commit()
+    assert duplicate_merged not in _status_page(client, receipt, "es")
+    duplicates.merge(session, case=duplicate, into=original, actor="supervisor", reason="The same stop, twice.")
+    session.commit()
+    shown = _status_page(client, receipt, "es")
+    assert "Estado del reporte" in shown and duplicate_merged in shown
+    assert "su PIN siguen funcionando" in shown
+    # The resident is not told the other case's number, and the case it joined says nothing of merging.
+    assert tracking.format_tracking_number(original.tracking_number) not in shown
+    assert duplicate_merged not in _status_page(client, original_receipt, "es")
+
+
 def test_pages_carry_a_strict_policy_and_no_inline_script(client):
     for path in ["/", "/report", "/status", "/report/nowhere"]:
         response = client.get(path)
@@ -211,8 +236,70 @@ def test_pages_carry_a_strict_policy_and_no_inline_script(client):
 def test_the_language_picker_names_each_language_in_its_own_script(client):
     html = client.get("/report", headers={"Accept-Language": "vi-VN,vi;q=0.9"}).get_data(as_text=True)
     assert '<html lang="vi"' in html
-    for code, name in [("es", "Español"), ("zh", "中文"), ("km", "ភាសាខ្មែរ"), ("hmn", "Hmoob"), ("pa", "ਪੰਜਾਬੀ")]:
+    for code, name in [
+        ("es", "Español"),
+        ("zh-Hans", "中文（简体）"),
+        ("zh-Hant", "中文（繁體）"),
+        ("km", "ភាសាខ្មែរ"),
+        ("hmn", "Hmoob"),
+        ("pa", "ਪੰਜਾਬੀ"),
+    ]:
         assert f'<option value="{code}" lang="{code}">{name}</option>' in html
+    assert html.count("<option ") == 10
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "lang", "words"),
+    [
+        ("?lang=zh-Hant", "en-US", "zh-Hant", "您想做什麼？"),
+        ("?lang=zh-Hans", "zh-TW", "zh-Hans", "您想做什么？"),
+        ("?lang=zh", "zh-HK", "zh-Hans", "您想做什么？"),  # "zh" named is the Simplified catalog, as before
+        ("", "zh-TW,zh;q=0.9,en;q=0.5", "zh-Hant", "您想做什麼？"),
+        ("", "zh-HK", "zh-Hant", "您想做什麼？"),
+        ("", "zh-Hant-US", "zh-Hant", "您想做什麼？"),
+        ("", "zh-CN,zh;q=0.9", "zh-Hans", "您想做什么？"),
+        ("", "zh-Hans-HK", "zh-Hans", "您想做什么？"),
+    ],
+)
+def test_chinese_pages_are_written_the_way_the_resident_asks(client, query, accept, lang, words):
+    response = client.get(f"/report{query}", headers={"Accept-Language": accept})
+    html = response.get_data(as_text=True)
+    assert f'<html lang="{lang}"' in html and words in _text(html)
+    assert f'<option value="{lang}" lang="{lang}" selected>' in html
+    assert response.headers["Content-Language"] == lang
+
+
+def test_a_report_written_in_traditional_chinese_is_filed_as_chinese(client, session):
+    mei = Resident(client, "zh-Hant")
+    mei.go("kind", "/report/what?lang=zh-Hant", kind="commendation")
+    mei.go("what", "/report/when?lang=zh-Hant", narrative="警員幫我找到了走失的孩子。")
+    mei.go("when", "/report/where?lang=zh-Hant", when_text="昨天")
+    mei.go("where", "/report/officers?lang=zh-Hant", location="市場")
+    mei.go("officers", "/report/anonymous?lang=zh-Hant", officers="")
+    mei.go("anonymous", "/report/review?lang=zh-Hant", anonymous="yes")
+    # Without the language named, the draft's Chinese is read the way the browser writes it.
+    review = client.get("/report/review", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+    assert '<html lang="zh-Hant"' in review and "感謝一位警員的良好工作" in _text(review)
+    done = client.post("/report/review", data={"csrf": mei.csrf, "lang": "zh-Hant"}).get_data(as_text=True)
+    assert '<html lang="zh-Hant"' in done
+    case = _case(session, re.search(r"(\d{3}-\d{3}-\d{4})", _text(done)).group(1))
+    assert case.language is Language.ZH and case.narrative == "警員幫我找到了走失的孩子。"
+
+
+def test_the_status_page_answers_in_traditional_chinese(client, session, keyring):
+    _, receipt = make_case(session, keyring)
+    session.commit()
+    csrf = _csrf(client.get("/status", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True))
+    number = receipt.as_dict()["tracking_number"]
+    form = {"csrf": csrf, "tracking_number": number, "pin": receipt.pin}
+    by_browser = client.post("/status", data=form, headers={"Accept-Language": "zh-HK"})
+    by_picker = client.post("/status", data={**form, "lang": "zh-Hant"}, headers={"Accept-Language": "en"})
+    for response in (by_browser, by_picker):
+        html = response.get_data(as_text=True)
+        assert '<html lang="zh-Hant"' in html and '<input type="hidden" name="lang" value="zh-Hant">' in html
+        assert f"報告 {number} 的狀態：已收到，等待審查。" in _text(html)
+    simplified = client.post("/status", data={**form, "lang": "zh-Hans"}).get_data(as_text=True)
+    assert '<html lang="zh-Hans"' in simplified and f"报告 {number} 的状态：已收到，等待审查。" in _text(simplified)
 
 
 def test_the_demo_page_embeds_the_widget_like_a_city_page_would(client):

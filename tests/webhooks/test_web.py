@@ -74,7 +74,7 @@ def test_a_crash_on_a_residents_page_is_a_localized_page_with_911_and_no_trace(c
     csrf = _csrf(client.get("/status?lang=zh").get_data(as_text=True))
     response = client.post("/status", data={"csrf": csrf, "lang": "zh", "tracking_number": "482-193-7703", "pin": "1"})
     assert response.status_code == 500
-    text = _is_resident_page(response, "zh")
+    text = _is_resident_page(response, "zh-Hans")  # "zh" is read in Simplified characters
     assert "我们这边出了问题。" in text and "911" in text
     assert "hunter2" not in response.get_data(as_text=True) and "RuntimeError" not in response.get_data(as_text=True)
 

@@ -67,24 +67,39 @@
     });
   }
 
+  // A language tag as one of the picker's codes, or null. Chinese is one language written two
+  // ways: a tag names its script, or its region implies it (Taiwan, Hong Kong, Macau: Traditional).
+  function match(tag) {
+    var code = String(tag || "").toLowerCase().replace(/_/g, "-");
+    var subtags = code.split("-");
+    var base = subtags[0] === "fil" ? "tl" : subtags[0];
+    if (base === "zh") {
+      var named = subtags.indexOf("hant") > 0 || subtags.indexOf("hans") > 0;
+      var traditional = subtags.indexOf("hant") > 0 || (!named && /-(tw|hk|mo)(-|$)/.test(code));
+      base = traditional ? "zh-Hant" : "zh-Hans";
+    }
+    return codes().indexOf(base) >= 0 ? base : null;
+  }
+
   function pickLanguage() {
-    var known = codes();
     var wanted = [state.lang, script.getAttribute("data-lang"), document.documentElement.lang]
       .concat(Array.prototype.slice.call(navigator.languages || [navigator.language || ""]));
     for (var i = 0; i < wanted.length; i++) {
-      var code = String(wanted[i] || "").toLowerCase().replace("_", "-");
-      if (known.indexOf(code) >= 0) {
+      var code = match(wanted[i]);
+      if (code) {
         return code;
-      }
-      var base = code.split("-")[0];
-      if (base === "fil") {
-        base = "tl";
-      }
-      if (known.indexOf(base) >= 0) {
-        return base;
       }
     }
     return "en";
+  }
+
+  // The server names the language of the words ("zh"); Chinese stays in the script chosen here.
+  function shownLang(lang) {
+    var code = match(lang);
+    if (!code || code.split("-")[0] === state.lang.split("-")[0]) {
+      return state.lang;
+    }
+    return code;
   }
 
   function s(key, lang) {
@@ -186,7 +201,7 @@
   }
 
   function showError(error) {
-    var lang = (error.data && error.data.lang) || state.lang;
+    var lang = shownLang(error.data && error.data.lang);
     var text = error.data && error.data.error ? error.data.error : s("error");
     if (error.status === 401 || error.status === 410) {
       forget();
@@ -202,15 +217,15 @@
   function handleTurn(data) {
     (data.messages || []).forEach(function (m) {
       if (m.file) {
-        addFile(m.file, m.lang);
+        addFile(m.file, shownLang(m.lang));
       } else if (m.from === "you") {
-        addMessage("you", m.text, m.lang || state.lang);
+        addMessage("you", m.text, shownLang(m.lang));
       } else {
-        addMessage("heard", m.text, m.lang || state.lang);
+        addMessage("heard", m.text, shownLang(m.lang));
       }
     });
-    if (data.lang && data.lang !== state.lang && codes().indexOf(data.lang) >= 0) {
-      setLanguage(data.lang, false);
+    if (data.lang && shownLang(data.lang) !== state.lang) {
+      setLanguage(shownLang(data.lang), false);
     }
     if (data.filed) {
       filed();
