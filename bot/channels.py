@@ -7,18 +7,24 @@ it runs in Rasa's environment, so it needs nothing beyond Rasa and the standard 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint
 
 from bot.actions import intake_client
 
 log = logging.getLogger(__name__)
+# The metadata key naming the resident's message in Heard; a repeat with the same one is answered, not taken again.
+HEARD_MESSAGE_ID = "heard_message_id"
 
 
 class TurnOutput(CollectingOutputChannel):
@@ -59,20 +65,138 @@ class TurnOutput(CollectingOutputChannel):
             log.warning("the web app did not take a message after the turn: %s", answer.status)
 
 
+# How long a process remembers a turn it took, and how many it remembers at most.
+TURN_MEMORY_SECONDS = 24 * 3600.0
+TURN_MEMORY_LIMIT = 10_000
+
+
+class TurnMemory:
+    """The turns this process took, by the id Heard gave their message, and what the bot said in each.
+
+    NOTE: Heard waits only so long for an answer; when it gave up, it cannot know whether its
+    request reached the dialogue, so it asks again with the same ``heard_message_id``. The turn
+    is taken once: a repeat waits for the first request's turn (still running, or done) and is
+    answered with what the bot said then. After a restart of Rasa, the tracker store tells
+    whether the message had been taken before, and what followed it.
+    """
+
+    def __init__(self, *, keep_seconds: float = TURN_MEMORY_SECONDS, limit: int = TURN_MEMORY_LIMIT) -> None:
+        self.keep_seconds = keep_seconds
+        self.limit = limit
+        self._turns: OrderedDict[str, tuple[float, asyncio.Future[list[dict[str, Any]]]]] = OrderedDict()
+
+    def recall(self, key: str) -> asyncio.Future[list[dict[str, Any]]] | None:
+        """Return the turn already taken for ``key``, if this process remembers one."""
+        self._forget_old()
+        found = self._turns.get(key)
+        return found[1] if found else None
+
+    def begin(self, key: str) -> asyncio.Future[list[dict[str, Any]]]:
+        """Note that the turn of ``key`` starts now; return where its answer will be."""
+        future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+        self._turns[key] = (time.monotonic(), future)
+        return future
+
+    def forget(self, key: str) -> None:
+        """Forget a turn that failed before the dialogue kept it, so that it may be taken again."""
+        self._turns.pop(key, None)
+
+    def _forget_old(self) -> None:
+        cutoff = time.monotonic() - self.keep_seconds
+        for key, (started, future) in list(self._turns.items()):
+            old = started < cutoff or len(self._turns) > self.limit
+            if not old:
+                break
+            if future.done():
+                del self._turns[key]
+
+
+def said_after(tracker: Any, heard_message_id: str) -> list[dict[str, Any]] | None:
+    """Return what the bot said after the user message with this id in a tracker, or None if it is not there."""
+    said: list[dict[str, Any]] | None = None
+    for event in tracker.events if tracker is not None else []:
+        if isinstance(event, UserUttered):
+            if said is not None:
+                break
+            if str((event.metadata or {}).get(HEARD_MESSAGE_ID) or "") == heard_message_id:
+                said = []
+        elif said is not None and isinstance(event, BotUttered):
+            item: dict[str, Any] = {"recipient_id": tracker.sender_id}
+            if event.text:
+                item["text"] = event.text
+            custom = (event.data or {}).get("custom")
+            if custom:
+                item["custom"] = custom
+            said.append(item)
+    return said
+
+
 class HeardRestInput(RestInput):
     """The REST channel the webhooks relay to, at the same URL (``/webhooks/rest/webhook``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns = TurnMemory()
+        self.agent: Any = None
 
     @classmethod
     def name(cls) -> str:
         return "rest"
 
+    async def _taken_before(self, message: UserMessage, heard_message_id: str) -> list[dict[str, Any]] | None:
+        if self.agent is None:
+            return None
+        tracker = await self.agent.tracker_store.retrieve(message.sender_id)
+        return said_after(tracker, heard_message_id)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        async def handle(message: UserMessage) -> None:
+        async def take_turn(message: UserMessage) -> list[dict[str, Any]]:
             output = TurnOutput(message.output_channel)
             message.output_channel = output
             try:
                 await on_new_message(message)
             finally:
                 output.turn_open = False
+            return list(output.messages)
 
-        return super().blueprint(handle)
+        async def once(message: UserMessage, heard_message_id: str) -> list[dict[str, Any]]:
+            key = f"{message.sender_id}\n{heard_message_id}"
+            known = self.turns.recall(key)
+            if known is not None:
+                log.info("message %s came again: answered with what its turn said", heard_message_id)
+                return list(await asyncio.shield(known))
+            answer = self.turns.begin(key)  # before any await: a repeat arriving meanwhile waits for it
+            try:
+                said = await self._taken_before(message, heard_message_id)
+                if said is not None:
+                    log.info("message %s was taken before a restart: answered from the tracker", heard_message_id)
+                else:
+                    said = await take_turn(message)
+            except BaseException as exc:
+                self.turns.forget(key)
+                answer.set_exception(exc if isinstance(exc, Exception) else RuntimeError("the turn was stopped"))
+                answer.exception()  # retrieved here, so an unanswered repeat leaves no warning behind
+                raise
+            answer.set_result(said)
+            return said
+
+        async def handle(message: UserMessage) -> None:
+            heard_message_id = str((message.metadata or {}).get(HEARD_MESSAGE_ID) or "")
+            if not heard_message_id:
+                await take_turn(message)
+                return
+            collector = message.output_channel
+            # NOTE: the turn runs on even when Heard stops waiting for this request (Sanic then
+            # cancels the handler): cut short, it could leave the dialogue half-way through a turn.
+            turn = asyncio.ensure_future(once(message, heard_message_id))
+            said = await asyncio.shield(turn)
+            if message.output_channel is collector:  # a repeat: the first turn's words are its answer
+                collector.messages.extend(copy.deepcopy(said))  # type: ignore[attr-defined]
+
+        blueprint = super().blueprint(handle)
+
+        @blueprint.middleware("request")
+        async def _remember_agent(request: Any) -> None:
+            self.agent = getattr(request.app.ctx, "agent", None)
+
+        return blueprint

@@ -211,11 +211,12 @@ def record_chat_replies(
     *,
     web: WebSession,
     keyring: Keyring,
-    inbound: Message,
+    inbound: Message | None,
     texts: Sequence[str],
     language: str | None,
 ) -> list[Message]:
-    """Record the dialogue's answers to a message; they reached the resident in the same response.
+    """Record the dialogue's answers to a message (they reached the resident in the same response), or,
+    without one, what it said between turns (the widget fetches it).
 
     A PIN is stored masked for staff to read, with the real text sealed beside it, so that a
     retried request can still give the resident their receipt.
@@ -230,7 +231,7 @@ def record_chat_replies(
             direction=Direction.OUTBOUND,
             conversation_id=web.conversation_id,
             case_id=case.id if case else None,
-            reply_to_id=inbound.id,
+            reply_to_id=inbound.id if inbound is not None else None,
             language=Language(language) if language in Language.values() else None,
             body=masked,
             state=MessageState.SENT,
@@ -243,6 +244,42 @@ def record_chat_replies(
         web.language = Language(language)
     session.flush()
     return replies
+
+
+def record_dialogue_messages(
+    session: Session, *, keyring: Keyring, conversation_id: str, texts: Sequence[str]
+) -> list[Message] | None:
+    """Keep what the dialogue said between the resident's turns for the widget to fetch.
+
+    Returns the kept messages, or None when no open chat has that conversation.
+    """
+    web = session.scalars(
+        select(WebSession).where(
+            WebSession.conversation_id == conversation_id,
+            WebSession.channel == Channel.WEB_CHAT,
+            WebSession.ended_at.is_(None),
+        )
+    ).one_or_none()
+    if web is None:
+        return None
+    language = web.language.value if web.language else None
+    return record_chat_replies(session, web=web, keyring=keyring, inbound=None, texts=texts, language=language)
+
+
+def said_between_turns(session: Session, *, web: WebSession, after: int) -> list[Message]:
+    """Return what the dialogue said between the resident's turns, newer than message ``after``, oldest first."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == web.conversation_id,
+                Message.direction == Direction.OUTBOUND,
+                Message.reply_to_id.is_(None),
+                Message.id > after,
+            )
+            .order_by(Message.id)
+        )
+    )
 
 
 def said_text(keyring: Keyring, reply: Message) -> str:

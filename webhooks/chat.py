@@ -25,7 +25,7 @@ from intake.errors import ValidationError
 from intake.models import Message, WebSession
 from intake.web_sessions import SessionGone
 from webhooks.extensions import limiter
-from webhooks.rasa_client import DialogueUnavailable, RasaClient
+from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
 from webhooks.session import get_session, keyring
 from webhooks.webtext import (
     LANGUAGES,
@@ -121,14 +121,18 @@ def _language(web: WebSession | None = None) -> str:
     return best_language([str(named) if named else None, remembered, *accepted])
 
 
-def _dialogue_metadata(language: str) -> dict[str, str]:
+def _dialogue_metadata(language: str) -> dict[str, Any]:
     """The metadata a message goes to the dialogue with: Chinese says which script the widget shows."""
     data = _payload()
     named = data.get("script")
     if named not in ("Hans", "Hant"):
         named = chinese_script(str(data.get("lang") or ""))
     script = {"script": named} if language == "zh" and named else {}
-    return {"channel": Channel.WEB_CHAT.value, "language": language, **script}
+    metadata: dict[str, Any] = {"channel": Channel.WEB_CHAT.value, "language": language, **script}
+    pause = current_app.extensions["heard.channel_settings"].narrative_pause_seconds
+    if pause is not None:
+        metadata["narrative_pause_seconds"] = pause  # as the SMS channel does; the widget fetches what follows
+    return metadata
 
 
 def _error(status: int, message: str, code: str, language: str | None = None) -> tuple[Response, int]:
@@ -234,7 +238,7 @@ def _relay(web: WebSession) -> tuple[list[dict[str, Any]], bool]:
             answer = _rasa().send(
                 sender=web.conversation_id,
                 text=message.body,
-                metadata=_dialogue_metadata(language),
+                metadata={**_dialogue_metadata(language), MESSAGE_ID: f"web_chat:{message.id}"},
             )
         except DialogueUnavailable as exc:
             log.warning("dialogue unavailable for web chat message %s: %s", message.id, exc)
@@ -242,8 +246,14 @@ def _relay(web: WebSession) -> tuple[list[dict[str, Any]], bool]:
             session.commit()
             return answers, True
         said = supported(answer.language) or language
+        texts = list(answer.texts)
+        if not texts:
+            # NOTE: a turn the dialogue answers with no words (a failed action, say) must not leave the
+            # resident waiting in silence: they are told so, and may write again.
+            log.warning("the dialogue said nothing to web chat message %s", message.id)
+            texts = [wt(said, ERROR)]
         replies = web_sessions.record_chat_replies(
-            session, web=web, keyring=keyring(), inbound=message, texts=answer.texts, language=said
+            session, web=web, keyring=keyring(), inbound=message, texts=texts, language=said
         )
         session.commit()
         answers.extend(_bot_item(reply) for reply in replies)
@@ -329,6 +339,19 @@ def transcript() -> ResponseReturnValue:
     language = web.language.value if web.language else _language(web)
     session.commit()
     return jsonify({"messages": items, "lang": language, "pending": waiting})
+
+
+@bp.get("/api/updates")
+@limiter.limit("20 per minute", key_func=_session_key)
+def updates() -> ResponseReturnValue:
+    """Give what the dialogue said between turns (it moved on after a pause) since message ``after``."""
+    web = _web_session()
+    session = get_session()
+    after = request.args.get("after", "0")
+    said = web_sessions.said_between_turns(session, web=web, after=int(after) if after.isdigit() else 0)
+    language = web.language.value if web.language else _language(web)
+    session.commit()
+    return jsonify({"messages": [_bot_item(m) for m in said], "lang": language})
 
 
 @bp.post("/api/uploads")

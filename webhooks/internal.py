@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from intake import complaints, messaging, tracking
+from intake import complaints, messaging, tracking, web_sessions
 from intake.enums import Channel, Kind, Language
 from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
@@ -182,7 +182,7 @@ def request_callback() -> ResponseReturnValue:
 
 @bp.post("/conversations/<conversation_id>/messages")
 def dialogue_messages(conversation_id: str) -> ResponseReturnValue:
-    """Pass on what the dialogue said between a resident's turns (Rasa's reminders) as text messages."""
+    """Pass on what the dialogue said between a resident's turns (Rasa's reminders): by text, or to the chat."""
     try:
         body = _object()
         texts = body.get("texts")
@@ -193,7 +193,12 @@ def dialogue_messages(conversation_id: str) -> ResponseReturnValue:
     session = get_session()
     queued = messaging.queue_dialogue_messages(session, conversation_id=conversation_id, texts=texts)
     if queued is None:
-        # NOTE: only SMS conversations can be reached between turns (bot/actions/actions.py pauses no other).
+        # NOTE: an open web chat keeps them in its transcript, and the widget fetches them; no other
+        # channel can be reached between turns (bot/actions/actions.py pauses no other).
+        queued = web_sessions.record_dialogue_messages(
+            session, keyring=keyring(), conversation_id=conversation_id, texts=texts
+        )
+    if queued is None:
         abort(404, NOT_FOUND_MESSAGE)
     session.commit()
     return jsonify({"queued": len(queued)}), 202

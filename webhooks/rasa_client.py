@@ -7,6 +7,12 @@ from typing import Any
 
 import requests
 
+# NOTE: every relay names the resident's stored message in its metadata. Heard cannot tell
+# whether a request that timed out reached the dialogue, so it may ask again; Rasa's channel
+# (bot/channels.py) takes each named message once and answers a repeat with what the first
+# turn said. A repeated "yes" therefore never confirms twice, and the answer is not lost.
+MESSAGE_ID = "heard_message_id"
+
 
 class DialogueUnavailable(Exception):
     """Rasa did not answer: it is down, starting, or too slow."""

@@ -2,7 +2,8 @@
 
 A resident texts (signed Twilio webhooks) to the real Rasa; when they stop writing, Rasa's
 reminder moves the form on, the question it asks leaves the REST channel between turns
-(bot/channels.py), reaches the internal API, and goes out as a text message.
+(bot/channels.py), reaches the internal API, and goes out as a text message, or waits in
+the web chat's transcript for the open widget to fetch it.
 """
 
 from __future__ import annotations
@@ -124,12 +125,44 @@ def test_a_texter_who_stops_writing_gets_the_next_question_by_text(sms_app, bot_
         assert case.incident_time_text == "yesterday"
 
 
-def test_the_web_chat_never_moves_on_by_itself(bot_stack):
-    # NOTE: its widget shows only the answers to its own requests, so a question sent after a
-    # pause would go unseen there (see DEFAULT_NARRATIVE_PAUSE_CHANNELS in bot/actions/actions.py).
-    talk = bot_stack.conversation(language="en", narrative_pause_seconds="1")
-    talk.say("i want to file a complaint")
-    assert "anything more" in talk.say("the officer pushed me")[-1]
-    time.sleep(3)
-    assert "anything more" in talk.say("and he took my phone")[-1]
-    assert WHEN in talk.say("done")[-1]
+@pytest.fixture
+def chat_app(bot_stack, keyring, tmp_path):  # type: ignore[no-untyped-def]
+    return create_app(
+        {
+            "TESTING": True,
+            "HEARD_INSTANCE_DIR": str(tmp_path),
+            "DATABASE": bot_stack.database,
+            "KEYRING": keyring,
+            "RASA_URL": bot_stack.rasa_url,
+            "HEARD_NARRATIVE_PAUSE_SECONDS": str(PAUSE_SECONDS),
+        }
+    )
+
+
+def test_a_chatter_who_stops_writing_gets_the_next_question_in_the_open_chat(chat_app, bot_stack):
+    client = chat_app.test_client()
+    opened = client.post("/chat/api/sessions", json={"lang": "en"})
+    auth = {"Authorization": f"Bearer {opened.json['token']}"}
+
+    def say(text: str) -> str:
+        response = client.post("/chat/api/messages", json={"text": text, "lang": "en"}, headers=auth)
+        assert response.status_code == 200, response.json
+        return " ".join(m["text"] for m in response.json["messages"])
+
+    def fetched() -> list[str]:
+        response = client.get("/chat/api/updates?after=0", headers=auth)
+        assert response.status_code == 200, response.json
+        return [m["text"] for m in response.json["messages"]]
+
+    say("I want to file a complaint about a cop")
+    assert "anything more" in say("the officer shoved me into the wall")
+    assert fetched() == []
+    # What the widget polls for while it is open (not too often: the API limits each session).
+    assert jobs.wait_for(lambda: bool(fetched()), timeout=PAUSE_SECONDS + 30, interval=2.0)
+    (question,) = fetched()
+    assert WHEN in question
+    time.sleep(PAUSE_SECONDS + 1)
+    assert len(fetched()) == 1  # one pause, one question
+    assert "I understood" in say("yesterday")  # the next message answers that question
+    transcript = [m["text"] for m in client.get("/chat/api/transcript", headers=auth).json["messages"]]
+    assert question in transcript

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import sqlite3
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 
 import pytest
@@ -12,6 +18,8 @@ from app import create_app
 from intake import tracking
 from intake.enums import Direction
 from intake.models import Attachment, Case, Message, WebSession
+from webhooks.chat import RASA_EXTENSION
+from webhooks.rasa_client import RasaClient
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +102,113 @@ def test_a_spanish_chat_files_a_case_with_its_transcript_and_photo(chat_client, 
     # The dialogue only ever saw the random conversation id.
     tracker = (bot_stack.logs.parent / "rasa-tracker.db").read_bytes()
     assert opened.json["token"].encode() not in tracker
+
+
+class SlowRasa:
+    """A proxy in front of the real Rasa that holds its answers back while ``slow`` is set.
+
+    Rasa takes the whole turn; only its answer is late, as when it is merely slow (the
+    request reached it, and Heard cannot know that).
+    """
+
+    def __init__(self, rasa_url: str) -> None:
+        self.rasa_url = rasa_url
+        self.slow = threading.Event()
+        self.held = threading.Event()  # Rasa has answered a request whose answer is held back
+        self.release = threading.Event()
+        self.held_answers: list[list[dict]] = []  # type: ignore[type-arg]
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                slow = proxy.slow.is_set()
+                request = urllib.request.Request(
+                    proxy.rasa_url + self.path, data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    data = answer.read()
+                if slow:
+                    proxy.held_answers.append(json.loads(data))
+                    proxy.held.set()
+                    proxy.release.wait(30)
+                with contextlib.suppress(OSError):  # the caller may have stopped waiting
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _user_turns(bot_stack, conversation_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The resident's messages the dialogue took, read from Rasa's own tracker store."""
+    with contextlib.closing(sqlite3.connect(bot_stack.logs.parent / "rasa-tracker.db")) as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (conversation_id,)
+        ).fetchall()
+    return [json.loads(data)["text"] for (data,) in rows]
+
+
+def test_a_message_whose_answer_came_too_late_is_taken_by_the_dialogue_once(bot_stack, keyring, tmp_path):
+    slow_rasa = SlowRasa(bot_stack.rasa_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "HEARD_INSTANCE_DIR": str(tmp_path),
+            "DATABASE": bot_stack.database,
+            "KEYRING": keyring,
+            "RASA_URL": slow_rasa.url,
+        }
+    )
+    app.extensions[RASA_EXTENSION] = RasaClient(slow_rasa.url, timeout=1.0)
+    client = app.test_client()
+    try:
+        opened = client.post("/chat/api/sessions", json={"lang": "es"})
+        auth = {"Authorization": f"Bearer {opened.json['token']}"}
+        assert client.post("/chat/api/messages", json={"text": "hola", "lang": "es"}, headers=auth).json["messages"]
+
+        slow_rasa.slow.set()
+        held = client.post("/chat/api/messages", json={"text": "quiero poner una queja", "lang": "es"}, headers=auth)
+        assert held.json["pending"] is True  # Heard stopped waiting: the holding reply
+        assert slow_rasa.held.wait(30)  # ...but Rasa took the turn and answered
+        slow_rasa.slow.clear()
+        answered = client.post("/chat/api/retry", json={"lang": "es"}, headers=auth).json
+        slow_rasa.release.set()
+
+        assert answered["pending"] is False
+        first_answer = [m["text"] for m in slow_rasa.held_answers[0] if m.get("text")]
+        assert first_answer and [m["text"] for m in answered["messages"]] == first_answer
+        digest = keyring.digest("web-session", opened.json["token"])
+        with bot_stack.database.session() as s:
+            conversation_id = s.scalars(
+                select(WebSession.conversation_id).where(WebSession.token_digest == digest)
+            ).one()
+        sent = _user_turns(bot_stack, conversation_id)
+        assert sent.count("quiero poner una queja") == 1, sent
+    finally:
+        slow_rasa.stop()
+
+
+def test_after_a_restart_the_dialogue_still_knows_a_message_it_took(bot_stack):
+    talk = bot_stack.conversation(language="es")
+    talk.metadata["heard_message_id"] = "web_chat:test-1"
+    first = talk.say("quiero poner una queja")
+    bot_stack.stop_rasa()
+    bot_stack.start_rasa()
+    again = talk.say("quiero poner una queja")
+    assert first and again == first  # answered from Rasa's tracker store, not taken again
+    assert _user_turns(bot_stack, talk.sender) == ["quiero poner una queja"]
+    talk.metadata["heard_message_id"] = "web_chat:test-2"
+    assert talk.say("me empujó") != first  # a new message is a new turn

@@ -21,6 +21,7 @@ from tests.conftest import RolledBackDatabase
 from tests.factories import submission_data
 from webhooks.chat import RASA_EXTENSION, STRINGS
 from webhooks.rasa_client import DialogueAnswer, DialogueUnavailable
+from webhooks.webtext import wt
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -32,9 +33,12 @@ class FakeDialogue:
         self.app = app
         self.calls: list[dict[str, Any]] = []
         self.down = False
+        self.silent = False
+        self.attempts: list[dict[str, Any]] = []
         self.switch_to: str | None = None
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
+        self.attempts.append({"sender": sender, "text": text, "metadata": metadata})
         if self.down:
             raise DialogueUnavailable("Rasa unreachable: ConnectionError")
         self.calls.append({"sender": sender, "text": text, "metadata": metadata})
@@ -50,6 +54,8 @@ class FakeDialogue:
                 session.commit()
             number = receipt.as_dict()["tracking_number"]
             return DialogueAnswer(texts=(f"Su número es {number} y su PIN es {receipt.pin}.",), language="es")
+        if self.silent:
+            return DialogueAnswer(texts=())
         if self.switch_to:
             return DialogueAnswer(texts=("Le escribiré en tagalo.",), language=self.switch_to)
         return DialogueAnswer(texts=(f"Recibido: {text}", "¿Algo más?"))
@@ -118,8 +124,8 @@ def test_a_message_is_stored_relayed_with_its_language_and_answered(app, client,
     web = _session_of(app, auth)
     call = dialogue.calls[0]
     assert call["sender"] == web.conversation_id and web.conversation_id.startswith("webchat-")
-    assert call["metadata"] == {"channel": "web_chat", "language": "es"}
     stored = session.scalars(select(Message).where(Message.conversation_id == web.conversation_id)).all()
+    assert call["metadata"] == {"channel": "web_chat", "language": "es", "heard_message_id": f"web_chat:{stored[0].id}"}
     assert [(m.direction, m.channel) for m in stored] == [
         (Direction.INBOUND, Channel.WEB_CHAT),
         (Direction.OUTBOUND, Channel.WEB_CHAT),
@@ -135,7 +141,12 @@ def test_a_message_is_stored_relayed_with_its_language_and_answered(app, client,
 def test_chinese_goes_to_the_dialogue_with_the_script_the_widget_shows(app, client, dialogue, lang, extra, script):
     auth = _open(client, lang)
     assert _say(client, auth, "我想投訴", lang, **extra).status_code == 200
-    assert dialogue.calls[0]["metadata"] == {"channel": "web_chat", "language": "zh", "script": script}
+    metadata = dialogue.calls[0]["metadata"]
+    assert {k: v for k, v in metadata.items() if k != "heard_message_id"} == {
+        "channel": "web_chat",
+        "language": "zh",
+        "script": script,
+    }
     assert _session_of(app, auth).language is Language.ZH
 
 
@@ -180,6 +191,23 @@ def test_when_the_dialogue_is_down_nothing_is_lost_and_a_retry_relays_it(app, cl
     answered = client.post("/chat/api/retry", json={"lang": "es"}, headers=auth).json
     assert answered["pending"] is False
     assert answered["messages"][0]["text"] == "Recibido: me quitaron el teléfono"
+    # Asked again under the same name: the dialogue takes a message it has already taken only once.
+    first_try, retried = (a["metadata"]["heard_message_id"] for a in dialogue.attempts)
+    assert first_try == retried == f"web_chat:{waiting.id}"
+
+
+def test_a_turn_the_dialogue_answers_with_nothing_is_still_answered_honestly(app, client, dialogue, session, caplog):
+    auth = _open(client)
+    dialogue.silent = True
+    body = _say(client, auth, "sí, envíelo").json
+    assert body["pending"] is False
+    assert [m["text"] for m in body["messages"]] == [wt("es", STRINGS["error"])]
+    assert "Algo salió mal" in body["messages"][0]["text"]  # in Spanish
+    assert "the dialogue said nothing" in caplog.text
+    web = _session_of(app, auth)
+    said = client.get("/chat/api/transcript", headers=auth).json["messages"]
+    assert [m["from"] for m in said] == ["you", "heard"]  # kept in the transcript too
+    assert web.conversation_id == dialogue.calls[0]["sender"]
 
 
 def test_the_transcript_comes_back_after_a_reload_with_html_as_plain_text(client, dialogue):
@@ -330,3 +358,26 @@ def test_unknown_api_paths_answer_in_json(client):
 
 def test_a_missing_dialogue_url_is_not_needed_to_serve_the_widget(app):
     assert Path(app.root_path, "webhooks", "static", "chat", "widget.js").exists()
+
+
+def test_what_the_dialogue_says_between_turns_is_kept_and_fetched_by_the_widget(app, client, dialogue, keyring):
+    auth = _open(client)
+    turn = _say(client, auth, "me empujó").json
+    web = _session_of(app, auth)
+    internal = {"Authorization": f"Bearer {keyring.internal_token}"}
+    path = f"/internal/v1/conversations/{web.conversation_id}/messages"
+    assert client.get("/chat/api/updates?after=0", headers=auth).json["messages"] == []
+
+    kept = client.post(path, json={"texts": ["¿Cuándo pasó?"]}, headers=internal)
+    assert kept.status_code == 202 and kept.json == {"queued": 1}
+    fetched = client.get("/chat/api/updates?after=0", headers=auth).json
+    assert [(m["from"], m["text"], m["lang"]) for m in fetched["messages"]] == [("heard", "¿Cuándo pasó?", "es")]
+    newest = fetched["messages"][0]["id"]
+    assert newest > max(m["id"] for m in turn["messages"])
+    assert client.get(f"/chat/api/updates?after={newest}", headers=auth).json["messages"] == []
+    said = [m["text"] for m in client.get("/chat/api/transcript", headers=auth).json["messages"]]
+    assert said[-1] == "¿Cuándo pasó?"  # after a reload too
+
+    client.post("/chat/api/end", headers=auth)
+    assert client.post(path, json={"texts": ["¿Sigue ahí?"]}, headers=internal).status_code == 404
+    assert client.get("/chat/api/updates?after=0", headers=auth).status_code == 410

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from app import create_app
 from intake import jobs, messaging
 from intake.db import Database, utcnow
-from intake.enums import JobState, MessageState
+from intake.enums import Direction, JobState, MessageState
 from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
 from tests.twilio_fake import (
     ACCOUNT_SID,
@@ -33,6 +33,9 @@ from tests.twilio_fake import (
     sign,
     sms_form,
 )
+from webhooks.i18n import t
+from webhooks.rasa_client import DialogueAnswer
+from webhooks.twilio.channel import NO_ANSWER
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
@@ -517,3 +520,29 @@ def test_a_machine_translated_reply_goes_out_with_a_note_in_the_residents_langua
     assert "máquina" in sent["Body"]  # the note, in Spanish
     with db.session() as s:
         assert s.get(Message, queued.id).body == "Se llevaron mi teléfono."  # the record keeps what staff approved
+
+
+class SilentDialogue:
+    """A dialogue that takes every turn and says nothing (a failed action, say)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
+        self.calls.append({"sender": sender, "text": text, "metadata": metadata})
+        return DialogueAnswer(texts=())
+
+
+def test_a_turn_the_dialogue_answers_with_nothing_is_still_answered_honestly(sms_app, db, caplog):
+    silent = SilentDialogue()
+    sms_app.extensions["heard.sms"].rasa = silent
+    client = sms_app.test_client()
+    response = post_signed(client, "/twilio/sms", sms_form("Quiero reportar a un policía que me empujó ayer"))
+    (said,) = _bodies(response.data)
+    assert said == t("es", NO_ANSWER)
+    assert "asistente" in said and "HELP" in said  # in Spanish
+    with db.session() as s:
+        message = s.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one()
+        assert message.state == MessageState.PROCESSED
+    assert silent.calls[0]["metadata"]["heard_message_id"] == f"sms:{message.id}"
+    assert "the dialogue said nothing" in caplog.text

@@ -30,7 +30,7 @@ from intake.enums import Channel, Direction, MessageState
 from intake.models import Attachment, Correspondent, Job, Message
 from nlu.detect import detect_language, script_language
 from webhooks.i18n import _, t
-from webhooks.rasa_client import DialogueUnavailable, RasaClient
+from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
 from webhooks.twilio import twiml
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import PermanentError, TwilioGateway
@@ -48,6 +48,9 @@ RECENT_CASE = dt.timedelta(days=7)
 HOLDING = _(
     "Thank you, we received your message. It is taking us a little longer than usual to answer; "
     "we will text you back shortly."
+)
+NO_ANSWER = _(
+    "We received your message, but our assistant could not answer it. Please send it again in a moment, or reply HELP."
 )
 HELP = _(
     "Heard takes reports about police conduct, and thanks for good police work, for the city's independent "
@@ -304,6 +307,7 @@ class SmsChannel:
                     "channel": Channel.SMS.value,
                     "phone": messaging.seal_phone(self.keyring, turn.phone),
                     "phone_last_digits": turn.phone[-4:],
+                    MESSAGE_ID: f"sms:{message_id}",
                 }
                 if language:
                     metadata["language"] = language
@@ -317,6 +321,10 @@ class SmsChannel:
                 if answer.language:
                     language = switched = answer.language
                 texts = ["\n\n".join(answer.texts)] if answer.texts else []
+                if not texts:
+                    # NOTE: never silence: a turn the dialogue answers with no words is owned up to.
+                    log.warning("the dialogue said nothing to message %s", message_id)
+                    texts = [t(language or guess, NO_ANSWER, writing=turn.body)]
             if turn.media_count:
                 texts.insert(0, t(language or guess, MEDIA_RECEIVED, writing=turn.body, count=turn.media_count))
             language = language or guess

@@ -22,6 +22,10 @@
   var SCALES = [0.875, 1, 1.125, 1.25, 1.5, 1.75, 2];
   var RETRY_MS = 15000;
   var MAX_RETRIES = 8;
+  // What the bot says between turns (it moves on after a pause in the story) is fetched this
+  // often while the chat is open, for this long after the last answer.
+  var FOLLOW_MS = 10000;
+  var FOLLOW_FOR_MS = 10 * 60 * 1000;
 
   var state = readState();
   var words = null; // { languages: [...], strings: { lang: { key: text } } }
@@ -29,6 +33,9 @@
   var queue = Promise.resolve();
   var retries = 0;
   var retryTimer = null;
+  var followTimer = null;
+  var lastTurnAt = 0;
+  var saidAfter = 0; // the newest message fetched between turns (or shown after a reload)
 
   function readState() {
     var saved = null;
@@ -234,6 +241,40 @@
     } else {
       retries = 0;
     }
+    lastTurnAt = Date.now();
+    follow();
+  }
+
+  // New messages go into the same role=log region, so screen readers announce them too.
+  function follow() {
+    if (followTimer) {
+      return;
+    }
+    followTimer = window.setTimeout(function () {
+      followTimer = null;
+      if (!state.token || !state.open || Date.now() - lastTurnAt > FOLLOW_FOR_MS) {
+        return;
+      }
+      request("GET", "/updates?after=" + saidAfter + "&lang=" + encodeURIComponent(state.lang)).then(
+        function (data) {
+          (data.messages || []).forEach(function (m) {
+            if (m.id > saidAfter) {
+              saidAfter = m.id;
+              addMessage("heard", m.text, shownLang(m.lang));
+            }
+          });
+          follow();
+        },
+        function (error) {
+          if (error.status === 401 || error.status === 410) {
+            forget();
+            saveState();
+          } else {
+            follow();
+          }
+        }
+      );
+    }, FOLLOW_MS);
   }
 
   function scheduleRetry() {
@@ -297,6 +338,9 @@
     queue = queue.then(function () {
       return request("GET", "/transcript?lang=" + encodeURIComponent(state.lang)).then(
         function (data) {
+          (data.messages || []).forEach(function (m) {
+            saidAfter = Math.max(saidAfter, m.id || 0);
+          });
           handleTurn({ messages: data.messages, lang: data.lang, pending: data.pending });
         },
         function (error) {
@@ -376,6 +420,8 @@
     if (!ui.log.firstChild) {
       welcome();
       resume();
+    } else {
+      follow();
     }
     if (focus) {
       (ui.compose.hidden ? ui.newChat : ui.input).focus();
