@@ -546,3 +546,45 @@ def test_a_turn_the_dialogue_answers_with_nothing_is_still_answered_honestly(sms
         assert message.state == MessageState.PROCESSED
     assert silent.calls[0]["metadata"]["heard_message_id"] == f"sms:{message.id}"
     assert "the dialogue said nothing" in caplog.text
+
+
+def test_a_call_turn_the_dialogue_answers_with_nothing_asks_again_rather_than_falling_silent(sms_app, db, caplog):
+    import xml.etree.ElementTree as ET
+
+    from webhooks.twilio.voice import SAY_AGAIN
+
+    sms_app.extensions["heard.sms"].rasa = SilentDialogue()
+    form = {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": "CA" + "5" * 32,
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        "From": "+12095550147",
+        "To": HEARD_NUMBER,
+        "Digits": "2",  # Spanish, a language Twilio speaks: the dialogue greets the caller
+    }
+    response = post_signed(sms_app.test_client(), "/twilio/voice/language", form)
+    assert response.status_code == 200
+    gather = ET.fromstring(response.data).find(".//Gather")
+    assert gather is not None
+    said = " ".join("".join(e.itertext()) for e in gather.iter("Say"))
+    assert said.strip() == t("es", SAY_AGAIN)
+    assert "the dialogue said nothing" in caplog.text
+
+
+def test_a_tty_turn_the_dialogue_answers_with_nothing_asks_again(sms_app, caplog):
+    from webhooks.tty.stream import NO_ANSWER as TTY_NO_ANSWER
+    from webhooks.tty.stream import TtyCall
+
+    typed: list[str] = []
+
+    class Typing(TtyCall):
+        def send(self, text: str) -> None:  # what would be played as Baudot tones
+            typed.append(text)
+
+    channel = sms_app.extensions["heard.sms"]
+    channel.rasa = SilentDialogue()
+    call = Typing(ws=None, channel=channel, call_sid="CA" + "6" * 32)
+    call.turn("THE OFFICER SHOVED ME", record=False)
+    assert typed == [TTY_NO_ANSWER] and TTY_NO_ANSWER.endswith(" GA")
+    assert "the dialogue said nothing" in caplog.text

@@ -45,6 +45,7 @@ IDLE_SECONDS = 600.0
 # NOTE: Baudot carries no accents and few symbols; the bot's English answers, uppercased.
 GREETING = "HEARD HERE. THE CITY'S INDEPENDENT LINE FOR REPORTS ABOUT POLICE. IN DANGER NOW? HANG UP, CALL 911"
 UNAVAILABLE = "SORRY, OUR SYSTEM IS NOT ANSWERING. PLEASE CALL BACK LATER OR TEXT US. GA"
+NO_ANSWER = "SORRY, NO ANSWER CAME TO THAT. PLEASE TYPE IT AGAIN. GA"
 GOODBYE = "THANK YOU FOR CALLING HEARD. GOODBYE SK SK"
 
 
@@ -163,6 +164,9 @@ class TtyCall:
         try:
             answer = self.channel.rasa.send(sender=self.conversation_id, text=line, metadata=metadata)
             reply = " ".join(" ".join(text.split()) for text in answer.texts) + " GA"
+            if not any(text.strip() for text in answer.texts):
+                log.warning("the dialogue said nothing to a TTY turn; asking again")
+                reply = NO_ANSWER
         except DialogueUnavailable:
             reply = UNAVAILABLE
         if lead:

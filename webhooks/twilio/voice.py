@@ -345,6 +345,11 @@ def _dialogue_turn(
         )
         return _answered(session, message, response)
     said = "\n".join(answer.texts)
+    if not said.strip():
+        # NOTE: a caller must never hear silence: a turn the dialogue answered with no words
+        # (a failed action, say) asks for the answer again.
+        log.warning("the dialogue said nothing to a turn of call %s; asking again", message.id)
+        said = t(language, SAY_AGAIN)
     response = response or VoiceResponse()
     filed = TRACKING.search(said)
     if filed:
