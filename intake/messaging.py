@@ -197,6 +197,20 @@ def redact_pins(text: str) -> str:
     return _PIN.sub(PIN_MASK, text)
 
 
+def mask_pin(text: str) -> str:
+    """Hide a message the dialogue took as a PIN: every digit, since the PIN is all of them."""
+    return "".join("•" if c.isdigit() else c for c in text)
+
+
+def hide_pin(message: Message) -> None:
+    """Keep a resident's message that held their PIN only masked (the PIN is a credential).
+
+    NOTE: nothing keeps the real text, sealed or not: the dialogue has taken it, and a repeat
+    of the turn is answered from what was said then, never by reading the message again.
+    """
+    message.body = mask_pin(message.body)
+
+
 def seal_answer(keyring: Keyring, answer: str) -> str:
     """Keep a webhook's exact answer (it may hold a PIN) for redeliveries, encrypted."""
     token = keyring.encrypt(answer)

@@ -245,6 +245,8 @@ def _relay(web: WebSession) -> tuple[list[dict[str, Any]], bool]:
             web_sessions.release(session, message_id=message.id)
             session.commit()
             return answers, True
+        if answer.redact:
+            messaging.hide_pin(message)  # staff, and the resident after a reload, see it masked
         said = supported(answer.language) or language
         texts = list(answer.texts)
         if not texts:

@@ -12,6 +12,8 @@ import requests
 # (bot/channels.py) takes each named message once and answers a repeat with what the first
 # turn said. A repeated "yes" therefore never confirms twice, and the answer is not lost.
 MESSAGE_ID = "heard_message_id"
+# The custom payload ``{"redact": "pin"}``: the dialogue took the resident's message as their PIN.
+REDACT_PIN = "pin"
 
 
 class DialogueUnavailable(Exception):
@@ -20,11 +22,13 @@ class DialogueUnavailable(Exception):
 
 @dataclass(frozen=True)
 class DialogueAnswer:
-    """What the dialogue said back: its texts, and the language it switched to, if it did."""
+    """What the dialogue said back: its texts, the language it switched to, if it did, and whether
+    the resident's message held their PIN (then the channel keeps it only masked)."""
 
     texts: tuple[str, ...]
     language: str | None = None
     custom: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    redact: bool = False
 
 
 class RasaClient:
@@ -51,13 +55,20 @@ class RasaClient:
             items = response.json()
         except ValueError as exc:
             raise DialogueUnavailable("Rasa answered something that is not JSON") from exc
-        texts: list[str] = []
-        custom: list[dict[str, Any]] = []
-        language = None
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("text"):
-                texts.append(str(item["text"]))
-            if isinstance(item, dict) and isinstance(item.get("custom"), dict):
-                custom.append(item["custom"])
-                language = item["custom"].get("language") or language
-        return DialogueAnswer(texts=tuple(texts), language=language, custom=tuple(custom))
+        return read_answer(items)
+
+
+def read_answer(items: Any) -> DialogueAnswer:
+    """Read the REST channel's answer: texts, and custom payloads (a language switch, a PIN to hide)."""
+    texts: list[str] = []
+    custom: list[dict[str, Any]] = []
+    language = None
+    redact = False
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("text"):
+            texts.append(str(item["text"]))
+        if isinstance(item, dict) and isinstance(item.get("custom"), dict):
+            custom.append(item["custom"])
+            language = item["custom"].get("language") or language
+            redact = redact or item["custom"].get("redact") == REDACT_PIN
+    return DialogueAnswer(texts=tuple(texts), language=language, custom=tuple(custom), redact=redact)

@@ -435,7 +435,8 @@ class ActionFinishInformation(Action):
             dispatcher.utter_message(
                 text=t(language, "I could not reach the intake office just now. Please try again in a few minutes.")
             )
-            return events
+            # NOTE: the other answers are kept for asking again; the PIN, a credential, is asked again.
+            return [*events, SlotSet("pin", None)]
         if answer.status != 201:
             dispatcher.utter_message(
                 text=t(

@@ -33,6 +33,8 @@ SKIPPED = "-"
 TIMEZONE = "America/Los_Angeles"
 # The intent Rasa's reminder triggers when the resident has paused while telling what happened.
 NARRATIVE_PAUSE_INTENT = "EXTERNAL_narrative_pause"
+# The custom payload that tells the channel the resident's message was their PIN (webhooks/rasa_client.py).
+REDACT_PIN = {"redact": "pin"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 COMPLAINT_SLOTS = [
@@ -426,6 +428,9 @@ class ValidateStatusForm(HeardFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
+        if digits:
+            # NOTE: the PIN is a credential: this tells the channel to keep the message only masked.
+            dispatcher.utter_message(json_message=dict(REDACT_PIN))
         return {"pin": digits or None}
 
 

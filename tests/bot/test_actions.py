@@ -14,7 +14,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import actions, i18n
 from bot.actions.common import is_emergency, language_choice, resolve_language
-from bot.actions.forms import ValidateComplaintForm, parse_incident_time, yes_no
+from bot.actions.forms import (
+    ValidateComplaintForm,
+    ValidateInformationForm,
+    ValidateStatusForm,
+    parse_incident_time,
+    yes_no,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
@@ -287,3 +293,67 @@ def test_the_pause_ends_what_happened_with_what_was_sent():
     assert said == []  # nothing about languages or commands: Rasa's own message has no words
     assert slots_set(events)["narrative_more"] == "done"
     assert "narrative" not in slots_set(events)  # the resident's words stay as they were
+
+
+# -- the PIN, a credential ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("form_class", "form"), [(ValidateStatusForm, "status_form"), (ValidateInformationForm, "information_form")]
+)
+def test_a_message_taken_as_the_pin_tells_the_channel_to_hide_it(form_class, form):
+    typed = "my pin is 123 456"
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        typed,
+        "inform",
+        slots={"requested_slot": "pin", "tracking_number": "4821937703"},
+        form=form,
+        extracted={"pin": typed},
+    )
+    events = asyncio.run(form_class().run(dispatcher, t, DOMAIN))
+    assert slots_set(events)["pin"] == "123456"
+    assert {"redact": "pin"} in [m.get("custom") for m in dispatcher.messages]
+    assert not any("123" in (m.get("text") or "") for m in dispatcher.messages)  # never echoed
+
+
+def test_an_answer_without_digits_or_a_command_at_the_pin_question_hides_nothing():
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots={"requested_slot": "pin"}, form="status_form")
+    assert ValidateStatusForm().validate_pin("I forgot it", dispatcher, t, DOMAIN) == {"pin": None}
+    cancel = tracker("cancel", "cancel", slots={"requested_slot": "pin"}, form="status_form")
+    dispatcher_of_cancel = CollectingDispatcher()
+    asyncio.run(ValidateStatusForm().run(dispatcher_of_cancel, cancel, DOMAIN))
+    assert not any(m.get("custom") for m in dispatcher.messages + dispatcher_of_cancel.messages)
+
+
+@pytest.mark.parametrize("status", [200, 404, None])
+def test_the_status_check_forgets_the_pin_and_never_says_it(monkeypatch, status):
+    def fake_post(path: str, payload: dict[str, Any]) -> actions.intake_client.Answer:
+        if status is None:
+            raise actions.intake_client.IntakeUnavailable("connection refused")
+        body = {"tracking_number": "482-193-7703", "status": "received", "last_update": "2026-11-20T17:00:00+00:00"}
+        return actions.intake_client.Answer(status, body if status == 200 else {})
+
+    monkeypatch.setattr(actions.intake_client, "post", fake_post)
+    dispatcher = CollectingDispatcher()
+    slots = {"tracking_number": "4821937703", "pin": "123456"}
+    events = actions.ActionFinishStatus().run(dispatcher, tracker(slots=slots, form=None), {})
+    assert slots_set(events)["pin"] is None
+    assert dispatcher.messages and not any("123456" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize("status", [201, 404, None])
+def test_adding_information_forgets_the_pin_even_when_the_office_is_unreachable(monkeypatch, status):
+    def fake_post(path: str, payload: dict[str, Any]) -> actions.intake_client.Answer:
+        assert payload["pin"] == "123456"
+        if status is None:
+            raise actions.intake_client.IntakeUnavailable("connection refused")
+        return actions.intake_client.Answer(status, {"tracking_number": "482-193-7703"})
+
+    monkeypatch.setattr(actions.intake_client, "post", fake_post)
+    dispatcher = CollectingDispatcher()
+    slots = {"tracking_number": "4821937703", "pin": "123456", "information_text": "a witness called me"}
+    events = actions.ActionFinishInformation().run(dispatcher, tracker(slots=slots, form=None), {})
+    assert slots_set(events)["pin"] is None
+    assert not any("123456" in (m.get("text") or "") for m in dispatcher.messages)

@@ -212,3 +212,38 @@ def test_after_a_restart_the_dialogue_still_knows_a_message_it_took(bot_stack):
     assert _user_turns(bot_stack, talk.sender) == ["quiero poner una queja"]
     talk.metadata["heard_message_id"] = "web_chat:test-2"
     assert talk.say("me empujó") != first  # a new message is a new turn
+
+
+def test_a_status_check_by_chat_keeps_the_typed_pin_nowhere_readable(chat_client, bot_stack, keyring):
+    from tests.factories import make_partner, submission_data
+
+    with bot_stack.database.session() as s:
+        _, partner_token = make_partner(s, name="Status check partner")
+        s.commit()
+    filed = chat_client.post(
+        "/api/v1/complaints",
+        json=submission_data(language="en"),
+        headers={"Authorization": f"Bearer {partner_token}", "Idempotency-Key": "status-by-chat"},
+    )
+    assert filed.status_code == 201, filed.json
+    number, pin = filed.json["tracking_number"], filed.json["pin"]
+
+    opened = chat_client.post("/chat/api/sessions", json={"lang": "en"})
+    auth = {"Authorization": f"Bearer {opened.json['token']}"}
+
+    def say(text: str) -> list[str]:
+        response = chat_client.post("/chat/api/messages", json={"text": text, "lang": "en"}, headers=auth)
+        assert response.status_code == 200 and response.json["pending"] is False, response.json
+        return [m["text"] for m in response.json["messages"]]
+
+    say("check status")
+    say(number)
+    answer = " ".join(say(f"my PIN is {pin}"))
+    assert f"Report {number} is" in answer and pin not in answer
+
+    typed = "my PIN is ••••••"
+    reloaded = chat_client.get("/chat/api/transcript", headers=auth).json["messages"]
+    assert ("you", typed) in [(m["from"], m["text"]) for m in reloaded]
+    with bot_stack.database.session() as s:
+        bodies = list(s.scalars(select(Message.body)))
+    assert typed in bodies and not any(pin in body for body in bodies)

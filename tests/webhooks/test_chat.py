@@ -20,7 +20,7 @@ from intake.models import Attachment, Case, Message, WebSession
 from tests.conftest import RolledBackDatabase
 from tests.factories import submission_data
 from webhooks.chat import RASA_EXTENSION, STRINGS
-from webhooks.rasa_client import DialogueAnswer, DialogueUnavailable
+from webhooks.rasa_client import DialogueAnswer, DialogueUnavailable, read_answer
 from webhooks.webtext import wt
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -36,6 +36,7 @@ class FakeDialogue:
         self.silent = False
         self.attempts: list[dict[str, Any]] = []
         self.switch_to: str | None = None
+        self.takes_pin = False
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
         self.attempts.append({"sender": sender, "text": text, "metadata": metadata})
@@ -56,6 +57,10 @@ class FakeDialogue:
             return DialogueAnswer(texts=(f"Su número es {number} y su PIN es {receipt.pin}.",), language="es")
         if self.silent:
             return DialogueAnswer(texts=())
+        if self.takes_pin:  # as validate_pin does: the message was the PIN, so the channel hides it
+            return DialogueAnswer(
+                texts=("El reporte 482-193-7703 está recibido.",), custom=({"redact": "pin"},), redact=True
+            )
         if self.switch_to:
             return DialogueAnswer(texts=("Le escribiré en tagalo.",), language=self.switch_to)
         return DialogueAnswer(texts=(f"Recibido: {text}", "¿Algo más?"))
@@ -381,3 +386,42 @@ def test_what_the_dialogue_says_between_turns_is_kept_and_fetched_by_the_widget(
     client.post("/chat/api/end", headers=auth)
     assert client.post(path, json={"texts": ["¿Sigue ahí?"]}, headers=internal).status_code == 404
     assert client.get("/chat/api/updates?after=0", headers=auth).status_code == 410
+
+
+def test_the_dialogue_asking_to_hide_a_pin_is_read_from_its_custom_payload():
+    said = read_answer([{"recipient_id": "x", "custom": {"redact": "pin"}}, {"recipient_id": "x", "text": "Listo."}])
+    assert said.redact is True and said.texts == ("Listo.",)
+    assert read_answer([{"recipient_id": "x", "custom": {"language": "es"}}]).redact is False
+
+
+def _stored_bodies(session: Any, conversation_id: str) -> list[str]:
+    return list(session.scalars(select(Message.body).where(Message.conversation_id == conversation_id)))
+
+
+def test_a_pin_typed_for_a_status_check_is_kept_only_masked(app, client, dialogue, session):
+    auth = _open(client)
+    _say(client, auth, "quiero saber cómo va mi reporte", id="s-1")
+    dialogue.takes_pin = True
+    answered = _say(client, auth, "mi PIN es 123 456", id="s-2").json
+    assert [m["text"] for m in answered["messages"]] == ["El reporte 482-193-7703 está recibido."]
+    web = _session_of(app, auth)
+    assert dialogue.calls[-1]["text"] == "mi PIN es 123 456"  # the dialogue got what was typed
+    bodies = _stored_bodies(session, web.conversation_id)
+    assert "mi PIN es ••• •••" in bodies
+    assert not any("123" in body or "456" in body for body in bodies)
+    reloaded = client.get("/chat/api/transcript", headers=auth).json["messages"]
+    assert ("you", "mi PIN es ••• •••") in [(m["from"], m["text"]) for m in reloaded]
+    # A retried request is answered as before, and the dialogue is not asked again.
+    again = _say(client, auth, "mi PIN es 123 456", id="s-2").json
+    assert again["messages"] == answered["messages"] and len(dialogue.calls) == 2
+
+
+def test_a_pin_that_waited_for_the_dialogue_is_masked_once_it_is_taken(app, client, dialogue, session):
+    auth = _open(client)
+    dialogue.down = True
+    assert _say(client, auth, "123456").json["pending"] is True
+    dialogue.down, dialogue.takes_pin = False, True
+    answered = client.post("/chat/api/retry", json={"lang": "es"}, headers=auth).json
+    assert answered["messages"][0]["text"] == "El reporte 482-193-7703 está recibido."
+    web = _session_of(app, auth)
+    assert _stored_bodies(session, web.conversation_id)[0] == "••••••"

@@ -588,3 +588,61 @@ def test_a_tty_turn_the_dialogue_answers_with_nothing_asks_again(sms_app, caplog
     call.turn("THE OFFICER SHOVED ME", record=False)
     assert typed == [TTY_NO_ANSWER] and TTY_NO_ANSWER.endswith(" GA")
     assert "the dialogue said nothing" in caplog.text
+
+
+# -- a PIN the dialogue takes ---------------------------------------------------------------------
+
+
+class PinDialogue:
+    """A dialogue that takes every message as the resident's PIN (as validate_pin does) and answers the status."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
+        self.calls.append({"sender": sender, "text": text, "metadata": metadata})
+        return DialogueAnswer(texts=("Report 482-193-7703 is received.",), custom=({"redact": "pin"},), redact=True)
+
+
+def _inbound_bodies(db: Database) -> list[str]:
+    with db.session() as s:
+        return list(s.scalars(select(Message.body).where(Message.direction == Direction.INBOUND)))
+
+
+def test_a_text_the_dialogue_took_as_a_pin_is_kept_only_masked_and_a_redelivery_answers_the_same(sms_app, db):
+    dialogue = PinDialogue()
+    sms_app.extensions["heard.sms"].rasa = dialogue
+    client = sms_app.test_client()
+    form = sms_form("PIN 123456")
+    first = post_signed(client, "/twilio/sms", form)
+    assert _bodies(first.data) == ["Report 482-193-7703 is received."]
+    assert dialogue.calls[0]["text"] == "PIN 123456"
+    assert _inbound_bodies(db) == ["PIN ••••••"]
+    again = post_signed(client, "/twilio/sms", form)
+    assert again.data == first.data and len(dialogue.calls) == 1
+
+
+def test_a_pin_keyed_or_spoken_on_a_call_without_caller_id_is_kept_only_masked(sms_app, db):
+    sms_app.extensions["heard.sms"].rasa = PinDialogue()
+    client = sms_app.test_client()
+    call = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + "7" * 32, "From": "Anonymous", "To": HEARD_NUMBER}
+    keyed = post_signed(client, "/twilio/voice/turn?lang=en&step=2", {**call, "Digits": "123456#"})
+    assert keyed.status_code == 200 and b"482-193-7703" in keyed.data
+    spoken = post_signed(client, "/twilio/voice/turn?lang=en&step=3", {**call, "SpeechResult": "6 5 4 3 2 1."})
+    assert b"6 5 4 3 2 1" in spoken.data  # read back to the caller, who confirms it
+    confirmed = post_signed(client, "/twilio/voice/confirm?lang=en&step=3", {**call, "Digits": "1"})
+    assert confirmed.status_code == 200
+    assert _inbound_bodies(db) == ["••••••", "• • • • • •.", "1"]
+
+
+def test_a_pin_typed_on_a_tty_call_is_kept_only_masked(sms_app, db):
+    from webhooks.tty.stream import TtyCall
+
+    class Typing(TtyCall):
+        def send(self, text: str) -> None:  # what would be played as Baudot tones
+            pass
+
+    channel = sms_app.extensions["heard.sms"]
+    channel.rasa = PinDialogue()
+    Typing(ws=None, channel=channel, call_sid="CA" + "8" * 32).turn("MY PIN IS 123456")
+    assert _inbound_bodies(db) == ["MY PIN IS ••••••"]

@@ -155,14 +155,15 @@ class TtyCall:
 
     def turn(self, line: str, *, record: bool = True, lead: str | None = None) -> None:
         """Relay one typed line to the dialogue and type its answer back."""
-        if record:
-            self.record(line, Direction.INBOUND)
+        heard = self.record(line, Direction.INBOUND) if record else None
         metadata: dict[str, Any] = {"channel": Channel.TTY.value, "language": "en"}
         if self.caller:
             metadata["phone"] = messaging.seal_phone(self.channel.keyring, self.caller)
             metadata["phone_last_digits"] = self.caller[-4:]
         try:
             answer = self.channel.rasa.send(sender=self.conversation_id, text=line, metadata=metadata)
+            if answer.redact and heard is not None:
+                self.hide_pin(heard)
             reply = " ".join(" ".join(text.split()) for text in answer.texts) + " GA"
             if not any(text.strip() for text in answer.texts):
                 log.warning("the dialogue said nothing to a TTY turn; asking again")
@@ -184,25 +185,33 @@ class TtyCall:
         self.sending = f"reply-{self.marks}"
         self.ws.send(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": self.sending}}))
 
-    def record(self, text: str, direction: Direction) -> None:
-        """Keep the typed transcript, both ways, on the conversation (and so on its case)."""
+    def record(self, text: str, direction: Direction) -> int:
+        """Keep the typed transcript, both ways, on the conversation (and so on its case); return the line's id."""
         self.turns += 1
         with self.channel.database.session() as session:
             case = messaging.latest_case_of_conversation(session, conversation_id=self.conversation_id)
-            session.add(
-                Message(
-                    channel=Channel.TTY,
-                    direction=direction,
-                    provider_id=f"{self.call_sid}:tty:{self.turns}"[:128],
-                    conversation_id=self.conversation_id,
-                    case_id=case.id if case else None,
-                    language=Language.EN,
-                    body=messaging.redact_pins(text) if direction == Direction.OUTBOUND else text,
-                    state=MessageState.PROCESSED if direction == Direction.INBOUND else MessageState.SENT,
-                    sent_at=utcnow() if direction == Direction.OUTBOUND else None,
-                )
+            message = Message(
+                channel=Channel.TTY,
+                direction=direction,
+                provider_id=f"{self.call_sid}:tty:{self.turns}"[:128],
+                conversation_id=self.conversation_id,
+                case_id=case.id if case else None,
+                language=Language.EN,
+                body=messaging.redact_pins(text) if direction == Direction.OUTBOUND else text,
+                state=MessageState.PROCESSED if direction == Direction.INBOUND else MessageState.SENT,
+                sent_at=utcnow() if direction == Direction.OUTBOUND else None,
             )
+            session.add(message)
             session.commit()
+            return message.id
+
+    def hide_pin(self, message_id: int) -> None:
+        """Keep a typed line the dialogue took as the caller's PIN only masked."""
+        with self.channel.database.session() as session:
+            message = session.get(Message, message_id)
+            if message is not None:
+                messaging.hide_pin(message)
+                session.commit()
 
 
 @dataclass

@@ -288,6 +288,7 @@ class SmsChannel:
         language = turn.language
         reply_meta: dict[str, Any] | None = None
         switched: str | None = None  # the language the resident chose from the dialogue's menu
+        redact = False  # the dialogue took the message as the resident's PIN
         if keyword is not None:
             language = keyword.language or language or "en"
             if keyword.action == "stop":
@@ -320,6 +321,7 @@ class SmsChannel:
                     raise
                 if answer.language:
                     language = switched = answer.language
+                redact = answer.redact
                 texts = ["\n\n".join(answer.texts)] if answer.texts else []
                 if not texts:
                     # NOTE: never silence: a turn the dialogue answers with no words is owned up to.
@@ -346,6 +348,8 @@ class SmsChannel:
                 )
             if switched:
                 correspondent.language = switched  # type: ignore[assignment]
+            if redact:
+                messaging.hide_pin(message)
             if turn.opted_out and keyword is None:
                 message.meta = {**(message.meta or {}), "received_while_opted_out": True}
             messaging.record_replies(

@@ -321,8 +321,12 @@ def _dialogue_turn(
     step: int,
     lead: str | None = None,
     response: VoiceResponse | None = None,
+    heard: Message | None = None,
 ) -> Response:
-    """Relay one answer to the dialogue and speak what it says, then listen for the next answer."""
+    """Relay one answer to the dialogue and speak what it says, then listen for the next answer.
+
+    ``heard`` is the step that holds the words relayed, when the caller confirmed them in a later one.
+    """
     caller = request.form.get("From") or ""
     metadata: dict[str, object] = {"channel": Channel.VOICE.value, "language": language}
     if caller.startswith("+"):
@@ -344,6 +348,9 @@ def _dialogue_turn(
             play_beep=True,
         )
         return _answered(session, message, response)
+    if answer.redact:
+        # NOTE: a caller without caller ID proves the case by its PIN: the step that holds it keeps it masked.
+        messaging.hide_pin(heard if heard is not None else message)
     said = "\n".join(answer.texts)
     if not said.strip():
         # NOTE: a caller must never hear silence: a turn the dialogue answered with no words
@@ -436,7 +443,7 @@ def confirm() -> ResponseReturnValue:
     if heard is None:
         return _reprompt(session, message, language, step + 1, "")
     if digits == "1" or speech in YES_WORDS:
-        return _dialogue_turn(session, message, language, call_sid, heard.body, step=step + 1)
+        return _dialogue_turn(session, message, language, call_sid, heard.body, step=step + 1, heard=heard)
     if digits == "*":
         response = VoiceResponse()
         gather = _gather(language, step, confirm=True)
