@@ -37,7 +37,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, or_, select, table, union_all
 from sqlalchemy.orm import Session
 
 from intake import audit, case_translation, complaints, duplicates, evidence, lifecycle, messaging, officers, tracking
@@ -347,7 +347,13 @@ def _escape_like(text: str) -> str:
 
 
 def _conditions(
-    filters: CaseFilters, *, viewer: StaffUser, targets: ServiceTargets, now: dt.datetime, with_status: bool
+    filters: CaseFilters,
+    *,
+    viewer: StaffUser,
+    targets: ServiceTargets,
+    now: dt.datetime,
+    with_status: bool,
+    dialect: str,
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if viewer.role is Role.LIAISON:
@@ -381,21 +387,68 @@ def _conditions(
         end = dt.datetime.combine(filters.filed_to + dt.timedelta(days=1), dt.time(0), targets.zone)
         where.append(Case.created_at < end.astimezone(dt.timezone.utc))
     if filters.text:
-        where.append(_text_search(filters.text, viewer=viewer))
+        where.append(_text_search(filters.text, viewer=viewer, dialect=dialect))
     return where
 
 
-def _text_search(text: str, *, viewer: StaffUser) -> ColumnElement[bool]:
+def _text_search(text: str, *, viewer: StaffUser, dialect: str, indexed: bool = True) -> ColumnElement[bool]:
     """Match the words in the resident's text, its English translations, the officers named, or a tracking number.
 
-    Each related table is searched once, as an uncorrelated ``IN`` subquery: the queue keeps
-    one row per case (no join to multiply it), its keyset order and its status counts, and
-    the database evaluates the subquery once instead of once per case.
+    Each table is searched once, and the case ids found are gathered in one uncorrelated
+    ``IN (… UNION ALL …)``: the queue keeps one row per case (no join to multiply it), its
+    keyset order and its status counts, and each part can use its table's search index.
 
     NOTE: substring LIKE on both databases, so both find the same cases; SQLite folds case
     for ASCII only. A stale translation (of words since corrected) still finds its case.
     """
     pattern = f"%{_escape_like(text)}%"
+    if dialect != "sqlite":
+        return _text_search_or(pattern, text, viewer=viewer)
+    phrase = _fts_phrase(text) if indexed else None
+
+    def like(column: Any) -> ColumnElement[bool]:
+        if dialect == "sqlite":
+            # NOTE: SQLite's LIKE already folds ASCII case, as its lower() does: the same match
+            # as ILIKE's ``lower(x) LIKE lower(y)``, at half the cost.
+            return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
+        return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+    def searched(query: Select[Any], id_column: Any) -> Select[Any]:
+        # On SQLite the FTS5 table narrows the rows to those holding the words' trigrams;
+        # the LIKE above still decides, so the index changes the speed, never the answer.
+        if phrase is None:
+            return query
+        fts = table(f"{id_column.table.name}_search", column("rowid"))
+        candidates = select(fts.c.rowid).where(literal_column(fts.name).op("MATCH")(phrase))
+        return query.where(id_column.in_(candidates))
+
+    found: list[Select[Any]] = [
+        searched(select(Case.id).where(or_(like(Case.narrative), like(Case.location), like(Case.officers))), Case.id)
+    ]
+    translated = select(Translation.case_id).where(like(Translation.text))
+    if viewer.role is Role.LIAISON:
+        # Only the translations of what a referral shares: not the transcript's messages.
+        translated = translated.where(Translation.message_id.is_(None), Translation.field.in_(LIAISON_FIELDS))
+    else:
+        named = select(CaseOfficer.case_id).where(
+            CaseOfficer.ended_at.is_(None),
+            or_(like(CaseOfficer.name), like(CaseOfficer.badge_number), like(CaseOfficer.unit)),
+        )
+        found.append(searched(named, CaseOfficer.id))
+    found.append(searched(translated, Translation.id))
+    number = tracking.parse_tracking_number(text)
+    if number:
+        found.append(select(Case.id).where(Case.tracking_number == number))
+    return Case.id.in_(union_all(*found))
+
+
+def _text_search_or(pattern: str, text: str, *, viewer: StaffUser) -> ColumnElement[bool]:
+    """PostgreSQL's search: one OR of ILIKEs on the case and uncorrelated ``IN`` subqueries.
+
+    NOTE: measured side by side on 100,000 cases (bench/console.py), this shape was twice as
+    fast on PostgreSQL as the ``IN (… UNION ALL …)`` that suits SQLite's FTS5 tables: the
+    planner runs each subquery once as a hashed subplan and filters the cases in one pass.
+    """
 
     def like(column: Any) -> ColumnElement[bool]:
         return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
@@ -403,7 +456,6 @@ def _text_search(text: str, *, viewer: StaffUser) -> ColumnElement[bool]:
     translated = select(Translation.case_id).where(like(Translation.text))
     matches: list[ColumnElement[bool]] = [like(Case.narrative), like(Case.location), like(Case.officers)]
     if viewer.role is Role.LIAISON:
-        # Only the translations of what a referral shares: not the transcript's messages.
         translated = translated.where(Translation.message_id.is_(None), Translation.field.in_(LIAISON_FIELDS))
     else:
         named = select(CaseOfficer.case_id).where(
@@ -416,6 +468,17 @@ def _text_search(text: str, *, viewer: StaffUser) -> ColumnElement[bool]:
     if number:
         matches.append(Case.tracking_number == number)
     return or_(*matches)
+
+
+def _fts_phrase(text: str) -> str | None:
+    """Return ``text`` as an FTS5 phrase for a trigram table, or None when it is too short to have a trigram.
+
+    The trigram tokenizer folds case for all of Unicode, more widely than SQLite's LIKE, so the
+    phrase finds every row the LIKE would, and the LIKE then drops the extra ones.
+    """
+    if len(text) < 3:
+        return None
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _encode_cursor(sort: Sort, value: dt.datetime, case_id: int) -> str:
@@ -465,7 +528,8 @@ def list_cases(
     if filters.text is not None and len(filters.text) > SEARCH_MAX_CHARS:
         raise ValidationError({"q": f"must be at most {SEARCH_MAX_CHARS} characters"})
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    where = _conditions(filters, viewer=viewer, targets=targets, now=now, with_status=True)
+    dialect = session.get_bind().dialect.name
+    where = _conditions(filters, viewer=viewer, targets=targets, now=now, with_status=True, dialect=dialect)
     after, order = _keyset(sort, cursor)
     query = (
         select(Case, StaffUser.email)
@@ -475,17 +539,17 @@ def list_cases(
         .limit(limit + 1)
     )
     found = session.execute(query).all()
+    counted = session.execute(
+        select(Case.status, func.count())
+        .where(*_conditions(filters, viewer=viewer, targets=targets, now=now, with_status=False, dialect=dialect))
+        .group_by(Case.status)
+    ).all()
     rows = [_row(case, assignee, targets=targets, now=now) for case, assignee in found[:limit]]
     next_cursor = None
     if len(found) > limit:
         last = found[limit - 1][0]
         column, _ = _SORT_COLUMN[sort]
         next_cursor = _encode_cursor(sort, getattr(last, column.key), last.id)
-    counted = session.execute(
-        select(Case.status, func.count())
-        .where(*_conditions(filters, viewer=viewer, targets=targets, now=now, with_status=False))
-        .group_by(Case.status)
-    ).all()
     counts = {status: 0 for status in Status}
     counts.update({Status(status): int(n) for status, n in counted})
     if viewer.role is Role.LIAISON:

@@ -38,6 +38,23 @@ from intake.enums import (
 )
 
 
+def _trigram_indexes(table: str, *columns: str) -> tuple[Index, ...]:
+    """Return the PostgreSQL trigram indexes that serve the queue's substring search on ``columns``.
+
+    SQLite has no such index; there the search uses the FTS5 tables migration 0007 creates.
+    """
+    return tuple(
+        Index(
+            f"ix_{table}_{column}_trgm",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+            info={"dialects": ("postgresql",)},
+        ).ddl_if(dialect="postgresql")
+        for column in columns
+    )
+
+
 def _enum(cls: type[StrEnum]) -> SAEnum:
     """Store an enum as its plain string value (portable, no native type to migrate)."""
     return SAEnum(
@@ -88,6 +105,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_language_status_created_at", "language", "status", "created_at"),
+        *_trigram_indexes("cases", "narrative", "location", "officers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,6 +202,7 @@ class CaseOfficer(Base):
     """
 
     __tablename__ = "case_officers"
+    __table_args__ = _trigram_indexes("case_officers", "name", "badge_number", "unit")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -369,6 +388,7 @@ class Translation(Base):
     """A machine translation of one resident-written text; an aid beside the original, never the record."""
 
     __tablename__ = "translations"
+    __table_args__ = _trigram_indexes("translations", "text")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # One translation per text version: case, message (or none), field, target language and source digest.

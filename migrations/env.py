@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 from intake import models  # noqa: F401  (registers every table on Base.metadata)
 from intake.db import Base, make_engine
+from intake.migrate import comparison_options
 
 config = context.config
 target_metadata = Base.metadata
@@ -35,8 +38,13 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+def _run(connection: Any) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        **comparison_options(connection.dialect.name),
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -9,13 +9,14 @@ from sqlalchemy import inspect, text
 
 from intake import models  # noqa: F401
 from intake.db import Base, make_engine
-from intake.migrate import alembic_config
+from intake.migrate import alembic_config, comparison_options
 
 
 def test_upgrade_from_empty_matches_the_models(fresh_database_url):
     engine = make_engine(fresh_database_url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        options = comparison_options(connection.dialect.name)
+        diff = compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata)
     engine.dispose()
     assert diff == []
 

@@ -1,9 +1,12 @@
 """The queue's search box: the resident's words, their English translations, the officers named, a tracking number."""
 
+from sqlalchemy import select
+from sqlalchemy import text as sql
+
 from intake import case_translation, complaints, console
 from intake.console import CaseFilters, ServiceTargets
 from intake.enums import Channel, Language, Role, Status
-from intake.models import Translation
+from intake.models import Case, Translation
 from tests.console.conftest import file, move, sign_in
 
 TARGETS = ServiceTargets()
@@ -122,3 +125,85 @@ def test_the_queue_page_finds_a_case_by_its_translation(client, session, keyring
     sign_in(client, team[Role.INTAKE])
     html = client.get("/console/?q=against+the+car").get_data(as_text=True)
     assert f'/console/cases/{pushed.id}"' in html and f'/console/cases/{other.id}"' not in html
+
+
+# The search indexes (trigram GIN on PostgreSQL, trigram FTS5 on SQLite) must change the speed only.
+
+QUERIES = [
+    "empujó",
+    "EMPUJÓ",
+    "Empuj",
+    "jó",  # two characters: no trigram, SQLite scans
+    "e",
+    "警察推",
+    "🚓",
+    "car 🚓",
+    "cảnh",
+    "CẢNH",
+    "Tomás",
+    "k-99",
+    "100%",
+    "_",
+    'dijo "alto"',
+    "ó.",
+    "zzzq",
+]
+
+
+def _found(session, viewer, text, *, indexed):
+    """Return the cases the search finds, through the search indexes or by reading every row."""
+    dialect = session.get_bind().dialect.name
+    scan = dialect == "postgresql" and not indexed
+    if scan:
+        session.execute(sql("SET LOCAL enable_bitmapscan = off"))
+    try:
+        where = console._text_search(text, viewer=viewer, dialect=dialect, indexed=indexed)
+        return set(session.scalars(select(Case.id).where(where)))
+    finally:
+        if scan:
+            session.execute(sql("SET LOCAL enable_bitmapscan = on"))
+
+
+def _mixed_cases(session, keyring, team):
+    spanish = file(session, keyring, narrative='El oficial me empujó. Le dije "alto".', location="Calle Tomás")
+    vietnamese = file(session, keyring, narrative="Cảnh sát đã xô tôi 🚓 gần xe car 🚓.")
+    chinese = file(session, keyring, narrative="警察推了我还骂我。")
+    file(session, keyring, narrative="Nothing to see: 100 percent fine.")
+    _translate(session, chinese, "narrative", "The police pushed me, 100% sure.")
+    console.add_officer(session, viewer=team[Role.INTAKE], case_id=vietnamese.id, badge_number="K-9921")
+    return spanish, vietnamese, chinese
+
+
+def test_the_index_finds_exactly_what_a_scan_finds(session, keyring, team):
+    spanish, vietnamese, chinese = _mixed_cases(session, keyring, team)
+    for role in (Role.INTAKE, Role.LIAISON):
+        viewer = team[role]
+        for query in QUERIES:
+            found = _found(session, viewer, query, indexed=True)
+            assert found == _found(session, viewer, query, indexed=False), (role, query)
+    intake = team[Role.INTAKE]
+    assert _ids(session, intake, "警察推") == [chinese.id]
+    assert _ids(session, intake, "🚓") == [vietnamese.id]
+    assert _ids(session, intake, "EMPUJ") == [spanish.id]  # ASCII folds on both databases
+    assert _ids(session, intake, "100%") == [chinese.id]  # the translation; "100 percent" is no match
+    assert _ids(session, intake, "k-99") == [vietnamese.id]
+
+
+def test_a_search_too_short_for_a_trigram_still_finds_its_case(session, keyring, team):
+    spanish, _, chinese = _mixed_cases(session, keyring, team)
+    assert console._fts_phrase("jó") is None
+    assert _ids(session, team[Role.INTAKE], "jó") == [spanish.id]
+    assert _ids(session, team[Role.INTAKE], "骂") == [chinese.id]
+
+
+def test_corrected_words_and_new_translations_are_found_at_once(session, keyring, team):
+    case = file(session, keyring, narrative="Me empujó contra el carro.")
+    intake = team[Role.INTAKE]
+    complaints.correct_case(
+        session, case=case, changes={"narrative": "Me golpeó en la cara."}, actor="test", reason="the resident's words"
+    )
+    session.flush()
+    assert _ids(session, intake, "golpeó") == [case.id]
+    assert _ids(session, intake, "empujó") == []
+    _translate(session, case, "narrative", "He hit me in the face.")
+    assert _ids(session, intake, "hit me") == [case.id]
