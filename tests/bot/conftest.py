@@ -63,7 +63,8 @@ class Conversation:
             f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=60) as response:
-            return [m.get("text", "") for m in json.loads(response.read())]
+            # NOTE: the words only; custom payloads (a language switch, a PIN to mask) are for the channel.
+            return [m["text"] for m in json.loads(response.read()) if "text" in m]
 
 
 @dataclass
