@@ -15,12 +15,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
 from intake.db import Database
+from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -147,3 +149,33 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
             actions.kill()
         server.shutdown()
         database.dispose()
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """Twilio's REST API and media host, standing in on loopback."""
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+def make_twilio_app(
+    bot_stack: BotStack, keyring: object, fake_twilio: FakeTwilio, instance: Path, **settings: str
+) -> Any:
+    """Heard's web app wired to the running bot and the Twilio stand-in, answering texts inline."""
+    return create_app(
+        {
+            "TESTING": True,
+            "HEARD_INSTANCE_DIR": str(instance),
+            "DATABASE": bot_stack.database,
+            "KEYRING": keyring,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE_URL": fake_twilio.url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "RASA_URL": bot_stack.rasa_url,
+            "HEARD_INLINE_REPLY_SECONDS": "10",
+            "HEARD_SMS_RATE_PER_SECOND": "1000",
+            **settings,
+        }
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,8 @@ from intake import jobs, tracking
 from intake.db import utcnow
 from intake.enums import Direction, JobState
 from intake.models import Case, Job, Message
-from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, FakeTwilio, post_signed, sms_form
+from tests.bot.conftest import make_twilio_app
+from tests.twilio_fake import post_signed, sms_form
 
 pytestmark = pytest.mark.slow
 
@@ -33,30 +33,8 @@ WHEN = "When did it happen?"
 
 
 @pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def sms_app(bot_stack, keyring, fake_twilio, tmp_path):  # type: ignore[no-untyped-def]
-    return create_app(
-        {
-            "TESTING": True,
-            "HEARD_INSTANCE_DIR": str(tmp_path),
-            "DATABASE": bot_stack.database,
-            "KEYRING": keyring,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_API_BASE_URL": fake_twilio.url,
-            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "RASA_URL": bot_stack.rasa_url,
-            "HEARD_INLINE_REPLY_SECONDS": "10",
-            "HEARD_SMS_RATE_PER_SECOND": "1000",
-            "HEARD_NARRATIVE_PAUSE_SECONDS": str(PAUSE_SECONDS),
-        }
-    )
+    return make_twilio_app(bot_stack, keyring, fake_twilio, tmp_path, HEARD_NARRATIVE_PAUSE_SECONDS=str(PAUSE_SECONDS))
 
 
 def _text(app: Any, body: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from intake.case_translation import CaseTranslator
 from intake.db import utcnow
 from intake.enums import JobState, MessageState
 from intake.models import Case, Contact, Job, Message
-from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, HEARD_NUMBER, PUBLIC_BASE_URL, FakeTwilio, post_signed, sms_form
+from tests.bot.conftest import make_twilio_app
+from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, HEARD_NUMBER, PUBLIC_BASE_URL, post_signed, sms_form
 
 pytestmark = pytest.mark.slow
 
@@ -29,29 +29,8 @@ TRACKING = re.compile(r"\b(\d{3}-\d{3}-\d{4})\b")
 
 
 @pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def twilio_app(bot_stack, keyring, fake_twilio, tmp_path):  # type: ignore[no-untyped-def]
-    return create_app(
-        {
-            "TESTING": True,
-            "HEARD_INSTANCE_DIR": str(tmp_path),
-            "DATABASE": bot_stack.database,
-            "KEYRING": keyring,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_API_BASE_URL": fake_twilio.url,
-            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "RASA_URL": bot_stack.rasa_url,
-            "HEARD_INLINE_REPLY_SECONDS": "10",
-            "HEARD_SMS_RATE_PER_SECOND": "1000",
-        }
-    )
+    return make_twilio_app(bot_stack, keyring, fake_twilio, tmp_path)
 
 
 def _bodies(data: bytes) -> list[str]:
