@@ -29,14 +29,16 @@ catalogs: $(VENV)/.installed ## Re-extract locales/*.pot (bot, messages, web; co
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/service.lock pyproject.toml
-	@py=$$(scripts/find-python310) && echo "creating $(VENV) with $$py" && "$$py" -m venv --clear $(VENV)
-	$(VENV)/bin/pip install --quiet -r requirements/service.lock
+# .venv (Python 3.12) installs dev.lock: the production lock (service.lock, which a deployment
+# installs alone) plus the test and lint tools, at the same versions. .venv-rasa stays on 3.10.
+$(VENV)/.installed: requirements/service.lock requirements/dev.lock pyproject.toml
+	@py=$$(scripts/find-python 3.12) && echo "creating $(VENV) with $$py" && "$$py" -m venv --clear $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements/dev.lock
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	@touch $@
 
 $(RASA_VENV)/.installed: requirements/rasa.lock
-	@py=$$(scripts/find-python310) && echo "creating $(RASA_VENV) with $$py (Rasa is large: a few minutes)" && "$$py" -m venv --clear $(RASA_VENV)
+	@py=$$(scripts/find-python 3.10) && echo "creating $(RASA_VENV) with $$py (Rasa is large: a few minutes)" && "$$py" -m venv --clear $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.lock
 	@touch $@
 
@@ -70,7 +72,7 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-lock: ## Re-resolve both lock files from requirements/*.in (needs the network)
+lock: ## Re-resolve the lock files (service, dev: Python 3.12; rasa: 3.10) from requirements/*.in (needs the network)
 	scripts/lock
 
 clean: ## Remove both environments (keeps instance/ and its secrets)
