@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from intake.console import UNASSIGNED, CaseFilters, Sort
 from intake.enums import Channel, Disposition, Kind, Language, Status, StrEnum
 from intake.errors import ValidationError
 from intake.officers import LIMITS as OFFICER_FIELDS
 
-E = TypeVar("E", bound=StrEnum)
 # The query-string names of the queue's filters, as the filter form sends them.
 FILTER_FIELDS = (
     "status",
@@ -30,7 +29,7 @@ FILTER_FIELDS = (
 )
 
 
-def _enum(args: Mapping[str, str], name: str, cls: type[E], errors: dict[str, str]) -> E | None:
+def _enum[E: StrEnum](args: Mapping[str, str], name: str, cls: type[E], errors: dict[str, str]) -> E | None:
     value = (args.get(name) or "").strip()
     if not value:
         return None

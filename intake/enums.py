@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 
 
-class StrEnum(str, enum.Enum):
-    """A string enum (Python 3.10 has no ``enum.StrEnum``)."""
+class StrEnum(enum.StrEnum):
+    """The standard library's string enum, with ``values()``."""
 
     def __str__(self) -> str:
         return str(self.value)

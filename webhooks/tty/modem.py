@@ -71,7 +71,7 @@ def mulaw_encode(samples: npt.ArrayLike) -> bytes:
     mantissa = (biased >> (segment + 1)) & 0x0F
     code = ((7 - segment) << 4) | (0x0F - mantissa)
     code = np.where(pcm >= 0, code | 0x80, code)
-    return code.astype(np.uint8).tobytes()
+    return bytes(code.astype(np.uint8).tobytes())
 
 
 def mulaw_decode(data: bytes) -> FloatArray:
