@@ -101,7 +101,11 @@ def _ask_class(slot: str) -> type[AskAction]:
     def name(self: AskAction) -> str:
         return f"action_ask_{self.slot}"
 
-    return type(f"ActionAsk{slot.title().replace('_', '')}", (AskAction,), {"slot": slot, "name": name})
+    class_name = f"ActionAsk{slot.title().replace('_', '')}"
+    # NOTE: named as a module attribute so the class pickles by reference: rasa-sdk 3.21's Sanic
+    # spawns its worker process and pickles the action executor, with every action, into it.
+    namespace = {"slot": slot, "name": name, "__module__": __name__, "__qualname__": class_name}
+    return type(class_name, (AskAction,), namespace)
 
 
 for _slot in QUESTIONS:
