@@ -28,3 +28,17 @@ def test_find_python310_fails_clearly_without_one(tmp_path):
 def test_the_procfile_serves_the_composition_root():
     procfile = (ROOT / "Procfile").read_text()
     assert any(line.startswith("web:") and "app:create_app()" in line for line in procfile.splitlines())
+
+
+def test_the_procfile_keeps_the_action_server_on_loopback():
+    # NOTE: rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise.
+    procfile = (ROOT / "Procfile").read_text()
+    actions = next(line for line in procfile.splitlines() if line.startswith("actions:"))
+    assert "SANIC_HOST=127.0.0.1" in actions and "-m rasa_sdk" in actions
+
+
+def test_find_python_finds_the_service_python():
+    result = subprocess.run([ROOT / "scripts/find-python", "3.12"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    version = subprocess.run([result.stdout.strip(), "-V"], capture_output=True, text=True).stdout
+    assert version.startswith("Python 3.12")
