@@ -5,7 +5,7 @@ import datetime as dt
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, bindparam, inspect, text
 
 from intake import models  # noqa: F401
 from intake.db import Base, make_engine
@@ -33,6 +33,10 @@ def test_downgrade_to_empty_and_back(fresh_database_url):
     engine.dispose()
 
 
+# NOTE: timestamps bound as DateTime, so SQLAlchemy writes them, not sqlite3's default adapter (deprecated in 3.12).
+NOW = bindparam("now", type_=DateTime(timezone=True))
+
+
 def test_0006_adds_merges_and_officers_to_a_database_that_holds_cases(fresh_database_url):
     # A status change points at the case, so a copy of `cases` (SQLite's batch mode) would trip its foreign key.
     config = alembic_config(fresh_database_url)
@@ -44,14 +48,14 @@ def test_0006_adds_merges_and_officers_to_a_database_that_holds_cases(fresh_data
                 "INSERT INTO cases (id, tracking_number, pin_digest, kind, status, channel, language, narrative,"
                 " anonymous, needs_interpreter, version, created_at, updated_at) VALUES (7, '1234567890', :digest,"
                 " 'complaint', 'received', 'sms', 'es', 'Me empujó.', false, false, 1, :now, :now)"
-            ),
+            ).bindparams(NOW),
             {"digest": "0" * 64, "now": dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)},
         )
         connection.execute(
             text(
                 "INSERT INTO status_changes (case_id, to_status, actor, created_at)"
                 " VALUES (7, 'received', 'test', :now)"
-            ),
+            ).bindparams(NOW),
             {"now": dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)},
         )
     command.upgrade(config, "head")
@@ -64,7 +68,7 @@ def test_0006_adds_merges_and_officers_to_a_database_that_holds_cases(fresh_data
             text(
                 "INSERT INTO case_officers (case_id, badge_number, created_by, created_at)"
                 " VALUES (7, '4471', 'test', :now)"
-            ),
+            ).bindparams(NOW),
             {"now": dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)},
         )
         foreign = [
