@@ -82,7 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_dir=settings.instance_dir,
     )
 
-    from intake.translation import TranslationEngine, TranslationSettings
+    from intake.translation.engine import TranslationEngine, TranslationSettings
 
     # NOTE: nothing is loaded until a translation is first asked for.
     app.extensions["heard.translation"] = TranslationEngine(

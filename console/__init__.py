@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
-from intake.console import ServiceTargets
 from intake.errors import ConfigurationError
+from intake.triage import ServiceTargets
 
 # NOTE: no script at all, so an injected <script> cannot run; styles only from our own file.
 CONSOLE_CSP = (

@@ -9,7 +9,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from intake import complaints, partners, tracking
+from intake.access import partners
+from intake.cases import filing as complaints
+from intake.cases import tracking
 from intake.enums import Channel
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
 from webhooks.extensions import limiter

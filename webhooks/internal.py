@@ -12,7 +12,9 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from intake import complaints, messaging, tracking, web_sessions
+from intake.cases import filing as complaints
+from intake.cases import tracking
+from intake.conversations import messaging, web_sessions
 from intake.enums import Channel, Kind, Language
 from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable

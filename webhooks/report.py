@@ -20,12 +20,15 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
-from intake import complaints, evidence, tracking, web_sessions
-from intake.complaints import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
+from intake import evidence
+from intake.cases import filing as complaints
+from intake.cases import tracking
+from intake.cases.filing import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
+from intake.conversations import web_sessions
+from intake.conversations.web_sessions import SessionGone
 from intake.enums import Channel, Language, Status
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
 from intake.models import WebSession
-from intake.web_sessions import SessionGone
 from webhooks.extensions import limiter
 from webhooks.session import get_session, keyring
 from webhooks.webtext import (

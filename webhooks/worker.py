@@ -10,9 +10,9 @@ import os
 import signal
 from types import FrameType
 
-from intake.case_translation import CaseTranslator
 from intake.jobs import Worker
-from intake.translation import TranslationEngine, TranslationSettings
+from intake.translation.cases import CaseTranslator
+from intake.translation.engine import TranslationEngine, TranslationSettings
 
 
 def build_worker() -> Worker:

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from intake import tracking
+from intake.cases import tracking
 from intake.models import Case, Contact
 
 pytestmark = pytest.mark.slow

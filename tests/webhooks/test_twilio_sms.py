@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app import create_app
-from intake import jobs, messaging
+from intake import jobs
+from intake.conversations import messaging
 from intake.db import Database, utcnow
 from intake.enums import Direction, JobState, MessageState
 from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
@@ -460,7 +461,7 @@ def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_
     assert sorted(fake_twilio.deleted()) == sorted(u.removeprefix("https://api.twilio.com") for u in (first, second))
     assert fake_twilio.media == {}
     # The case filed later in this conversation carries the photos.
-    from intake import complaints
+    from intake.cases import filing as complaints
 
     with db.session() as s:
         conversation = s.scalars(select(Correspondent)).one().conversation_id

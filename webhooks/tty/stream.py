@@ -24,7 +24,7 @@ from flask_sock import Sock
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from intake import messaging
+from intake.conversations import messaging
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Message

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import evidence, jobs, messaging
+from intake import evidence, jobs
+from intake.conversations import messaging
 from intake.crypto import Keyring
 from intake.db import Database, utcnow
 from intake.enums import Channel, Direction, MessageState

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from intake import complaints, jobs, messaging
+from intake import jobs
+from intake.cases import filing as complaints
+from intake.cases.tracking import format_tracking_number
+from intake.conversations import messaging
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Correspondent, Message
-from intake.tracking import format_tracking_number
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
 from webhooks.session import get_session, keyring

@@ -13,8 +13,8 @@ import click
 from sqlalchemy.orm import Session
 
 from intake import audit, crypto, migrate
-from intake.cli_reports import report as report_group
-from intake.cli_translate import translate as translate_group
+from intake.cli.reports import report as report_group
+from intake.cli.translate import translate as translate_group
 from intake.config import Settings
 from intake.db import Database
 from intake.enums import Role
@@ -110,7 +110,7 @@ def partner() -> None:
 @click.pass_obj
 def partner_create(settings: Settings, name: str) -> None:
     """Register a partner and print its API token (last line; shown only now)."""
-    from intake.partners import create_partner
+    from intake.access.partners import create_partner
 
     with _session(settings) as session:
         try:
@@ -135,7 +135,7 @@ def staff() -> None:
 @click.pass_obj
 def staff_create(settings: Settings, email: str, role: str, display_name: str | None) -> None:
     """Create a staff account; the password is read from standard input when it is not a terminal."""
-    from intake.staff import create_staff
+    from intake.access.staff import create_staff
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -160,8 +160,8 @@ def staff_create(settings: Settings, email: str, role: str, display_name: str | 
 @click.pass_obj
 def staff_totp(settings: Settings, email: str) -> None:
     """Require a one-time code at sign-in; print the secret for the authenticator app (last line; shown only now)."""
-    from intake import totp
-    from intake.staff import enable_totp
+    from intake.access import totp
+    from intake.access.staff import enable_totp
 
     keyring = crypto.load_keyring(settings.instance_dir)
     with _session(settings) as session:
@@ -183,7 +183,7 @@ def staff_totp(settings: Settings, email: str) -> None:
 @click.pass_obj
 def export_cases(settings: Settings, fmt: str, include_contact: bool, out: str) -> None:
     """Export every case, one record each."""
-    from intake.export import write_export
+    from intake.cases.export import write_export
 
     keyring = crypto.load_keyring(settings.instance_dir) if include_contact else None
     with _session(settings) as session, _open_out(out) as handle:

@@ -11,7 +11,7 @@ import click
 from intake.config import Settings
 from intake.enums import Language
 from intake.errors import IntakeError
-from intake.translation import (
+from intake.translation.engine import (
     PIVOT,
     TranslationSettings,
     install_from_index,

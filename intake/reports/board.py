@@ -16,7 +16,7 @@ they are when the report is made: a late translation or a corrected field counts
   values at or below it.
 
 The report shows exact counts, small ones included: it is for the office and the
-board, not for publication. What is published is the open data (``intake.open_data``).
+board, not for publication. What is published is the open data (``intake.reports.open_data``).
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from intake import audit, tracking
-from intake.console import actor_of
+from intake import audit
+from intake.access.permissions import Action, actor_of, require
+from intake.cases import tracking
 from intake.db import utcnow
-from intake.enums import Channel, Disposition, Kind, Language, Role, Status
-from intake.errors import ConfigurationError, PermissionDenied, ValidationError
+from intake.enums import Channel, Disposition, Kind, Language, Status
+from intake.errors import ConfigurationError, ValidationError
 from intake.models import Case, StaffUser, Translation
 
 UTC = dt.timezone.utc
@@ -46,8 +47,6 @@ TREND_QUARTERS = 8
 HOUR = dt.timedelta(hours=1)
 UNCATEGORISED = "uncategorised"
 # Who may read the board report in the console, and who the early-warning flags.
-REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.AUDITOR})
-EARLY_WARNING_ROLES = frozenset({Role.SUPERVISOR})
 
 KIND_NAMES = {Kind.COMPLAINT.value: "Complaint", Kind.COMMENDATION.value: "Commendation"}
 STATUS_NAMES = {
@@ -198,32 +197,6 @@ class Quarter:
 
     def __str__(self) -> str:
         return f"{self.year}Q{self.number}"
-
-
-# ---------------------------------------------------------------- permissions
-
-
-def may_view_reports(viewer: StaffUser) -> bool:
-    """Tell whether the viewer may read the board report in the console."""
-    return viewer.active and viewer.role in REPORT_ROLES
-
-
-def may_view_early_warning(viewer: StaffUser) -> bool:
-    """Tell whether the viewer may see early-warning flags (supervisors only)."""
-    return viewer.active and viewer.role in EARLY_WARNING_ROLES
-
-
-def require(session: Session, viewer: StaffUser, allowed: bool, attempted: str) -> None:
-    """Refuse unless ``allowed``, writing the refusal to the audit log as ``access.denied``."""
-    if allowed:
-        return
-    audit.record(
-        session,
-        actor=actor_of(viewer),
-        action="access.denied",
-        summary={"attempted": attempted, "role": viewer.role.value},
-    )
-    raise PermissionDenied(f"a {viewer.role.value} may not {attempted.replace('_', ' ')}")
 
 
 # ---------------------------------------------------------------- the report's parts
@@ -622,7 +595,7 @@ def board_report_for(
     now: dt.datetime | None = None,
 ) -> BoardReport:
     """Return the board report for a supervisor or auditor, and record that they read it."""
-    require(session, viewer, may_view_reports(viewer), "view_reports")
+    require(session, viewer, Action.VIEW_REPORTS)
     report = board_report(session, period=period, settings=settings, now=now)
     audit.record(
         session,

@@ -36,13 +36,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import audit, tracking
-from intake.console import actor_of
+from intake import audit
+from intake.access.permissions import Action, actor_of, require
+from intake.cases import tracking
 from intake.db import utcnow
 from intake.enums import Disposition, Kind, Status
 from intake.errors import NotFound
 from intake.models import Case, StaffUser
-from intake.reports import ReportSettings, category_of, may_view_early_warning, require
+from intake.reports.board import ReportSettings, category_of
 
 BADGE = "badge"
 UNIT = "unit"
@@ -202,7 +203,7 @@ def flags_for(
     session: Session, *, viewer: StaffUser, settings: ReportSettings, now: dt.datetime | None = None
 ) -> EarlyWarning:
     """Return the flags to a supervisor, and record which flags they saw; refuse anyone else."""
-    require(session, viewer, may_view_early_warning(viewer), "view_early_warning")
+    require(session, viewer, Action.VIEW_EARLY_WARNING)
     warning = compute_flags(session, settings=settings, now=now)
     audit.record(
         session,
@@ -226,7 +227,7 @@ def flag_for(
     now: dt.datetime | None = None,
 ) -> Flag:
     """Return one flag (``badge:4471``) and its cases to a supervisor, and record the view; NotFound if not raised."""
-    require(session, viewer, may_view_early_warning(viewer), "view_early_warning")
+    require(session, viewer, Action.VIEW_EARLY_WARNING)
     wanted = Identifier.parse(identifier)
     warning = compute_flags(session, settings=settings, now=now)
     flag = next((f for f in warning.flags if f.identifier == wanted), None)

@@ -3,7 +3,7 @@
 received → triage → assigned → investigating → referred → closed (with a
 disposition), and withdrawn by the resident from any open state. A closed case
 can be reopened into triage, with a reason; nothing is ever deleted. Reopening a
-case merged as a duplicate also undoes the merge (see ``intake.duplicates``).
+case merged as a duplicate also undoes the merge (see ``intake.cases.duplicates``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import audit, totp
+from intake import audit
+from intake.access import totp
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Role

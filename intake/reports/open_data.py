@@ -47,7 +47,7 @@ from intake.db import utcnow
 from intake.enums import Disposition, Kind, Status
 from intake.errors import ValidationError
 from intake.models import Case
-from intake.reports import (
+from intake.reports.board import (
     CATEGORY_NAMES,
     CHANNEL_NAMES,
     DISPOSITION_NAMES,

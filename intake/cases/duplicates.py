@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import audit, lifecycle, tracking
+from intake import audit
+from intake.cases import lifecycle, tracking
 from intake.enums import Disposition, Status
 from intake.errors import IllegalTransition, ValidationError
 from intake.models import Case, StatusChange

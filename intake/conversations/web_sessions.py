@@ -21,7 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import evidence, messaging
+from intake import evidence
+from intake.conversations import messaging
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState

@@ -23,7 +23,7 @@ from intake import audit, jobs
 from intake.db import Database
 from intake.enums import JobState, Language
 from intake.models import Case, Job, Message, Translation
-from intake.translation import NoTranslationPair, TranslationEngine, TranslationResult
+from intake.translation.engine import NoTranslationPair, TranslationEngine, TranslationResult
 
 log = logging.getLogger(__name__)
 

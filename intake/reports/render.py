@@ -1,6 +1,6 @@
 """The board report as HTML (a whole document, or the part the console embeds) and as tagged PDF.
 
-HTML comes from Jinja2 templates in ``intake/templates/reports`` (autoescaped; words marked
+HTML comes from Jinja2 templates in ``intake/reports/templates`` (autoescaped; words marked
 with ``_()`` for a later catalog, English only so far). The PDF is the same HTML through
 WeasyPrint with ``pdf_variant="pdf/ua-1"``: a tagged PDF with the document's language and
 title, headings, table headers and each chart as a figure whose alt text is the chart's
@@ -19,11 +19,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from intake import charts
 from intake.errors import ConfigurationError
-from intake.reports import KIND_NAMES, QUALITY_CHECKS, BoardReport, Tally
+from intake.reports import charts
+from intake.reports.board import KIND_NAMES, QUALITY_CHECKS, BoardReport, Tally
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "reports"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = TEMPLATES / "board.css"
 
 

@@ -13,7 +13,7 @@ from intake import audit
 from intake.config import Settings
 from intake.db import Database
 from intake.errors import IntakeError
-from intake.reports import Quarter, ReportSettings
+from intake.reports.board import Quarter, ReportSettings
 
 
 def _actor() -> str:
@@ -47,8 +47,8 @@ def report(ctx: click.Context, period: str | None, fmt: str, out: Path | None) -
         return
     if out is None:
         raise click.UsageError("give --out FILE for the report")
-    from intake.report_render import render_html, render_pdf
-    from intake.reports import board_report, default_period
+    from intake.reports.board import board_report, default_period
+    from intake.reports.render import render_html, render_pdf
 
     settings = _settings(ctx)
     report_settings = ReportSettings.from_env()
@@ -80,7 +80,7 @@ def report(ctx: click.Context, period: str | None, fmt: str, out: Path | None) -
 @click.pass_context
 def open_data(ctx: click.Context, out: Path, since: str | None, until: str | None) -> None:
     """Write de-identified monthly tables (CSV and JSON), a data dictionary and a README into OUT."""
-    from intake.open_data import write_open_data
+    from intake.reports.open_data import write_open_data
 
     settings = _settings(ctx)
     database = Database(settings.database_url)

@@ -19,13 +19,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import audit, case_translation, messaging, tracking
+from intake import audit
 from intake.audit import canonical_json
+from intake.cases import tracking
+from intake.conversations import messaging
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Kind, Language, PreferredContact, Status
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
 from intake.models import Case, CaseRevision, Contact, IdempotencyKey, Message, StaffNote, StatusChange
+from intake.translation import cases as case_translation
 
 NARRATIVE_MAX_CHARS = 20_000
 FIELD_MAX_CHARS = 4_000

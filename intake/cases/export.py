@@ -10,7 +10,8 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from intake import audit, tracking
+from intake import audit
+from intake.cases import tracking
 from intake.crypto import Keyring
 from intake.models import Case
 
