@@ -66,8 +66,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             x_prefix=settings.trusted_proxies,
         )
 
-    from webhooks import api, health, internal, session, web
-    from webhooks.extensions import babel, limiter
+    from web import session
+    from web.extensions import babel, limiter
+    from webhooks import api, health, internal, web
     from webhooks.tty import stream as tty_stream
     from webhooks.twilio import sms, voice
     from webhooks.twilio.channel import SmsChannel
@@ -104,10 +105,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     app.register_blueprint(tty_stream.bp)
 
-    from webhooks import chat, report
+    from webhooks import chat, pages
 
     chat.init_app(app)
-    report.init_app(app)
+    pages.init_app(app)
 
     from console import init_app as init_console
 

@@ -21,7 +21,7 @@ from intake.reports import board as reports
 from intake.reports import early_warning
 from intake.reports import render as report_render
 from intake.reports.board import Quarter, ReportSettings
-from webhooks.session import get_session
+from web.session import get_session
 
 bp = Blueprint("reports", __name__, url_prefix="/console/reports", template_folder="templates")
 bp.before_request(views._guard)

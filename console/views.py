@@ -39,8 +39,8 @@ from intake.errors import ConfigurationError, IllegalTransition, NotFound, Permi
 from intake.errors import ValidationError as InvalidInput
 from intake.models import StaffUser
 from intake.triage import Action, ServiceTargets
-from webhooks.extensions import limiter
-from webhooks.session import get_session, keyring
+from web.extensions import limiter
+from web.session import get_session, keyring
 
 bp = Blueprint(
     "console",

@@ -14,9 +14,9 @@ from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.enums import Channel
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
-from webhooks.extensions import limiter
+from web.extensions import limiter
+from web.session import get_session, keyring
 from webhooks.openapi import OPENAPI
-from webhooks.session import get_session, keyring
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

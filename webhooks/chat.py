@@ -25,9 +25,9 @@ from intake.conversations.web_sessions import SessionGone
 from intake.enums import Channel, MessageState
 from intake.errors import ValidationError
 from intake.models import Message, WebSession
-from webhooks.extensions import limiter
+from web.extensions import limiter
+from web.session import get_session, keyring
 from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
-from webhooks.session import get_session, keyring
 from webhooks.webtext import (
     LANGUAGES,
     N_,

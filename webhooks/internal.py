@@ -17,9 +17,9 @@ from intake.cases import tracking
 from intake.conversations import messaging, web_sessions
 from intake.enums import Channel, Kind, Language
 from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
+from web.extensions import limiter
+from web.session import get_session, keyring
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
-from webhooks.extensions import limiter
-from webhooks.session import get_session, keyring
 
 bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
 BOT_ACTOR = "bot"

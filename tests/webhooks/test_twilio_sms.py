@@ -36,7 +36,7 @@ from tests.twilio_fake import (
 )
 from webhooks.i18n import t
 from webhooks.rasa_client import DialogueAnswer
-from webhooks.twilio.channel import NO_ANSWER
+from webhooks.twilio.texts import NO_ANSWER
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)

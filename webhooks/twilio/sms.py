@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from intake.conversations import messaging
 from intake.conversations.messaging import InboundText, MediaRef
-from webhooks.session import get_session, keyring
+from web.session import get_session, keyring
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
 

@@ -25,9 +25,9 @@ from intake.cases.tracking import format_tracking_number
 from intake.conversations import messaging
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Correspondent, Message
+from web.session import get_session, keyring
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
-from webhooks.session import get_session, keyring
 from webhooks.tty.stream import connect_twiml, websocket_url
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
