@@ -1,32 +1,31 @@
 """The ``worker`` process: background jobs (turns that outlived their webhook, sends, media, translation).
 
-Run: ``python -m webhooks.worker`` (the Procfile does).
+Run: ``python -m worker`` (the Procfile does). It builds the same services as the web
+process (``services.build_services``), without the web application.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
+from collections.abc import Mapping
 from types import FrameType
+from typing import Any
 
 from intake.jobs import Worker
 from intake.translation.cases import CaseTranslator
-from intake.translation.engine import TranslationEngine, TranslationSettings
+from services import build_services
 
 
-def build_worker() -> Worker:
+def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
     """Compose the worker from the same configuration as the web application."""
-    from app import create_app
-
-    app = create_app()
-    database = app.extensions["heard.database"]
-    sms = app.extensions["heard.sms"]
-    translator = CaseTranslator(
-        database=database,
-        engine=TranslationEngine(TranslationSettings.from_env(os.environ, app.config["HEARD_SETTINGS"].instance_dir)),
+    services = build_services(config)
+    translator = CaseTranslator(database=services.database, engine=services.translation)
+    return Worker(
+        database=services.database,
+        handlers={**services.sms.handlers(), **translator.handlers()},
+        chores=services.sms.chores(),
     )
-    return Worker(database=database, handlers={**sms.handlers(), **translator.handlers()}, chores=sms.chores())
 
 
 def main() -> None:
