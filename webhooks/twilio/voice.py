@@ -28,10 +28,10 @@ from intake.models import Correspondent, Message
 from web.session import get_session, keyring
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
-from webhooks.tty.stream import connect_twiml, websocket_url
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
 from webhooks.twilio.config import ChannelSettings
+from webhooks.twilio.twiml import connect_twiml, websocket_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
