@@ -177,7 +177,7 @@ def request_callback() -> ResponseReturnValue:
     case, receipt = complaints.file_case(
         session, keyring=keyring(), submission=submission, actor=BOT_ACTOR, conversation_id=body.get("conversation_id")
     )
-    case.category = "callback_request"
+    complaints.mark_callback_request(session, case=case, actor=BOT_ACTOR)
     session.commit()
     return jsonify(receipt.as_dict()), 201
 

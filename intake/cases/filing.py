@@ -23,6 +23,7 @@ from intake import audit
 from intake.audit import canonical_json
 from intake.cases import tracking
 from intake.conversations import messaging
+from intake.conversations.inbound import store_inbound
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Kind, Language, PreferredContact, Status
@@ -49,6 +50,8 @@ _ALLOWED_FIELDS = {
 }
 _CONTACT_FIELDS = {"name", "phone", "email", "preferred"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The category a case gets when the resident asked a person to call them back.
+CALLBACK_REQUEST = "callback_request"
 
 
 @dataclass(frozen=True)
@@ -469,16 +472,20 @@ def add_information(
     body = _text(text, "text", errors, limit=NARRATIVE_MAX_CHARS, required=True)
     if errors or body is None:
         raise ValidationError(errors)
-    message = Message(
-        case_id=case.id,
-        channel=channel,
-        direction=Direction.INBOUND,
-        provider_id=provider_id,
-        conversation_id=conversation_id,
-        language=case.language,
-        body=body,
+    message, new = store_inbound(
+        session,
+        message=Message(
+            case_id=case.id,
+            channel=channel,
+            direction=Direction.INBOUND,
+            provider_id=provider_id,
+            conversation_id=conversation_id,
+            language=case.language,
+            body=body,
+        ),
     )
-    session.add(message)
+    if not new:  # a redelivery of words already added
+        return message
     case.updated_at = utcnow()
     if case.merged_into_id is not None:
         # The words land on the duplicate, where they belong; the case it joined shows them and moves up.
@@ -496,6 +503,21 @@ def add_information(
         change={"text": body},
     )
     return message
+
+
+def mark_callback_request(session: Session, *, case: Case, actor: str) -> None:
+    """Categorise a case as a resident's request to be called back, audited like any categorisation."""
+    previous = case.category
+    if previous == CALLBACK_REQUEST:
+        return
+    case.category = CALLBACK_REQUEST
+    audit.record(
+        session,
+        actor=actor,
+        action="case.categorised",
+        case_id=case.id,
+        summary={"from": previous, "to": CALLBACK_REQUEST},
+    )
 
 
 def get_case(session: Session, *, tracking_number: str) -> Case:

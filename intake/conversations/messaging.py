@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake import jobs
+from intake.conversations.inbound import find_by_provider_id, store_inbound
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState
@@ -288,35 +289,27 @@ def receive_text(session: Session, *, keyring: Keyring, inbound: InboundText) ->
     meta = dict(inbound.meta)
     if inbound.media:
         meta["media"] = [{"url": m.url, "content_type": m.content_type} for m in inbound.media]
-    message = Message(
-        channel=Channel.SMS,
-        direction=Direction.INBOUND,
-        provider_id=inbound.provider_id,
-        conversation_id=correspondent.conversation_id,
-        correspondent_id=correspondent.id,
-        body=inbound.body,
-        state=MessageState.RECEIVED,
-        meta=meta or None,
+    message, new = store_inbound(
+        session,
+        message=Message(
+            channel=Channel.SMS,
+            direction=Direction.INBOUND,
+            provider_id=inbound.provider_id,
+            conversation_id=correspondent.conversation_id,
+            correspondent_id=correspondent.id,
+            body=inbound.body,
+            state=MessageState.RECEIVED,
+            meta=meta or None,
+        ),
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # the same delivery, arriving at the same moment, won
-        found = find_by_provider_id(session, inbound.provider_id)
-        if found is None:
-            raise
-        return found, False
+    if not new:
+        return message, False
     jobs.enqueue(session, kind="sms.turn", payload={"message_id": message.id}, dedupe_key=f"sms.turn:{message.id}")
     if inbound.media:
         jobs.enqueue(
             session, kind="sms.media", payload={"message_id": message.id}, dedupe_key=f"sms.media:{message.id}"
         )
     return message, True
-
-
-def find_by_provider_id(session: Session, provider_id: str) -> Message | None:
-    """Return the message the provider knows by ``provider_id``, if stored."""
-    return session.scalars(select(Message).where(Message.provider_id == provider_id)).first()
 
 
 def pending_inbound(session: Session, *, correspondent_id: int) -> list[Message]:

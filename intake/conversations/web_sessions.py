@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake import evidence
-from intake.conversations import messaging
+from intake.conversations import inbound, messaging
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState
@@ -156,23 +155,20 @@ def receive_chat_message(
         if existing is not None:
             return existing, False
         provider_id = "webchat:" + keyring.digest("webchat-message", f"{web.conversation_id}:{client_id}")[:48]
-    message = Message(
-        channel=Channel.WEB_CHAT,
-        direction=Direction.INBOUND,
-        provider_id=provider_id,
-        conversation_id=web.conversation_id,
-        language=Language(language),
-        body=body,
-        state=MessageState.RECEIVED,
+    message, new = inbound.store_inbound(
+        session,
+        message=Message(
+            channel=Channel.WEB_CHAT,
+            direction=Direction.INBOUND,
+            provider_id=provider_id,
+            conversation_id=web.conversation_id,
+            language=Language(language),
+            body=body,
+            state=MessageState.RECEIVED,
+        ),
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # the same retry, arriving at the same moment, won
-        found = messaging.find_by_provider_id(session, provider_id or "")
-        if found is None:
-            raise
-        return found, False
+    if not new:
+        return message, False
     web.language = Language(language)
     return message, True
 
@@ -292,7 +288,7 @@ def said_text(keyring: Keyring, reply: Message) -> str:
 def find_message(session: Session, *, web: WebSession, keyring: Keyring, client_id: str) -> Message | None:
     """Return the message the browser sent with ``client_id`` in this session, if stored."""
     provider_id = "webchat:" + keyring.digest("webchat-message", f"{web.conversation_id}:{client_id}")[:48]
-    return messaging.find_by_provider_id(session, provider_id)
+    return inbound.find_by_provider_id(session, provider_id)
 
 
 def settle_filing(session: Session, *, web: WebSession) -> bool:

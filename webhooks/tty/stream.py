@@ -23,7 +23,7 @@ from flask import Blueprint, abort, current_app, request
 from flask_sock import Sock
 from twilio.request_validator import RequestValidator
 
-from intake.conversations import messaging
+from intake.conversations import inbound, messaging
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Message
@@ -184,7 +184,10 @@ class TtyCall:
                 state=MessageState.PROCESSED if direction == Direction.INBOUND else MessageState.SENT,
                 sent_at=utcnow() if direction == Direction.OUTBOUND else None,
             )
-            session.add(message)
+            if direction is Direction.INBOUND:
+                message, _ = inbound.store_inbound(session, message=message)
+            else:
+                session.add(message)
             session.commit()
             return message.id
 
