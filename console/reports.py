@@ -38,8 +38,9 @@ def init_app(app: Flask) -> None:
         return
     env = {
         name: str(app.config.get(name) or os.environ.get(name) or "")
-        for name in ("HEARD_OFFICE_TIMEZONE", "HEARD_EARLY_WARNING_THRESHOLD", "HEARD_EARLY_WARNING_MONTHS")
+        for name in ("HEARD_EARLY_WARNING_THRESHOLD", "HEARD_EARLY_WARNING_MONTHS")
     }
+    env["HEARD_OFFICE_TIMEZONE"] = app.config["HEARD_SETTINGS"].office_timezone
     app.extensions["heard.reports"] = ReportSettings.from_env(env)
     app.register_blueprint(bp)
 

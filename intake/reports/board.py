@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from intake import audit
 from intake.access.permissions import Action, actor_of, require
 from intake.cases import tracking
+from intake.config import office_timezone
 from intake.db import utcnow
 from intake.enums import Channel, Disposition, Kind, Language, Status
 from intake.errors import ConfigurationError, ValidationError
@@ -120,7 +121,7 @@ _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 class ReportSettings:
     """What the reports read from the environment.
 
-    ``HEARD_OFFICE_TIMEZONE`` (UTC) decides quarters and months;
+    ``HEARD_OFFICE_TIMEZONE`` (read by ``intake.config``) decides quarters and months;
     ``HEARD_EARLY_WARNING_THRESHOLD`` (3) complaints naming the same badge or unit within
     ``HEARD_EARLY_WARNING_MONTHS`` (12) months raise a flag.
     """
@@ -152,7 +153,7 @@ class ReportSettings:
                 raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
 
         return cls(
-            timezone=(env.get("HEARD_OFFICE_TIMEZONE") or "").strip() or "UTC",
+            timezone=office_timezone(env),
             early_warning_threshold=number("HEARD_EARLY_WARNING_THRESHOLD", 3),
             early_warning_months=number("HEARD_EARLY_WARNING_MONTHS", 12),
         )

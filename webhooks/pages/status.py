@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import zoneinfo
-
-from flask import g, request
+from flask import current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from intake.cases import filing as complaints
@@ -46,7 +43,7 @@ def status() -> ResponseReturnValue:
         view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=number, pin=pin)
     except NotFound:
         return _page("web/status.html", 404, errors={"form": wt(g.lang, NO_MATCH)}, result=None, number=number)
-    zone = zoneinfo.ZoneInfo(os.environ.get("HEARD_OFFICE_TIMEZONE", "America/Los_Angeles"))
+    zone = current_app.config["HEARD_SETTINGS"].office_zone
     result = {
         "tracking_number": tracking.format_tracking_number(view.tracking_number),
         "status": wt(g.lang, STATUS_TEXT[view.status]),

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import g
+from flask import current_app, g
 
 from intake.cases import filing as complaints
 from intake.cases.filing import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
@@ -252,7 +250,7 @@ def _submission_data(draft: dict[str, Any], language: str) -> tuple[dict[str, An
     )
     data["incident_time_text"] = when_text or None
     if when_date:
-        zone = zoneinfo.ZoneInfo(os.environ.get("HEARD_OFFICE_TIMEZONE", "America/Los_Angeles"))
+        zone = current_app.config["HEARD_SETTINGS"].office_zone
         try:
             day = dt.date.fromisoformat(when_date)
             clock = dt.time.fromisoformat(when_time) if when_time else None
