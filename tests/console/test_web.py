@@ -617,3 +617,31 @@ def test_a_reply_to_a_language_without_a_package_is_previewed_in_english_with_a_
         f"/console/cases/{case.id}/reply", data={"text": "We got your report.", "action": "preview", "csrf_token": CSRF}
     ).get_data(as_text=True)
     assert "will be sent in English" in page and "We got your report." in page
+
+
+@pytest.mark.parametrize("digits", ["០១២៣៤៥៦៧៨៩", "໐໑໒໓໔໕໖໗໘໙", "੦੧੨੩੪੫੬੭੮੯", "０１２３４５６７８９"])
+def test_a_code_typed_in_another_script_is_read_as_its_digits(digits):
+    import base64
+
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    code = totp.code_at(secret, 1_700_000_000)
+    typed = "".join(digits[int(c)] for c in code)
+    assert totp.verify(secret, typed, 1_700_000_000)
+    assert not totp.verify(secret, typed[:-1] + ("x" if typed[-1] != "x" else "y"), 1_700_000_000)
+
+
+def test_six_khmer_digits_at_the_code_prompt_are_a_wrong_code_counted_not_an_error(client, session, keyring, team):
+    user = team[Role.SUPERVISOR]
+    secret = staff_service.enable_totp(session, keyring=keyring, email=user.email, actor="test")
+    _login(client, user.email)
+    token = _csrf_from(client.get("/console/login/code"))
+    khmer = "១២៣៤៥៦"
+    if totp.verify(secret, khmer, time.time()):  # pragma: no cover - one chance in a few hundred thousand
+        pytest.skip("the typed code happened to be right")
+    wrong = client.post("/console/login/code", data={"code": khmer, "csrf_token": token})
+    assert wrong.status_code == 200 and "not right" in wrong.get_data(as_text=True)
+    assert _audit(session, "staff.sign_in_failed")[-1].summary["step"] == "code"
+    digits = "០១២៣៤៥៦៧៨៩"
+    right = "".join(digits[int(c)] for c in totp.code_at(secret, time.time()))
+    response = client.post("/console/login/code", data={"code": right, "csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/console/")
