@@ -148,7 +148,7 @@ def test_cancel_mid_form_asks_first_and_files_nothing(bot_stack):
     talk.say("i want to file a complaint")
     talk.say("the officer yelled at me")
     confirm = talk.say("cancel")
-    assert "stop this report" in " ".join(confirm)
+    assert "discard this report" in " ".join(confirm)
     stopped = talk.say("yes")
     assert "nothing was sent" in " ".join(stopped)
     assert _cases(bot_stack) == before

@@ -35,7 +35,7 @@ from tests.twilio_fake import (
 )
 from webhooks.i18n import t
 from webhooks.rasa_client import DialogueAnswer
-from webhooks.twilio.channel import NO_ANSWER
+from webhooks.twilio.channel import CONFIRM_STOP, NO_ANSWER, STOPPED
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
@@ -249,10 +249,53 @@ def test_a_keyword_inside_a_sentence_is_not_an_opt_out():
     assert messaging.classify_keyword("cancel my complaint") is None
     assert messaging.classify_keyword("please stop the officer") is None
     assert messaging.classify_keyword(" STOP! ").action == "stop"
-    assert messaging.classify_keyword("Dừng").action == "stop"
+    assert messaging.classify_keyword("Ngừng").action == "stop"
+    assert messaging.classify_keyword("Dừng") is None  # the name Dũng, and "đúng" (yes)
     assert messaging.classify_keyword("退订").action == "stop"
     assert messaging.classify_keyword("ਮਦਦ").action == "help"
     assert messaging.classify_keyword("ສ່ວຍ") is None
+
+
+class NameDialogue:
+    """A dialogue that asks for the resident's name, then their email, both answered in their own words."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
+        self.calls.append({"sender": sender, "text": text, "metadata": metadata})
+        question = "Quý vị tên gì?" if len(self.calls) == 1 else "Email của quý vị là gì?"
+        return DialogueAnswer(texts=(question,), custom=({"awaiting": "free_text"},), awaiting="free_text")
+
+
+def _opted_out(db: Database) -> bool:
+    with db.session() as s:
+        return bool(s.scalars(select(Correspondent)).one().opted_out)
+
+
+def test_a_vietnamese_resident_named_dung_can_give_their_name(sms_app, db):
+    dialogue = NameDialogue()
+    sms_app.extensions["heard.sms"].rasa = dialogue
+    client = sms_app.test_client()
+    post_signed(client, "/twilio/sms", sms_form("Tôi muốn khiếu nại một cảnh sát"))
+    answer = _bodies(post_signed(client, "/twilio/sms", sms_form("Dũng")).data)
+    assert [c["text"] for c in dialogue.calls] == ["Tôi muốn khiếu nại một cảnh sát", "Dũng"]
+    assert answer == ["Email của quý vị là gì?"] and not _opted_out(db)
+    assert _count(db, ConsentChange) == 0
+
+
+def test_a_localized_opt_out_word_mid_question_is_confirmed_before_it_opts_out(sms_app, db):
+    dialogue = NameDialogue()
+    sms_app.extensions["heard.sms"].rasa = dialogue
+    client = sms_app.test_client()
+    post_signed(client, "/twilio/sms", sms_form("Tôi muốn khiếu nại một cảnh sát"))
+    said = _bodies(post_signed(client, "/twilio/sms", sms_form("Ngừng")).data)
+    # The dialogue took it as the answer, and the resident is asked, in a text of its own.
+    assert said == ["Email của quý vị là gì?", t("vi", CONFIRM_STOP)] and "STOP" in said[1]
+    assert not _opted_out(db)
+    (stopped,) = _bodies(post_signed(client, "/twilio/sms", sms_form("ngừng")).data)
+    assert stopped == t("vi", STOPPED) and _opted_out(db)  # said again: they meant it
+    assert len(dialogue.calls) == 2
 
 
 # -- redelivery -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ from intake.enums import Channel, Direction, MessageState
 from intake.models import Attachment, Correspondent, Job, Message
 from nlu.detect import detect_language, script_language
 from webhooks.i18n import _, t
-from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
+from webhooks.rasa_client import FREE_TEXT, MESSAGE_ID, DialogueUnavailable, RasaClient
 from webhooks.twilio import twiml
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import PermanentError, TwilioGateway
@@ -59,6 +59,8 @@ HELP = _(
 )
 STOPPED = _("You will not get any more messages from Heard. Reply START if you want to receive messages again.")
 STARTED = _("Welcome back. You will get messages from Heard again. Text us to make a report, or reply HELP.")
+# Said after the dialogue's answer when a localized opt-out word came while it waited for free text.
+CONFIRM_STOP = _("Did you mean to stop all messages from Heard? If so, reply STOP.")
 MEDIA_RECEIVED = _("We received the photos or files you sent ({count}). They will be kept with your report.")
 MEDIA_TYPE_REJECTED = _(
     "We could not accept a file you sent, because it is not a photo, video, audio recording or PDF document."
@@ -66,6 +68,11 @@ MEDIA_TYPE_REJECTED = _(
 MEDIA_SIZE_REJECTED = _("We could not accept a file you sent, because it is larger than {size} MB.")
 MEDIA_FAILED = _("We could not receive a file you sent. Please try sending it again.")
 MACHINE_TRANSLATED = _("(This message was translated from English by a machine. Reply if anything is unclear.)")
+
+
+def _answering(turn: _Turn) -> bool:
+    """Tell whether the resident is answering a free-text question and has not been asked about stopping."""
+    return turn.last_reply.get("awaiting") == FREE_TEXT and not turn.last_reply.get("opt_out_asked")
 
 
 def letters(text: str) -> int:
@@ -91,6 +98,7 @@ class _Turn:
     phone: str
     language: str | None
     opted_out: bool
+    last_reply: dict[str, Any] = field(default_factory=dict)
 
 
 class SmsChannel:
@@ -276,6 +284,7 @@ class SmsChannel:
                 phone=phone,
                 language=language,
                 opted_out=correspondent.opted_out,
+                last_reply=messaging.last_reply_meta(session, correspondent_id=correspondent.id),
             )
 
     def _answer(self, message_id: int) -> None:
@@ -284,6 +293,11 @@ class SmsChannel:
         if turn is None:
             return
         keyword = messaging.classify_keyword(turn.body) if turn.media_count == 0 else None
+        confirm_stop = False
+        if keyword is not None and keyword.action == "stop" and keyword.language and _answering(turn):
+            # NOTE: a localized word may be the answer (the name Dũng, "alto" for an officer); the
+            # dialogue takes it and the resident is asked. English STOP is the carrier's, never asked.
+            keyword, confirm_stop = None, True
         texts: list[str] = []
         language = turn.language
         reply_meta: dict[str, Any] | None = None
@@ -322,11 +336,16 @@ class SmsChannel:
                 if answer.language:
                     language = switched = answer.language
                 redact = answer.redact
+                if answer.awaiting == FREE_TEXT:
+                    reply_meta = {"awaiting": FREE_TEXT}
                 texts = ["\n\n".join(answer.texts)] if answer.texts else []
                 if not texts:
                     # NOTE: never silence: a turn the dialogue answers with no words is owned up to.
                     log.warning("the dialogue said nothing to message %s", message_id)
                     texts = [t(language or guess, NO_ANSWER, writing=turn.body)]
+            if confirm_stop:
+                texts.append(t(language or guess, CONFIRM_STOP, writing=turn.body))
+                reply_meta = {**(reply_meta or {}), "opt_out_asked": True}
             if turn.media_count:
                 texts.insert(0, t(language or guess, MEDIA_RECEIVED, writing=turn.body, count=turn.media_count))
             language = language or guess
