@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,10 +19,19 @@ from intake.enums import Channel, Direction, MessageState
 from intake.models import Correspondent, Job, Message
 from nlu.detect import detect_language
 from webhooks.i18n import t
-from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable
+from webhooks.rasa_client import FREE_TEXT, MESSAGE_ID, DialogueAnswer, DialogueUnavailable
 from webhooks.twilio import twiml
 from webhooks.twilio.state import ChannelState
-from webhooks.twilio.texts import HELP, HOLDING, MEDIA_RECEIVED, NO_ANSWER, STARTED, STOPPED, confident_language
+from webhooks.twilio.texts import (
+    CONFIRM_STOP,
+    HELP,
+    HOLDING,
+    MEDIA_RECEIVED,
+    NO_ANSWER,
+    STARTED,
+    STOPPED,
+    confident_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,12 @@ class _Turn:
     phone: str
     language: str | None
     opted_out: bool
+    last_reply: dict[str, Any] = field(default_factory=dict)
+
+
+def _answering(turn: _Turn) -> bool:
+    """Tell whether the resident is answering a free-text question and has not been asked about stopping."""
+    return turn.last_reply.get("awaiting") == FREE_TEXT and not turn.last_reply.get("opt_out_asked")
 
 
 class TurnRelay(ChannelState):
@@ -180,6 +195,7 @@ class TurnRelay(ChannelState):
                 phone=phone,
                 language=language,
                 opted_out=correspondent.opted_out,
+                last_reply=messaging.last_reply_meta(session, correspondent_id=correspondent.id),
             )
 
     def _answer(self, message_id: int) -> None:
@@ -188,6 +204,11 @@ class TurnRelay(ChannelState):
         if turn is None:
             return
         keyword = messaging.classify_keyword(turn.body) if turn.media_count == 0 else None
+        confirm_stop = False
+        if keyword is not None and keyword.action == "stop" and keyword.language and _answering(turn):
+            # NOTE: a localized word may be the answer (the name Dũng, "alto" for an officer); the
+            # dialogue takes it and the resident is asked. English STOP is the carrier's, never asked.
+            keyword, confirm_stop = None, True
         texts: list[str] = []
         language = turn.language
         reply_meta: dict[str, Any] | None = None
@@ -195,42 +216,26 @@ class TurnRelay(ChannelState):
         redact = False  # the dialogue took the message as the resident's PIN
         if keyword is not None:
             language = keyword.language or language or "en"
-            if keyword.action == "stop":
-                # NOTE: Twilio confirms its own English keywords; Heard confirms the other languages'.
-                texts = [t(language, STOPPED, writing=turn.body)] if keyword.language else []
-                reply_meta = {"consent_confirmation": True}
-            elif keyword.action == "start":
-                texts = [t(language, STARTED, writing=turn.body)]
-            else:
-                texts = [t(language, HELP, writing=turn.body, phone=self.settings.office_phone)]
+            texts, reply_meta = self._keyword_texts(turn, keyword, language)
         elif turn.opted_out:
             texts = []  # kept for the record, never answered: they asked for no messages
         else:
             guess = language or detect_language(turn.body) or "en"
             if turn.body.strip():
-                metadata: dict[str, Any] = {
-                    "channel": Channel.SMS.value,
-                    "phone": messaging.seal_phone(self.keyring, turn.phone),
-                    "phone_last_digits": turn.phone[-4:],
-                    MESSAGE_ID: f"sms:{message_id}",
-                }
-                if language:
-                    metadata["language"] = language
-                if self.settings.narrative_pause_seconds is not None:
-                    metadata["narrative_pause_seconds"] = self.settings.narrative_pause_seconds
-                try:
-                    answer = self.rasa.send(sender=turn.conversation_id, text=turn.body, metadata=metadata)
-                except DialogueUnavailable:
-                    log.warning("dialogue unavailable for message %s; it waits and is retried", message_id)
-                    raise
+                answer = self._ask_dialogue(message_id, turn)
                 if answer.language:
                     language = switched = answer.language
                 redact = answer.redact
+                if answer.awaiting == FREE_TEXT:
+                    reply_meta = {"awaiting": FREE_TEXT}
                 texts = ["\n\n".join(answer.texts)] if answer.texts else []
                 if not texts:
                     # NOTE: never silence: a turn the dialogue answers with no words is owned up to.
                     log.warning("the dialogue said nothing to message %s", message_id)
                     texts = [t(language or guess, NO_ANSWER, writing=turn.body)]
+            if confirm_stop:
+                texts.append(t(language or guess, CONFIRM_STOP, writing=turn.body))
+                reply_meta = {**(reply_meta or {}), "opt_out_asked": True}
             if turn.media_count:
                 texts.insert(0, t(language or guess, MEDIA_RECEIVED, writing=turn.body, count=turn.media_count))
             language = language or guess
@@ -262,6 +267,37 @@ class TurnRelay(ChannelState):
             sends = messaging.queue_replies(session, message_id=message_id) if message.reply_via == "rest" else []
             session.commit()
         self.send_soon(sends)
+
+    def _keyword_texts(
+        self, turn: _Turn, keyword: messaging.Keyword, language: str
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Return what Heard answers to STOP, START or HELP (in any of their languages), and the replies' meta."""
+        if keyword.action == "stop":
+            # NOTE: Twilio confirms its own English keywords; Heard confirms the other languages'.
+            return ([t(language, STOPPED, writing=turn.body)] if keyword.language else []), {
+                "consent_confirmation": True
+            }
+        if keyword.action == "start":
+            return [t(language, STARTED, writing=turn.body)], None
+        return [t(language, HELP, writing=turn.body, phone=self.settings.office_phone)], None
+
+    def _ask_dialogue(self, message_id: int, turn: _Turn) -> DialogueAnswer:
+        """Send the resident's words to the dialogue; a dialogue that is down leaves the message to wait."""
+        metadata: dict[str, Any] = {
+            "channel": Channel.SMS.value,
+            "phone": messaging.seal_phone(self.keyring, turn.phone),
+            "phone_last_digits": turn.phone[-4:],
+            MESSAGE_ID: f"sms:{message_id}",
+        }
+        if turn.language:
+            metadata["language"] = turn.language
+        if self.settings.narrative_pause_seconds is not None:
+            metadata["narrative_pause_seconds"] = self.settings.narrative_pause_seconds
+        try:
+            return self.rasa.send(sender=turn.conversation_id, text=turn.body, metadata=metadata)
+        except DialogueUnavailable:
+            log.warning("dialogue unavailable for message %s; it waits and is retried", message_id)
+            raise
 
     def settle_orphans(self) -> int:
         """Send by REST the replies of messages whose webhook died before it answered."""

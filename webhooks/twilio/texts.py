@@ -22,6 +22,8 @@ HELP = _(
 )
 STOPPED = _("You will not get any more messages from Heard. Reply START if you want to receive messages again.")
 STARTED = _("Welcome back. You will get messages from Heard again. Text us to make a report, or reply HELP.")
+# Said after the dialogue's answer when a localized opt-out word came while it waited for free text.
+CONFIRM_STOP = _("Did you mean to stop all messages from Heard? If so, reply STOP.")
 MEDIA_RECEIVED = _("We received the photos or files you sent ({count}). They will be kept with your report.")
 MEDIA_TYPE_REJECTED = _(
     "We could not accept a file you sent, because it is not a photo, video, audio recording or PDF document."
