@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from intake.config import Settings
-from intake.crypto import Keyring, load_keyring
-from intake.db import Database
-from intake.logs import install_redaction
+from services import OBJECTS, build_services
 
 # NOTE: 2 MB lets an oversized narrative reach validation and get a 422 naming the
 # field; anything bigger is refused with 413 before it is read.
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
-# Overrides that are objects, not settings.
-_OBJECTS = ("KEYRING", "DATABASE", "SMS_CHANNEL")
-# Overrides read as if they came from the environment.
-_ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,11 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             ``TWILIO_*``, ``HEARD_*`` and ``RASA_URL`` settings,
             ``RATELIMIT_ENABLED`` and anything Flask reads.
     """
-    install_redaction()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # NOTE: the twilio SDK logs every request it makes at INFO; Heard logs what matters itself.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    settings = Settings.from_env(_env_overrides(config or {}))
+    services = build_services(config)
+    settings = services.settings
 
     app = Flask(__name__, instance_path=str(settings.instance_dir), static_folder=None)
     app.config.update(
@@ -50,12 +39,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(_locales_dir()),
         HEARD_SETTINGS=settings,
     )
-    app.config.update({k: v for k, v in (config or {}).items() if k not in _OBJECTS})
+    app.config.update({k: v for k, v in (config or {}).items() if k not in OBJECTS})
 
-    keyring: Keyring = (config or {}).get("KEYRING") or load_keyring(settings.instance_dir)
-    app.config["SECRET_KEY"] = keyring.secret_key
-    app.extensions["heard.keyring"] = keyring
-    app.extensions["heard.database"] = (config or {}).get("DATABASE") or Database(settings.database_url)
+    app.config["SECRET_KEY"] = services.keyring.secret_key
+    app.extensions["heard.keyring"] = services.keyring
+    app.extensions["heard.database"] = services.database
+    app.extensions["heard.channel_settings"] = services.channel_settings
+    app.extensions["heard.sms"] = services.sms
+    app.extensions["heard.translation"] = services.translation
 
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -66,30 +57,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             x_prefix=settings.trusted_proxies,
         )
 
-    from webhooks import api, health, internal, session, web
-    from webhooks.extensions import babel, limiter
+    from console import init_app as init_console
+    from console.i18n import select_locale
+    from web import session
+    from web.extensions import babel, limiter
+    from webhooks import api, chat, health, internal, pages, web
     from webhooks.tty import stream as tty_stream
     from webhooks.twilio import sms, voice
-    from webhooks.twilio.channel import SmsChannel
-    from webhooks.twilio.config import ChannelSettings
-
-    channel_settings = ChannelSettings.from_env(_env_overrides(config or {}))
-    app.extensions["heard.channel_settings"] = channel_settings
-    app.extensions["heard.sms"] = (config or {}).get("SMS_CHANNEL") or SmsChannel(
-        database=app.extensions["heard.database"],
-        keyring=keyring,
-        settings=channel_settings,
-        instance_dir=settings.instance_dir,
-    )
-
-    from intake.translation import TranslationEngine, TranslationSettings
-
-    # NOTE: nothing is loaded until a translation is first asked for.
-    app.extensions["heard.translation"] = TranslationEngine(
-        TranslationSettings.from_env(_env_overrides(config or {}), settings.instance_dir)
-    )
-
-    from console.i18n import select_locale
 
     # NOTE: Flask-Babel serves only the console's words (domain "console"); resident-facing
     # pages and channels pass the resident's language explicitly (webhooks/webtext, i18n).
@@ -103,26 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(tty_stream.bp)
-
-    from webhooks import chat, report
-
     chat.init_app(app)
-    report.init_app(app)
-
-    from console import init_app as init_console
-
+    pages.init_app(app)
     init_console(app)
     return app
-
-
-def _env_overrides(config: Mapping[str, Any]) -> dict[str, str]:
-    import os
-
-    env = dict(os.environ)
-    for key, value in config.items():
-        if key in _ENV_KEYS or key.startswith(("TWILIO_", "HEARD_")):
-            env[key] = str(value)
-    return env
 
 
 def _locales_dir() -> Any:

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
-from intake import staff  # noqa: E402
+from intake.access import staff  # noqa: E402
 from intake.config import normalize_database_url  # noqa: E402
 from intake.crypto import Keyring, new_secrets  # noqa: E402
 from intake.db import Database  # noqa: E402

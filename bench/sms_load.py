@@ -49,7 +49,7 @@ from tests.twilio_fake import (  # noqa: E402
     sms_form,
 )
 from webhooks.i18n import t  # noqa: E402
-from webhooks.twilio.channel import HOLDING  # noqa: E402
+from webhooks.twilio.texts import HOLDING  # noqa: E402
 
 HOLDING_ES = t("es", HOLDING)
 SCRIPT = [

@@ -23,12 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intake import complaints, jobs  # noqa: E402
-from intake.case_translation import CaseTranslator  # noqa: E402
+from intake import jobs  # noqa: E402
+from intake.cases import filing as complaints  # noqa: E402
 from intake.crypto import Keyring, new_secrets  # noqa: E402
 from intake.db import Database  # noqa: E402
 from intake.migrate import upgrade  # noqa: E402
-from intake.translation import (  # noqa: E402
+from intake.translation.cases import CaseTranslator  # noqa: E402
+from intake.translation.engine import (  # noqa: E402
     TranslationEngine,
     TranslationSettings,
     install_package,

@@ -39,7 +39,7 @@ class TurnOutput(CollectingOutputChannel):
     def __init__(self, inner: OutputChannel) -> None:
         super().__init__()
         self.inner = inner
-        self.messages = getattr(inner, "messages", self.messages)
+        self.messages: list[dict[str, Any]] = getattr(inner, "messages", self.messages)
         self.turn_open = True
 
     @classmethod
@@ -48,7 +48,7 @@ class TurnOutput(CollectingOutputChannel):
 
     async def _persist_message(self, message: dict[str, Any]) -> None:
         if self.turn_open:
-            await self.inner._persist_message(message)  # type: ignore[attr-defined]
+            await self.inner._persist_message(message)
             return
         text = message.get("text")
         if not text:
@@ -191,7 +191,7 @@ class HeardRestInput(RestInput):
             turn = asyncio.ensure_future(once(message, heard_message_id))
             said = await asyncio.shield(turn)
             if message.output_channel is collector:  # a repeat: the first turn's words are its answer
-                collector.messages.extend(copy.deepcopy(said))  # type: ignore[attr-defined]
+                collector.messages.extend(copy.deepcopy(said))
 
         blueprint = super().blueprint(handle)
 

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
-from intake.console import ServiceTargets
 from intake.errors import ConfigurationError
+from intake.triage import ServiceTargets
 
 # NOTE: no script at all, so an injected <script> cannot run; styles only from our own file.
 CONSOLE_CSP = (
@@ -56,14 +56,14 @@ def init_app(app: Flask) -> None:
     """Register the console, its settings, its session cookie and its security headers.
 
     Settings (application config or environment): ``HEARD_ACK_WORKING_DAYS`` (3),
-    ``HEARD_OFFICE_TIMEZONE`` (UTC), ``HEARD_CONSOLE_IDLE_MINUTES`` (60: a session unused
+    ``HEARD_OFFICE_TIMEZONE`` (read once by ``intake.config``), ``HEARD_CONSOLE_IDLE_MINUTES`` (60: a session unused
     this long ends), ``HEARD_CONSOLE_MAX_HOURS`` (12: a session ends this long after sign-in).
     """
     from console.views import bp
 
     targets = ServiceTargets(
         acknowledge_working_days=_int_setting(app, "HEARD_ACK_WORKING_DAYS", 3),
-        timezone=_setting(app, "HEARD_OFFICE_TIMEZONE", "UTC"),
+        timezone=app.config["HEARD_SETTINGS"].office_timezone,
     )
     settings: dict[str, Any] = {
         "targets": targets,

@@ -12,9 +12,9 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from intake import tracking
-from intake.console import CATEGORIES, ServiceTargets, Sort, previewable
+from intake.cases import tracking
 from intake.enums import Channel, Direction, Disposition, Kind, Language, Status
+from intake.triage import CATEGORIES, ServiceTargets, Sort, previewable
 
 STATUS_LABELS = {
     Status.RECEIVED: _l("Received"),

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from intake.console import UNASSIGNED, CaseFilters, Sort
+from intake.cases.officers import LIMITS as OFFICER_FIELDS
 from intake.enums import Channel, Disposition, Kind, Language, Status, StrEnum
 from intake.errors import ValidationError
-from intake.officers import LIMITS as OFFICER_FIELDS
+from intake.triage import UNASSIGNED, CaseFilters, Sort
 
 # The query-string names of the queue's filters, as the filter form sends them.
 FILTER_FIELDS = (

@@ -1,7 +1,7 @@
 """The console's report pages: the board report (supervisors and auditors) and early warning (supervisors).
 
-Thin, like every console view: parse the request, call one service in ``intake.reports`` or
-``intake.early_warning`` (which checks the role and writes the audit entry), commit, answer.
+Thin, like every console view: parse the request, call one service in ``intake.reports.board`` or
+``intake.reports.early_warning`` (which checks the role and writes the audit entry), commit, answer.
 Sign-in, CSRF and the error pages are the console's own (``console.views``), so these pages
 behave exactly like the rest of the console.
 """
@@ -15,10 +15,13 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from flask.typing import ResponseReturnValue
 
 from console import views
-from intake import early_warning, report_render, reports
+from intake.access.permissions import may_view_early_warning
 from intake.errors import NotFound, PermissionDenied, ValidationError
-from intake.reports import Quarter, ReportSettings
-from webhooks.session import get_session
+from intake.reports import board as reports
+from intake.reports import early_warning
+from intake.reports import render as report_render
+from intake.reports.board import Quarter, ReportSettings
+from web.session import get_session
 
 bp = Blueprint("reports", __name__, url_prefix="/console/reports", template_folder="templates")
 bp.before_request(views._guard)
@@ -35,8 +38,9 @@ def init_app(app: Flask) -> None:
         return
     env = {
         name: str(app.config.get(name) or os.environ.get(name) or "")
-        for name in ("HEARD_OFFICE_TIMEZONE", "HEARD_EARLY_WARNING_THRESHOLD", "HEARD_EARLY_WARNING_MONTHS")
+        for name in ("HEARD_EARLY_WARNING_THRESHOLD", "HEARD_EARLY_WARNING_MONTHS")
     }
+    env["HEARD_OFFICE_TIMEZONE"] = app.config["HEARD_SETTINGS"].office_timezone
     app.extensions["heard.reports"] = ReportSettings.from_env(env)
     app.register_blueprint(bp)
 
@@ -82,7 +86,7 @@ def board() -> ResponseReturnValue:
         report=report,
         body=report_render.render_fragment(report, case_link=lambda case_id: url_for("console.case", case_id=case_id)),
         quarters=[latest.shifted(-back) for back in range(QUARTERS_OFFERED)],
-        may_see_flags=reports.may_view_early_warning(views._viewer()),
+        may_see_flags=may_view_early_warning(views._viewer()),
     )
 
 

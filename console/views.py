@@ -1,6 +1,6 @@
 """The console's pages and forms. Thin: read the request, call one service, commit, answer.
 
-Every rule about who may see or do what lives in ``intake.console``; these views only
+Every rule about who may see or do what lives in ``intake.triage``; these views only
 turn its refusals into 403 (or 404 when the case must not be known to exist).
 """
 
@@ -32,14 +32,15 @@ from werkzeug.exceptions import HTTPException
 
 from console import display, forms
 from console.i18n import CONSOLE_LOCALES, select_locale
-from intake import console, evidence, staff
-from intake.console import Action, ServiceTargets
+from intake import evidence, triage
+from intake.access import staff
 from intake.enums import Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
 from intake.errors import ValidationError as InvalidInput
 from intake.models import StaffUser
-from webhooks.extensions import limiter
-from webhooks.session import get_session, keyring
+from intake.triage import Action, ServiceTargets
+from web.extensions import limiter
+from web.session import get_session, keyring
 
 bp = Blueprint(
     "console",
@@ -115,7 +116,7 @@ def actor_label(actor: str) -> str:
     if kind != "staff" or not ident.isdigit():
         return actor
     if "staff_names" not in g:
-        g.staff_names = console.staff_names(get_session())
+        g.staff_names = triage.staff_names(get_session())
     return str(g.staff_names.get(int(ident), actor))
 
 
@@ -126,7 +127,7 @@ def _template_helpers() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "actor_label": actor_label,
         "viewer": viewer,
-        "can": (lambda action: viewer is not None and console.can(viewer, action)),
+        "can": (lambda action: viewer is not None and triage.can(viewer, action)),
         "Action": Action,
         "console_locale": select_locale(),
         **display.helpers(_targets()),
@@ -227,14 +228,14 @@ def queue() -> ResponseReturnValue:
     db = get_session()
     try:
         filters, sort, cursor = forms.parse_queue_args(request.args)
-        page = console.list_cases(
+        page = triage.list_cases(
             db,
             viewer=_viewer(),
             filters=filters,
             targets=_targets(),
             sort=sort,
             cursor=cursor,
-            limit=console.PAGE_SIZE,
+            limit=triage.PAGE_SIZE,
         )
     except InvalidInput as exc:
         db.rollback()
@@ -242,7 +243,7 @@ def queue() -> ResponseReturnValue:
     except PermissionDenied as exc:
         _refused(exc)
     db.commit()
-    assignees = console.assignable_staff(db) if _viewer().role is not Role.LIAISON else []
+    assignees = triage.assignable_staff(db) if _viewer().role is not Role.LIAISON else []
     kept: dict[str, Any] = forms.queue_args(request.args)
     return render_template(
         "console/queue.html",
@@ -261,7 +262,7 @@ def case(case_id: int) -> ResponseReturnValue:
     """One case: the resident's words, transcript, evidence, history, audit trail and the actions allowed."""
     db = get_session()
     try:
-        view = console.get_case_for(db, viewer=_viewer(), case_id=case_id, keyring=keyring(), targets=_targets())
+        view = triage.get_case_for(db, viewer=_viewer(), case_id=case_id, keyring=keyring(), targets=_targets())
     except PermissionDenied as exc:
         _refused(exc)
     except NotFound:
@@ -270,11 +271,11 @@ def case(case_id: int) -> ResponseReturnValue:
     return render_template("console/case.html", view=view, case=view.case)
 
 
-def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[console.Evidence, bytes]:
+def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[triage.Evidence, bytes]:
     """Return an attachment the viewer may have, and its checked bytes; or answer 403/404 (keeping only a refusal)."""
     db = get_session()
     try:
-        found = console.get_attachment_for(
+        found = triage.get_attachment_for(
             db, viewer=_viewer(), case_id=case_id, attachment_id=attachment_id, preview=preview
         )
     except PermissionDenied as exc:
@@ -283,7 +284,7 @@ def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[conso
         abort(404)
     try:
         data = evidence.load(Path(current_app.instance_path), keyring(), found.attachment.storage_key)
-        console.verify_evidence(found.attachment, data)
+        triage.verify_evidence(found.attachment, data)
     except (OSError, ConfigurationError) as exc:
         db.rollback()
         current_app.logger.error("evidence %s cannot be served: %s", found.attachment.id, exc)
@@ -330,7 +331,7 @@ def audit_log() -> ResponseReturnValue:
     if (before and not before.isdigit()) or (case_filter and not case_filter.isdigit()):
         abort(400)
     try:
-        page = console.read_audit_log(
+        page = triage.read_audit_log(
             db,
             viewer=_viewer(),
             before=int(before) if before else None,
@@ -381,7 +382,7 @@ def categorise(case_id: int) -> ResponseReturnValue:
     category = request.form.get("category", "")
     return _act(
         case_id,
-        lambda: console.categorise(get_session(), viewer=_viewer(), case_id=case_id, category=category),
+        lambda: triage.categorise(get_session(), viewer=_viewer(), case_id=case_id, category=category),
         _("The category is saved."),
     )
 
@@ -392,7 +393,7 @@ def assign(case_id: int) -> ResponseReturnValue:
 
     def change() -> object:
         assignee_id = forms.positive_int(request.form, "assignee")
-        return console.assign(get_session(), viewer=_viewer(), case_id=case_id, assignee_id=assignee_id)
+        return triage.assign(get_session(), viewer=_viewer(), case_id=case_id, assignee_id=assignee_id)
 
     return _act(case_id, change, _("The case is assigned."))
 
@@ -402,7 +403,7 @@ def change_status(case_id: int) -> ResponseReturnValue:
     """Move the case to another status."""
 
     def change() -> object:
-        return console.change_status(
+        return triage.change_status(
             get_session(), viewer=_viewer(), case_id=case_id, **forms.status_change(request.form)
         )
 
@@ -415,7 +416,7 @@ def add_note(case_id: int) -> ResponseReturnValue:
     body = request.form.get("body", "")
     return _act(
         case_id,
-        lambda: console.add_note(get_session(), viewer=_viewer(), case_id=case_id, body=body),
+        lambda: triage.add_note(get_session(), viewer=_viewer(), case_id=case_id, body=body),
         _("The note is added."),
     )
 
@@ -427,10 +428,10 @@ def reply(case_id: int) -> ResponseReturnValue:
     if request.form.get("action") == "preview":
         db = get_session()
         try:
-            preview = console.preview_reply(
+            preview = triage.preview_reply(
                 db, viewer=_viewer(), case_id=case_id, text=text, engine=current_app.extensions["heard.translation"]
             )
-            view = console.get_case_for(db, viewer=_viewer(), case_id=case_id, keyring=keyring(), targets=_targets())
+            view = triage.get_case_for(db, viewer=_viewer(), case_id=case_id, keyring=keyring(), targets=_targets())
         except PermissionDenied as exc:
             _refused(exc)
         except NotFound:
@@ -446,7 +447,7 @@ def reply(case_id: int) -> ResponseReturnValue:
     models = tuple(m for m in request.form.get("models", "").split("|") if m)
     return _act(
         case_id,
-        lambda: console.reply(
+        lambda: triage.reply(
             get_session(), viewer=_viewer(), case_id=case_id, text=text, translated_from=original, models=models
         ),
         _("The reply is queued to be sent."),
@@ -459,7 +460,7 @@ def callback_done(case_id: int) -> ResponseReturnValue:
     note = request.form.get("note", "")
     return _act(
         case_id,
-        lambda: console.mark_callback_done(get_session(), viewer=_viewer(), case_id=case_id, note=note),
+        lambda: triage.mark_callback_done(get_session(), viewer=_viewer(), case_id=case_id, note=note),
         _("The call back is marked done."),
     )
 
@@ -470,7 +471,7 @@ def merge(case_id: int) -> ResponseReturnValue:
     into, reason = request.form.get("into", ""), request.form.get("reason", "")
     return _act(
         case_id,
-        lambda: console.merge_case(get_session(), viewer=_viewer(), case_id=case_id, into=into, reason=reason),
+        lambda: triage.merge_case(get_session(), viewer=_viewer(), case_id=case_id, into=into, reason=reason),
         _("The case is closed as a duplicate and linked to the case it was merged into."),
     )
 
@@ -480,7 +481,7 @@ def add_officer(case_id: int) -> ResponseReturnValue:
     """Record an officer or unit involved in the case."""
 
     def change() -> object:
-        return console.add_officer(get_session(), viewer=_viewer(), case_id=case_id, **forms.officer(request.form))
+        return triage.add_officer(get_session(), viewer=_viewer(), case_id=case_id, **forms.officer(request.form))
 
     return _act(case_id, change, _("The officer is added."))
 
@@ -490,7 +491,7 @@ def change_officer(case_id: int, officer_id: int) -> ResponseReturnValue:
     """Correct what the case records of an officer."""
 
     def change() -> object:
-        return console.change_officer(
+        return triage.change_officer(
             get_session(), viewer=_viewer(), case_id=case_id, officer_id=officer_id, **forms.officer(request.form)
         )
 
@@ -502,7 +503,7 @@ def remove_officer(case_id: int, officer_id: int) -> ResponseReturnValue:
     """Take an officer off the case (the record of them is kept)."""
     return _act(
         case_id,
-        lambda: console.remove_officer(get_session(), viewer=_viewer(), case_id=case_id, officer_id=officer_id),
+        lambda: triage.remove_officer(get_session(), viewer=_viewer(), case_id=case_id, officer_id=officer_id),
         _("The officer is removed from the case."),
     )
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import ConfigurationError
+
+# The office's time zone decides "today" on the report form, the console's clocks and the
+# board's quarters; one default, read in one place.
+DEFAULT_OFFICE_TIMEZONE = "America/Los_Angeles"
+DEFAULT_OFFICE_PHONE = "(209) 555-0100"
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,12 @@ class Settings:
     public_base_url: str | None
     trusted_proxies: int
     ratelimit_storage_uri: str
+    office_timezone: str = DEFAULT_OFFICE_TIMEZONE
+    office_phone: str = DEFAULT_OFFICE_PHONE
+
+    @property
+    def office_zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.office_timezone)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,7 +51,19 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL") or None,
             trusted_proxies=trusted_proxies,
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+            office_timezone=office_timezone(env),
+            office_phone=(env.get("HEARD_OFFICE_PHONE") or "").strip() or DEFAULT_OFFICE_PHONE,
         )
+
+
+def office_timezone(env: Mapping[str, str]) -> str:
+    """Return ``HEARD_OFFICE_TIMEZONE`` (default America/Los_Angeles), refusing a zone that does not exist."""
+    name = (env.get("HEARD_OFFICE_TIMEZONE") or "").strip() or DEFAULT_OFFICE_TIMEZONE
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"HEARD_OFFICE_TIMEZONE {name!r} is not a known time zone") from exc
+    return name
 
 
 def normalize_database_url(url: str) -> str:

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from intake import complaints, partners, staff
+from intake.access import partners, staff
+from intake.cases import filing as complaints
 from intake.crypto import Keyring
 from intake.enums import Role
 from intake.models import Case, Partner, StaffUser

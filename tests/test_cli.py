@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from intake import crypto, partners
+from intake import crypto
+from intake.access import partners
 from intake.db import Database
 from tests.factories import submission_data
 
@@ -63,7 +64,7 @@ def test_staff_create_reads_the_password_from_stdin(env):
 
 
 def _file_one(env, fresh_database_url):
-    from intake import complaints
+    from intake.cases import filing as complaints
 
     assert intake(env, "secrets", "init").returncode == 0
     keyring = crypto.load_keyring(Path(env["HEARD_INSTANCE_DIR"]), environ={})

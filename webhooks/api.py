@@ -9,12 +9,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from intake import complaints, partners, tracking
+from intake.access import partners
+from intake.cases import filing as complaints
+from intake.cases import tracking
 from intake.enums import Channel
 from intake.errors import IdempotencyConflict, NotFound, ValidationError
-from webhooks.extensions import limiter
+from web.extensions import limiter
+from web.session import get_session, keyring
 from webhooks.openapi import OPENAPI
-from webhooks.session import get_session, keyring
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -19,14 +19,15 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, sen
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from intake import evidence, messaging, web_sessions
+from intake import evidence
+from intake.conversations import messaging, web_sessions
+from intake.conversations.web_sessions import SessionGone
 from intake.enums import Channel, MessageState
 from intake.errors import ValidationError
 from intake.models import Message, WebSession
-from intake.web_sessions import SessionGone
-from webhooks.extensions import limiter
+from web.extensions import limiter
+from web.session import get_session, keyring
 from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
-from webhooks.session import get_session, keyring
 from webhooks.webtext import (
     LANGUAGES,
     N_,

@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
-from webhooks.extensions import limiter
-from webhooks.session import get_session
+from web.extensions import limiter
+from web.session import get_session
 
 bp = Blueprint("health", __name__)
 

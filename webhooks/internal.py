@@ -12,12 +12,14 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from intake import complaints, messaging, tracking, web_sessions
+from intake.cases import filing as complaints
+from intake.cases import tracking
+from intake.conversations import messaging, web_sessions
 from intake.enums import Channel, Kind, Language
 from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
+from web.extensions import limiter
+from web.session import get_session, keyring
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
-from webhooks.extensions import limiter
-from webhooks.session import get_session, keyring
 
 bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
 BOT_ACTOR = "bot"
@@ -175,7 +177,7 @@ def request_callback() -> ResponseReturnValue:
     case, receipt = complaints.file_case(
         session, keyring=keyring(), submission=submission, actor=BOT_ACTOR, conversation_id=body.get("conversation_id")
     )
-    case.category = "callback_request"
+    complaints.mark_callback_request(session, case=case, actor=BOT_ACTOR)
     session.commit()
     return jsonify(receipt.as_dict()), 201
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.complaints import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
+from intake.cases.filing import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
 from intake.enums import Channel, Kind, Language, PreferredContact, Status
 
 _text = {"type": ["string", "null"], "maxLength": FIELD_MAX_CHARS}

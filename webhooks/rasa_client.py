@@ -14,6 +14,9 @@ import requests
 MESSAGE_ID = "heard_message_id"
 # The custom payload ``{"redact": "pin"}``: the dialogue took the resident's message as their PIN.
 REDACT_PIN = "pin"
+# The custom payload ``{"awaiting": "free_text"}``: the dialogue's question is answered in the
+# resident's own words (a name, what happened), which may be a localized opt-out word.
+FREE_TEXT = "free_text"
 
 
 class DialogueUnavailable(Exception):
@@ -29,6 +32,7 @@ class DialogueAnswer:
     language: str | None = None
     custom: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     redact: bool = False
+    awaiting: str | None = None
 
 
 class RasaClient:
@@ -64,6 +68,7 @@ def read_answer(items: Any) -> DialogueAnswer:
     custom: list[dict[str, Any]] = []
     language = None
     redact = False
+    awaiting = None
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and item.get("text"):
             texts.append(str(item["text"]))
@@ -71,4 +76,5 @@ def read_answer(items: Any) -> DialogueAnswer:
             custom.append(item["custom"])
             language = item["custom"].get("language") or language
             redact = redact or item["custom"].get("redact") == REDACT_PIN
-    return DialogueAnswer(texts=tuple(texts), language=language, custom=tuple(custom), redact=redact)
+            awaiting = item["custom"].get("awaiting") or awaiting
+    return DialogueAnswer(texts=tuple(texts), language=language, custom=tuple(custom), redact=redact, awaiting=awaiting)

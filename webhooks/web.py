@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from webhooks import report
+from webhooks import pages
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,14 @@ def _handle_http_error(exc: HTTPException) -> ResponseReturnValue | HTTPExceptio
         return _json_error(exc.code or 500, exc.description or exc.name)
     if not _resident_page():
         return exc
-    return report.error_page(exc.code or 500, exc)
+    return pages.error_page(exc.code or 500, exc)
 
 
 def _handle_unexpected(exc: Exception) -> ResponseReturnValue:
     log.exception("unhandled error on %s %s", request.method, request.path)
     if _resident_page():
         try:
-            return report.error_page(500)
+            return pages.error_page(500)
         except Exception:  # the page itself failed: fall back to the plain answer below
             log.exception("the error page failed on %s %s", request.method, request.path)
     return _json_error(500, "internal error; nothing you sent was lost, please try again")

@@ -46,11 +46,17 @@ QUESTIONS: dict[str, str] = {
     "contact_times": _(
         'When is it safe to contact you? For example "weekdays after 5 pm". Reply SKIP if any time is fine.'
     ),
-    "cancel_confirm": _("Do you want to stop this report? Nothing will be sent. Reply YES to stop or NO to go on."),
+    "cancel_confirm": _(
+        "Do you want to discard this report? Nothing will be sent. Reply YES to discard it or NO to go on."
+    ),
     "tracking_number": _("What is your tracking number? It has 10 digits, like 482-193-7703."),
     "pin": _("What is the PIN you were given with your tracking number?"),
     "information_text": _("What would you like to add to your report? You can also send photos or video."),
 }
+# The questions answered in the resident's own words. Saying so lets the SMS channel ask before a
+# localized opt-out word opts the resident out: it may be their name (Vietnamese "Dung").
+FREE_TEXT_SLOTS = frozenset(QUESTIONS) - {"anonymous", "contact_preferred", "cancel_confirm", "tracking_number", "pin"}
+AWAITING_FREE_TEXT = {"awaiting": "free_text"}  # webhooks/rasa_client.py reads it
 SECTION_TITLES = {
     "What happened": _("What happened"),
     "When": _("When"),
@@ -94,6 +100,8 @@ class AskAction(Action, ABC):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = resolve_language(tracker)
         dispatcher.utter_message(text=t(language, QUESTIONS[self.slot]))
+        if self.slot in FREE_TEXT_SLOTS:
+            dispatcher.utter_message(json_message=AWAITING_FREE_TEXT)
         return events
 
 
@@ -132,6 +140,7 @@ class ActionAskNarrative(Action):
             else QUESTIONS["narrative"]
         )
         dispatcher.utter_message(text=t(language, question))
+        dispatcher.utter_message(json_message=AWAITING_FREE_TEXT)
         return events
 
 
@@ -170,6 +179,7 @@ class ActionAskNarrativeMore(Action):
         language, events = resolve_language(tracker)
         question = QUESTIONS["narrative_more"]  # NOTE: not inline, or pybabel reads the key as a message
         dispatcher.utter_message(text=t(language, question))
+        dispatcher.utter_message(json_message=AWAITING_FREE_TEXT)
         seconds = narrative_pause_seconds(tracker)
         if seconds is not None:
             # NOTE: one reminder per conversation (a new one replaces the last), cancelled by Rasa
@@ -282,7 +292,7 @@ class ActionFinishReport(Action, ABC):
         language, events = resolve_language(tracker)
         if tracker.get_slot("cancelled"):
             dispatcher.utter_message(
-                text=t(language, "Your report was stopped and nothing was sent. You can start again at any time.")
+                text=t(language, "Your report was discarded and nothing was sent. You can start again at any time.")
             )
             return events + _reset_draft(language)
         anonymous = bool(tracker.get_slot("anonymous"))
@@ -376,7 +386,7 @@ class ActionFinishStatus(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = resolve_language(tracker)
         if tracker.get_slot("cancelled"):
-            dispatcher.utter_message(text=t(language, "All right, I stopped."))
+            dispatcher.utter_message(text=t(language, "All right, we will leave it there."))
             return events + _reset_draft(language)
         proof = {"tracking_number": tracker.get_slot("tracking_number")}
         if tracker.get_slot("pin"):
@@ -421,7 +431,7 @@ class ActionFinishInformation(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = resolve_language(tracker)
         if tracker.get_slot("cancelled"):
-            dispatcher.utter_message(text=t(language, "All right, I stopped."))
+            dispatcher.utter_message(text=t(language, "All right, we will leave it there."))
             return events + _reset_draft(language)
         payload = {
             "tracking_number": tracker.get_slot("tracking_number"),
@@ -546,7 +556,7 @@ class ActionNothingToCancel(SimpleAction):
     action_name = "action_nothing_to_cancel"
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
-        dispatcher.utter_message(text=t(language, "There is nothing in progress to stop."))
+        dispatcher.utter_message(text=t(language, "There is nothing in progress to discard."))
         dispatcher.utter_message(text=_menu(language))
         return []
 

@@ -29,6 +29,9 @@ from bot.actions.common import (
 )
 from bot.actions.i18n import fold, is_done, is_skip, no_words, t, yes_words
 
+# Marks a message for extraction where it is defined; t() translates it where it is said.
+_ = str
+
 SKIPPED = "-"
 TIMEZONE = "America/Los_Angeles"
 # The intent Rasa's reminder triggers when the resident has paused while telling what happened.
@@ -453,7 +456,9 @@ class ValidateInformationForm(ValidateStatusForm):
         return {"information_text": text or None}
 
 
-EMERGENCY_MESSAGE = (
+# NOTE: marked with _ so `pybabel extract` finds it; unmarked, it was in no catalog and every
+# language got the 911 advice in English (issue 15; tests/test_catalog_coverage.py guards it).
+EMERGENCY_MESSAGE = _(
     "If you or someone else is in danger or hurt right now, call 911. Heard is not an emergency line and "
     "cannot send help. Your report here is saved; you can come back to it when you are safe."
 )

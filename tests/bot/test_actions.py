@@ -53,7 +53,7 @@ def tracker(
 def run_form(t: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ValidateComplaintForm().run(dispatcher, t, DOMAIN))
-    return events, [m["text"] for m in dispatcher.messages]
+    return events, [m["text"] for m in dispatcher.messages if m.get("text")]
 
 
 def slots_set(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def test_messages_come_from_the_catalogs():
 
 
 def test_dates_read_back_in_the_residents_locale():
-    when = dt.datetime(2026, 11, 21, 21, 0)
+    when = dt.datetime(2026, 11, 21, 21, 0)  # noqa: DTZ001  (a wall-clock day and hour, as the dialogue reads back)
     assert "noviembre" in i18n.format_day("es", when)
     assert "2026" in i18n.format_day("zh", when) and "11" in i18n.format_day("zh", when)
     assert i18n.format_day("hmn", when.replace(hour=0)) == "hnub tim 21 lub 11 hli ntuj, xyoo 2026"
@@ -223,7 +223,7 @@ def _status_answer(monkeypatch, merged: bool, metadata: dict[str, Any] | None = 
     dispatcher = CollectingDispatcher()
     slots = {"language": "es", "tracking_number": "4821937703", "pin": "123456"}
     actions.ActionFinishStatus().run(dispatcher, tracker(slots=slots, metadata=metadata, form=None), {})
-    return [m["text"] for m in dispatcher.messages]
+    return [m["text"] for m in dispatcher.messages if m.get("text")]
 
 
 def test_the_status_of_a_merged_report_says_it_was_joined_with_another(monkeypatch):
@@ -357,3 +357,19 @@ def test_adding_information_forgets_the_pin_even_when_the_office_is_unreachable(
     events = actions.ActionFinishInformation().run(dispatcher, tracker(slots=slots, form=None), {})
     assert slots_set(events)["pin"] is None
     assert not any("123456" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+def _asked(action: Any) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker(slots={"language": "vi"}, form="complaint_form"), DOMAIN)
+    return dispatcher.messages
+
+
+def test_a_question_answered_in_the_residents_own_words_says_so_to_the_channel():
+    # The SMS channel then asks before a localized opt-out word ("Dũng" as a name) opts anyone out.
+    name = _asked(actions.ActionAskContactName())
+    assert name[0]["text"] == i18n.t("vi", actions.QUESTIONS["contact_name"])
+    assert {"awaiting": "free_text"} in [m.get("custom") for m in name]
+    assert {"awaiting": "free_text"} in [m.get("custom") for m in _asked(actions.ActionAskNarrative())]
+    for closed in (actions.ActionAskAnonymous(), actions.ActionAskCancelConfirm(), actions.ActionAskPin()):
+        assert all(not m.get("custom") for m in _asked(closed))

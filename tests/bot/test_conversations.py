@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from intake import tracking
+from intake.cases import tracking
 from intake.models import Case, Contact
 
 pytestmark = pytest.mark.slow
@@ -118,13 +118,37 @@ def test_an_emergency_mid_form_answers_911_and_keeps_the_draft(bot_stack):
     assert talk.say("an officer pushed me")[-1] != question
 
 
+@pytest.mark.parametrize(
+    ("language", "opening", "urgent"),
+    [
+        ("es", "quiero poner una queja contra un policia", "me estan golpeando ahorita"),
+        ("km", "ខ្ញុំចង់ប្តឹងប៉ូលីសម្នាក់", "មានគេគំរាមសម្លាប់ខ្ញុំឥឡូវនេះ"),
+        ("pa", "ਮੈਂ ਪੁਲਿਸ ਦੀ ਸ਼ਿਕਾਇਤ ਦਰਜ ਕਰਵਾਉਣੀ ਹੈ", "ਉਹ ਮੈਨੂੰ ਮਾਰ ਦੇਵੇਗਾ"),
+    ],
+)
+def test_an_urgent_message_mid_story_gets_the_911_advice_in_the_residents_language(
+    bot_stack, language, opening, urgent
+):
+    from bot.actions.forms import EMERGENCY_MESSAGE
+    from bot.actions.i18n import t
+
+    advice = t(language, EMERGENCY_MESSAGE)
+    assert advice != EMERGENCY_MESSAGE and "911" in advice
+    talk = bot_stack.conversation(language=language)
+    question = talk.say(opening)[-1]
+    reply = talk.say(urgent)
+    assert advice in reply, reply
+    assert EMERGENCY_MESSAGE not in reply
+    assert reply[-1] == question  # asked again in the same words: the draft is kept
+
+
 def test_cancel_mid_form_asks_first_and_files_nothing(bot_stack):
     talk = bot_stack.conversation(language="en")
     before = _cases(bot_stack)
     talk.say("i want to file a complaint")
     talk.say("the officer yelled at me")
     confirm = talk.say("cancel")
-    assert "stop this report" in " ".join(confirm)
+    assert "discard this report" in " ".join(confirm)
     stopped = talk.say("yes")
     assert "nothing was sent" in " ".join(stopped)
     assert _cases(bot_stack) == before

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app import create_app
-from intake import jobs, tracking
+from intake import jobs
+from intake.cases import tracking
 from intake.db import utcnow
 from intake.enums import Direction, JobState
 from intake.models import Case, Job, Message

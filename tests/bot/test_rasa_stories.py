@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-from intake import jobs, tracking
+from intake import jobs
+from intake.cases import tracking
 from tests.bot.conftest import MODEL, RASA, ROOT, Conversation
 from tests.factories import make_case
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from intake import tracking
+from intake.cases import tracking
 from intake.config import normalize_database_url
 from intake.models import Case
 from tests.bot.conftest import BotStack, _free_port

@@ -36,7 +36,7 @@ def chinese_tracker(*texts: str, metadata: dict[str, Any] | None = None) -> Trac
 def ask_narrative(t: Tracker) -> str:
     dispatcher = CollectingDispatcher()
     actions.ActionAskNarrative().run(dispatcher, t, DOMAIN)
-    return "\n".join(m["text"] for m in dispatcher.messages)
+    return "\n".join(m["text"] for m in dispatcher.messages if m.get("text"))
 
 
 @pytest.mark.parametrize(

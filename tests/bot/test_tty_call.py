@@ -25,7 +25,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app import create_app
-from intake import tracking
+from intake.cases import tracking
 from intake.models import Case, Message
 from tests.bot.conftest import _free_port
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, FakeTwilio, sign

@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import select, update
 
 from app import create_app
-from intake import case_translation, jobs, tracking
-from intake.case_translation import CaseTranslator
+from intake import jobs
+from intake.cases import tracking
 from intake.db import utcnow
 from intake.enums import JobState, MessageState
 from intake.models import Case, Contact, Job, Message
+from intake.translation import cases as case_translation
+from intake.translation.cases import CaseTranslator
 from tests.bot.conftest import make_twilio_app
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, HEARD_NUMBER, PUBLIC_BASE_URL, post_signed, sms_form
 
@@ -136,7 +138,7 @@ def test_a_whole_complaint_by_text_message(twilio_app, bot_stack, keyring, langu
         assert any("••••••" in body for body in stored)
         assert not any(answer and pin.group(1) in answer for answer in answers)
     # The worker translates what the resident wrote (Spanish: the fixture package), or flags the case.
-    from intake.translation import install_package
+    from intake.translation.engine import install_package
 
     fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "argos"
     install_package(twilio_app.extensions["heard.translation"].settings, fixtures / "translate-es_en-tiny.argosmodel")

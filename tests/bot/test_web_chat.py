@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from intake import tracking
+from intake.cases import tracking
 from intake.enums import Direction
 from intake.models import Attachment, Case, Message, WebSession
 from webhooks.chat import RASA_EXTENSION

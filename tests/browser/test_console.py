@@ -20,14 +20,18 @@ from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from app import create_app
-from intake import audit, complaints, jobs, lifecycle, messaging, staff
-from intake.case_translation import CaseTranslator
+from intake import audit, jobs
+from intake.access import staff
+from intake.cases import filing as complaints
+from intake.cases import lifecycle
+from intake.cases.tracking import format_tracking_number
+from intake.conversations import messaging
 from intake.crypto import Keyring
 from intake.db import Database, utcnow
 from intake.enums import Channel, Direction, Disposition, JobState, Language, MessageState, Role, Status
 from intake.models import AuditEntry, Case, Job, Message, StatusChange
-from intake.tracking import format_tracking_number
-from intake.translation import install_package
+from intake.translation.cases import CaseTranslator
+from intake.translation.engine import install_package
 from tests.browser.conftest import _free_port, _stay_local, axe_violations
 from tests.factories import submission_data
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app import create_app
-from intake import tracking
+from intake.cases import tracking
 from intake.models import Case
 from tests.browser.conftest import _free_port
 from webhooks.chat import HOLDING

@@ -7,8 +7,10 @@ import time
 import pytest
 from argon2 import PasswordHasher
 
-from intake import complaints, lifecycle, messaging
-from intake import staff as staff_service
+from intake.access import staff as staff_service
+from intake.cases import filing as complaints
+from intake.cases import lifecycle
+from intake.conversations import messaging
 from intake.enums import Channel, Direction, MessageState, Role, Status
 from intake.models import Case, Correspondent, Message, StaffUser
 from tests.factories import submission_data

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from intake import crypto, staff, totp
+from intake import crypto
+from intake.access import staff, totp
 from intake.db import Database
 from intake.errors import SignInRefused
 from intake.models import StaffUser

@@ -3,11 +3,13 @@
 import pytest
 from sqlalchemy import select
 
-from intake import complaints, console, tracking
-from intake.console import ServiceTargets
+from intake import triage
+from intake.cases import filing as complaints
+from intake.cases import tracking
 from intake.enums import Channel, Disposition, Kind, Role, Status
 from intake.errors import IllegalTransition, PermissionDenied, ValidationError
 from intake.models import Attachment, AuditEntry, Case, Message, StatusChange
+from intake.triage import ServiceTargets
 from tests.console.conftest import CSRF, file, move, sign_in, sms_case
 from tests.factories import make_case, make_partner
 
@@ -25,11 +27,11 @@ def _audit(session, action, case_id):
 
 
 def _view(session, keyring, viewer, case):
-    return console.get_case_for(session, viewer=viewer, case_id=case.id, keyring=keyring, targets=TARGETS)
+    return triage.get_case_for(session, viewer=viewer, case_id=case.id, keyring=keyring, targets=TARGETS)
 
 
 def _merge(session, team, duplicate, original, reason="The same stop on Main Street, filed twice."):
-    return console.merge_case(
+    return triage.merge_case(
         session,
         viewer=team[Role.SUPERVISOR],
         case_id=duplicate.id,
@@ -168,7 +170,7 @@ def test_merges_that_make_no_sense_are_refused_and_change_nothing(session, keyri
     target = "000-000-0000" if problem == "into an unknown number" else into.tracking_number
     reason = " " if problem == "without a reason" else "same"
     with pytest.raises(error) as refused:
-        console.merge_case(session, viewer=team[Role.SUPERVISOR], case_id=duplicate.id, into=target, reason=reason)
+        triage.merge_case(session, viewer=team[Role.SUPERVISOR], case_id=duplicate.id, into=target, reason=reason)
     assert words in str(refused.value)
     session.expire_all()
     assert duplicate.status is status_before and len(duplicate.status_changes) == changes_before
@@ -180,7 +182,7 @@ def test_only_a_supervisor_merges(session, keyring, team):
     original, duplicate = file(session, keyring), file(session, keyring)
     for role in (Role.INTAKE, Role.AUDITOR):
         with pytest.raises(PermissionDenied):
-            console.merge_case(
+            triage.merge_case(
                 session, viewer=team[role], case_id=duplicate.id, into=original.tracking_number, reason="same"
             )
     assert duplicate.status is Status.RECEIVED and duplicate.merged_into_id is None
@@ -191,7 +193,7 @@ def test_only_a_supervisor_merges(session, keyring, team):
 def test_reopening_a_duplicate_undoes_the_merge(session, keyring, team):
     original, duplicate = file(session, keyring), file(session, keyring)
     _merge(session, team, duplicate, original)
-    console.change_status(
+    triage.change_status(
         session, viewer=team[Role.SUPERVISOR], case_id=duplicate.id, to=Status.TRIAGE, reason="not the same stop"
     )
     assert duplicate.status is Status.TRIAGE and duplicate.merged_into_id is None and duplicate.disposition is None
@@ -244,7 +246,7 @@ def test_a_liaison_sees_only_the_referred_case_not_what_was_merged_into_it(sessi
     view = _view(session, keyring, team[Role.LIAISON], original)
     assert view.merged_cases == [] and view.attachments == [own] and view.transcript == []
     with pytest.raises(PermissionDenied):
-        console.get_attachment_for(session, viewer=team[Role.LIAISON], case_id=duplicate.id, attachment_id=theirs.id)
+        triage.get_attachment_for(session, viewer=team[Role.LIAISON], case_id=duplicate.id, attachment_id=theirs.id)
 
 
 # ------------------------------------------------------------------ through the case page

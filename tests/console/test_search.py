@@ -3,10 +3,12 @@
 from sqlalchemy import select
 from sqlalchemy import text as sql
 
-from intake import case_translation, complaints, console
-from intake.console import CaseFilters, ServiceTargets
+from intake import triage
+from intake.cases import filing as complaints
 from intake.enums import Channel, Language, Role, Status
 from intake.models import Case, Translation
+from intake.translation import cases as case_translation
+from intake.triage import CaseFilters, ServiceTargets
 from tests.console.conftest import file, move, sign_in
 
 TARGETS = ServiceTargets()
@@ -33,7 +35,7 @@ def _translate(session, case, field, text, message=None):
 
 
 def _search(session, viewer, text):
-    return console.list_cases(session, viewer=viewer, filters=CaseFilters(text=text), targets=TARGETS)
+    return triage.list_cases(session, viewer=viewer, filters=CaseFilters(text=text), targets=TARGETS)
 
 
 def _ids(session, viewer, text):
@@ -75,7 +77,7 @@ def test_the_search_pages_by_keyset_without_repeating_cases(session, keyring, te
     file(session, keyring)  # matches nothing
     seen, cursor = [], None
     while True:
-        page = console.list_cases(
+        page = triage.list_cases(
             session,
             viewer=team[Role.INTAKE],
             filters=CaseFilters(text="searched"),
@@ -94,10 +96,10 @@ def test_the_search_finds_officers_the_office_identified_until_removed(session, 
     case = file(session, keyring)
     file(session, keyring)
     intake = team[Role.INTAKE]
-    entry = console.add_officer(session, viewer=intake, case_id=case.id, badge_number="K-9921", unit="Harbor Patrol")
+    entry = triage.add_officer(session, viewer=intake, case_id=case.id, badge_number="K-9921", unit="Harbor Patrol")
     assert _ids(session, intake, "k-9921") == [case.id]
     assert _ids(session, intake, "harbor") == [case.id]
-    console.remove_officer(session, viewer=intake, case_id=case.id, officer_id=entry.id)
+    triage.remove_officer(session, viewer=intake, case_id=case.id, officer_id=entry.id)
     assert _ids(session, intake, "k-9921") == []
 
 
@@ -108,7 +110,7 @@ def test_a_liaison_search_reaches_only_what_a_referral_shares(session, keyring, 
     )
     _translate(session, case, "narrative", "The officer pushed me.")
     _translate(session, case, "message", "My cousin Tomas saw everything.", message=message)
-    console.add_officer(session, viewer=team[Role.INTAKE], case_id=case.id, badge_number="K-9921")
+    triage.add_officer(session, viewer=team[Role.INTAKE], case_id=case.id, badge_number="K-9921")
     move(session, case, Status.REFERRED, assignee=team[Role.INTAKE])
     liaison = team[Role.LIAISON]
     assert _ids(session, liaison, "pushed") == [case.id]
@@ -157,7 +159,7 @@ def _found(session, viewer, text, *, indexed):
     if scan:
         session.execute(sql("SET LOCAL enable_bitmapscan = off"))
     try:
-        where = console._text_search(text, viewer=viewer, dialect=dialect, indexed=indexed)
+        where = triage.queue._text_search(text, viewer=viewer, dialect=dialect, indexed=indexed)
         return set(session.scalars(select(Case.id).where(where)))
     finally:
         if scan:
@@ -170,7 +172,7 @@ def _mixed_cases(session, keyring, team):
     chinese = file(session, keyring, narrative="警察推了我还骂我。")
     file(session, keyring, narrative="Nothing to see: 100 percent fine.")
     _translate(session, chinese, "narrative", "The police pushed me, 100% sure.")
-    console.add_officer(session, viewer=team[Role.INTAKE], case_id=vietnamese.id, badge_number="K-9921")
+    triage.add_officer(session, viewer=team[Role.INTAKE], case_id=vietnamese.id, badge_number="K-9921")
     return spanish, vietnamese, chinese
 
 
@@ -191,7 +193,7 @@ def test_the_index_finds_exactly_what_a_scan_finds(session, keyring, team):
 
 def test_a_search_too_short_for_a_trigram_still_finds_its_case(session, keyring, team):
     spanish, _, chinese = _mixed_cases(session, keyring, team)
-    assert console._fts_phrase("jó") is None
+    assert triage.queue._fts_phrase("jó") is None
     assert _ids(session, team[Role.INTAKE], "jó") == [spanish.id]
     assert _ids(session, team[Role.INTAKE], "骂") == [chinese.id]
 

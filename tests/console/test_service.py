@@ -6,11 +6,11 @@ import random
 import pytest
 from sqlalchemy import select, text
 
-from intake import console
-from intake.console import Action, CaseFilters, ServiceTargets, Sort
+from intake import triage
 from intake.enums import Channel, Disposition, Kind, Language, MessageState, Role, Status
 from intake.errors import IllegalTransition, NotFound, PermissionDenied, ValidationError
 from intake.models import AuditEntry, Job, Message
+from intake.triage import Action, CaseFilters, ServiceTargets, Sort
 from tests.console.conftest import file, move, sms_case
 from tests.intake.test_audit import _unlock_audit_log
 
@@ -32,7 +32,7 @@ def _list(session, viewer, **filters):
     cursor = filters.pop("cursor", None)
     limit = filters.pop("limit", 50)
     now = filters.pop("now", None)
-    return console.list_cases(
+    return triage.list_cases(
         session,
         viewer=viewer,
         filters=CaseFilters(**filters),
@@ -86,12 +86,12 @@ def test_a_bad_time_zone_is_a_configuration_error():
 def test_an_unacknowledged_case_becomes_overdue_and_acknowledging_stops_the_clock(session, keyring, team):
     case = file(session, keyring)
     case.created_at = dt.datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # a Monday
-    on_time = console.clock_of(case, targets=TARGETS, now=dt.datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
-    late = console.clock_of(case, targets=TARGETS, now=dt.datetime(2026, 11, 19, 11, 0, tzinfo=UTC))
+    on_time = triage.clock_of(case, targets=TARGETS, now=dt.datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    late = triage.clock_of(case, targets=TARGETS, now=dt.datetime(2026, 11, 19, 11, 0, tzinfo=UTC))
     assert not on_time.overdue and late.overdue
     assert late.since_filed == dt.timedelta(days=3, hours=1)
     move(session, case, Status.TRIAGE)
-    assert not console.clock_of(case, targets=TARGETS, now=dt.datetime(2026, 12, 1, tzinfo=UTC)).overdue
+    assert not triage.clock_of(case, targets=TARGETS, now=dt.datetime(2026, 12, 1, tzinfo=UTC)).overdue
 
 
 # ------------------------------------------------------------------ the queue
@@ -120,7 +120,7 @@ def test_the_queue_filters_by_every_field(session, keyring, team):
     assert ids(category="use_of_force") == {es.id}
     assert ids(channel=Channel.WEB_FORM) == {commendation.id}
     assert ids(assignee_id=team[Role.INTAKE].id) == {en.id}
-    assert ids(assignee_id=console.UNASSIGNED) == {es.id, commendation.id}
+    assert ids(assignee_id=triage.UNASSIGNED) == {es.id, commendation.id}
     assert ids(needs_interpreter=True) == {es.id}
     assert ids(injury_reported=True) == {es.id}
     assert ids(injury_reported=False) == {en.id, commendation.id}
@@ -137,7 +137,7 @@ def test_the_queue_filters_by_filing_date_in_the_office_zone(session, keyring, t
     next_day = file(session, keyring)
     next_day.created_at = dt.datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     session.flush()
-    page = console.list_cases(
+    page = triage.list_cases(
         session,
         viewer=team[Role.INTAKE],
         filters=CaseFilters(filed_from=dt.date(2026, 11, 20), filed_to=dt.date(2026, 11, 20)),
@@ -227,7 +227,7 @@ def test_a_liaison_sees_only_referred_cases_in_the_queue(session, keyring, team)
 
 
 def _view(session, keyring, viewer, case):
-    return console.get_case_for(session, viewer=viewer, case_id=case.id, keyring=keyring, targets=TARGETS)
+    return triage.get_case_for(session, viewer=viewer, case_id=case.id, keyring=keyring, targets=TARGETS)
 
 
 @pytest.mark.parametrize("role", [Role.INTAKE, Role.SUPERVISOR])
@@ -270,7 +270,7 @@ def test_a_liaison_asking_for_an_unreferred_case_is_told_nothing(session, keyrin
 
 def test_an_unknown_case_is_not_found(session, keyring, team):
     with pytest.raises(NotFound):
-        console.get_case_for(session, viewer=team[Role.INTAKE], case_id=987654, keyring=keyring, targets=TARGETS)
+        triage.get_case_for(session, viewer=team[Role.INTAKE], case_id=987654, keyring=keyring, targets=TARGETS)
 
 
 def test_an_inactive_account_can_do_nothing(session, keyring, team):
@@ -289,22 +289,22 @@ def _actions(session, keyring, case, team):
     return {
         Action.VIEW_QUEUE: lambda v: _list(session, v),
         Action.VIEW_CASE: lambda v: _view(session, keyring, v, case),
-        Action.CATEGORISE: lambda v: console.categorise(session, viewer=v, case_id=case.id, category="other"),
-        Action.ASSIGN: lambda v: console.assign(session, viewer=v, case_id=case.id, assignee_id=team[Role.INTAKE].id),
-        Action.CHANGE_STATUS: lambda v: console.change_status(
+        Action.CATEGORISE: lambda v: triage.categorise(session, viewer=v, case_id=case.id, category="other"),
+        Action.ASSIGN: lambda v: triage.assign(session, viewer=v, case_id=case.id, assignee_id=team[Role.INTAKE].id),
+        Action.CHANGE_STATUS: lambda v: triage.change_status(
             session, viewer=v, case_id=case.id, to=Status.INVESTIGATING
         ),
-        Action.CLOSE: lambda v: console.change_status(
+        Action.CLOSE: lambda v: triage.change_status(
             session, viewer=v, case_id=case.id, to=Status.CLOSED, reason="done", disposition=Disposition.MEDIATED
         ),
-        Action.REFER: lambda v: console.change_status(session, viewer=v, case_id=case.id, to=Status.REFERRED),
-        Action.ADD_NOTE: lambda v: console.add_note(session, viewer=v, case_id=case.id, body="called the resident"),
-        Action.REPLY: lambda v: console.reply(session, viewer=v, case_id=case.id, text="We have your report."),
-        Action.EDIT_OFFICERS: lambda v: console.add_officer(session, viewer=v, case_id=case.id, badge_number="4471"),
-        Action.MERGE: lambda v: console.merge_case(
+        Action.REFER: lambda v: triage.change_status(session, viewer=v, case_id=case.id, to=Status.REFERRED),
+        Action.ADD_NOTE: lambda v: triage.add_note(session, viewer=v, case_id=case.id, body="called the resident"),
+        Action.REPLY: lambda v: triage.reply(session, viewer=v, case_id=case.id, text="We have your report."),
+        Action.EDIT_OFFICERS: lambda v: triage.add_officer(session, viewer=v, case_id=case.id, badge_number="4471"),
+        Action.MERGE: lambda v: triage.merge_case(
             session, viewer=v, case_id=case.id, into=original.tracking_number, reason="the same stop, filed twice"
         ),
-        Action.VIEW_AUDIT_LOG: lambda v: console.read_audit_log(session, viewer=v),
+        Action.VIEW_AUDIT_LOG: lambda v: triage.read_audit_log(session, viewer=v),
     }
 
 
@@ -392,9 +392,9 @@ def test_a_liaison_may_download_evidence_of_a_referred_case_only(session, keyrin
     session.add(attachment)
     session.flush()
     with pytest.raises(PermissionDenied):
-        console.get_attachment_for(session, viewer=team[Role.LIAISON], case_id=case.id, attachment_id=attachment.id)
+        triage.get_attachment_for(session, viewer=team[Role.LIAISON], case_id=case.id, attachment_id=attachment.id)
     move(session, case, Status.REFERRED, assignee=team[Role.INTAKE])
-    evidence = console.get_attachment_for(
+    evidence = triage.get_attachment_for(
         session, viewer=team[Role.LIAISON], case_id=case.id, attachment_id=attachment.id
     )
     assert evidence.filename.endswith(".png") and "abab" in evidence.filename
@@ -409,7 +409,7 @@ def test_an_attachment_of_another_case_is_not_found(session, keyring, team):
     session.add(attachment)
     session.flush()
     with pytest.raises(NotFound):
-        console.get_attachment_for(session, viewer=team[Role.INTAKE], case_id=mine.id, attachment_id=attachment.id)
+        triage.get_attachment_for(session, viewer=team[Role.INTAKE], case_id=mine.id, attachment_id=attachment.id)
 
 
 # ------------------------------------------------------------------ status moves by role
@@ -432,14 +432,14 @@ def test_who_may_make_each_move(session, keyring, team, start, to, intake_may):
     for role in (Role.INTAKE, Role.SUPERVISOR):
         case = move(session, file(session, keyring), start, assignee=team[Role.INTAKE])
         allowed = intake_may or role is Role.SUPERVISOR
-        assert (to in console.moves_for(team[role], case)) == allowed
+        assert (to in triage.moves_for(team[role], case)) == allowed
         kwargs = {"reason": "resident asked", "disposition": Disposition.UNFOUNDED if to is Status.CLOSED else None}
         if allowed:
-            console.change_status(session, viewer=team[role], case_id=case.id, to=to, **kwargs)
+            triage.change_status(session, viewer=team[role], case_id=case.id, to=to, **kwargs)
             assert case.status is to
         else:
             with pytest.raises(PermissionDenied):
-                console.change_status(session, viewer=team[role], case_id=case.id, to=to, **kwargs)
+                triage.change_status(session, viewer=team[role], case_id=case.id, to=to, **kwargs)
             assert case.status is start
 
 
@@ -447,12 +447,12 @@ def test_closing_needs_a_reason_and_a_disposition(session, keyring, team):
     case = move(session, file(session, keyring), Status.TRIAGE)
     supervisor = team[Role.SUPERVISOR]
     with pytest.raises(ValidationError):
-        console.change_status(
+        triage.change_status(
             session, viewer=supervisor, case_id=case.id, to=Status.CLOSED, reason=" ", disposition=Disposition.MEDIATED
         )
     with pytest.raises(IllegalTransition):
-        console.change_status(session, viewer=supervisor, case_id=case.id, to=Status.CLOSED, reason="resolved")
-    console.change_status(
+        triage.change_status(session, viewer=supervisor, case_id=case.id, to=Status.CLOSED, reason="resolved")
+    triage.change_status(
         session,
         viewer=supervisor,
         case_id=case.id,
@@ -467,45 +467,45 @@ def test_closing_needs_a_reason_and_a_disposition(session, keyring, team):
 
 def test_a_referral_records_exactly_what_was_shared(session, keyring, team):
     case = move(session, file(session, keyring, witnesses=None), Status.INVESTIGATING, assignee=team[Role.INTAKE])
-    console.change_status(session, viewer=team[Role.SUPERVISOR], case_id=case.id, to=Status.REFERRED)
+    triage.change_status(session, viewer=team[Role.SUPERVISOR], case_id=case.id, to=Status.REFERRED)
     entry = _audit(session, "case.referred", case.id)[-1]
     assert entry.summary["contact_shared"] is False
     assert "narrative" in entry.summary["shared_fields"] and "witnesses" not in entry.summary["shared_fields"]
-    assert set(entry.summary["shared_fields"]) <= set(console.LIAISON_FIELDS)
+    assert set(entry.summary["shared_fields"]) <= set(triage.LIAISON_FIELDS)
 
 
 def test_assigning_a_new_case_triages_it_first_and_reassigning_is_audited(session, keyring, team):
     case = file(session, keyring)
     supervisor = team[Role.SUPERVISOR]
-    console.assign(session, viewer=supervisor, case_id=case.id, assignee_id=team[Role.INTAKE].id)
+    triage.assign(session, viewer=supervisor, case_id=case.id, assignee_id=team[Role.INTAKE].id)
     assert case.status is Status.ASSIGNED and case.assignee_id == team[Role.INTAKE].id
     assert [c.to_status for c in case.status_changes] == [Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED]
-    console.assign(session, viewer=supervisor, case_id=case.id, assignee_id=supervisor.id)
+    triage.assign(session, viewer=supervisor, case_id=case.id, assignee_id=supervisor.id)
     assert case.assignee_id == supervisor.id
     assert _audit(session, "case.reassigned", case.id)[-1].summary == {
         "from": team[Role.INTAKE].id,
         "to": supervisor.id,
     }
     with pytest.raises(ValidationError):
-        console.assign(session, viewer=supervisor, case_id=case.id, assignee_id=team[Role.AUDITOR].id)
+        triage.assign(session, viewer=supervisor, case_id=case.id, assignee_id=team[Role.AUDITOR].id)
 
 
 def test_categorising_is_audited_and_checked(session, keyring, team):
     case = file(session, keyring)
-    console.categorise(session, viewer=team[Role.INTAKE], case_id=case.id, category="bias_or_profiling")
+    triage.categorise(session, viewer=team[Role.INTAKE], case_id=case.id, category="bias_or_profiling")
     assert case.category == "bias_or_profiling"
     assert _audit(session, "case.categorised", case.id)[-1].summary == {"from": None, "to": "bias_or_profiling"}
     with pytest.raises(ValidationError):
-        console.categorise(session, viewer=team[Role.INTAKE], case_id=case.id, category="made_up")
+        triage.categorise(session, viewer=team[Role.INTAKE], case_id=case.id, category="made_up")
 
 
 def test_a_note_is_kept_and_audited(session, keyring, team):
     case = file(session, keyring)
-    console.add_note(session, viewer=team[Role.INTAKE], case_id=case.id, body="Needs a Spanish interpreter.")
+    triage.add_note(session, viewer=team[Role.INTAKE], case_id=case.id, body="Needs a Spanish interpreter.")
     assert [n.body for n in case.notes] == ["Needs a Spanish interpreter."]
     assert _audit(session, "note.added", case.id)[-1].actor == f"staff:{team[Role.INTAKE].id}"
     with pytest.raises(ValidationError):
-        console.add_note(session, viewer=team[Role.INTAKE], case_id=case.id, body="   ")
+        triage.add_note(session, viewer=team[Role.INTAKE], case_id=case.id, body="   ")
 
 
 # ------------------------------------------------------------------ replies and callbacks
@@ -513,7 +513,7 @@ def test_a_note_is_kept_and_audited(session, keyring, team):
 
 def test_a_reply_goes_out_as_a_queued_text_on_the_case(session, keyring, team):
     case, correspondent = sms_case(session, keyring)
-    sent = console.reply(session, viewer=team[Role.INTAKE], case_id=case.id, text="  We received your report.  ")
+    sent = triage.reply(session, viewer=team[Role.INTAKE], case_id=case.id, text="  We received your report.  ")
     assert len(sent) == 1
     message = sent[0]
     assert message.case_id == case.id and message.correspondent_id == correspondent.id
@@ -531,33 +531,33 @@ def test_a_reply_goes_out_as_a_queued_text_on_the_case(session, keyring, team):
 def test_no_reply_without_a_text_conversation_or_after_stop(session, keyring, team):
     partner_case = file(session, keyring)
     with pytest.raises(ValidationError) as refused:
-        console.reply(session, viewer=team[Role.INTAKE], case_id=partner_case.id, text="hello")
+        triage.reply(session, viewer=team[Role.INTAKE], case_id=partner_case.id, text="hello")
     assert "another way" in str(refused.value)
     case, correspondent = sms_case(session, keyring, phone="+12095550199")
     correspondent.opted_out = True
     with pytest.raises(ValidationError) as stopped:
-        console.reply(session, viewer=team[Role.INTAKE], case_id=case.id, text="hello")
+        triage.reply(session, viewer=team[Role.INTAKE], case_id=case.id, text="hello")
     assert "STOP" in str(stopped.value)
     assert (
         session.scalars(select(Message).where(Message.case_id == case.id, Message.direction == "outbound")).all() == []
     )
     with pytest.raises(ValidationError):
-        console.reply(session, viewer=team[Role.INTAKE], case_id=case.id, text="x" * 1601)
+        triage.reply(session, viewer=team[Role.INTAKE], case_id=case.id, text="x" * 1601)
 
 
 def test_a_callback_request_waits_until_marked_done(session, keyring, team):
-    from intake import complaints
+    from intake.cases import filing as complaints
 
     case = file(session, keyring)
     intake = team[Role.INTAKE]
     assert not _view(session, keyring, intake, case).callback_pending
     with pytest.raises(ValidationError):
-        console.mark_callback_done(session, viewer=intake, case_id=case.id)
+        triage.mark_callback_done(session, viewer=intake, case_id=case.id)
     complaints.add_information(
         session, case=case, text="Please call me", channel=Channel.SMS, actor="bot", action="case.callback_requested"
     )
     assert _view(session, keyring, intake, case).callback_pending
-    console.mark_callback_done(session, viewer=intake, case_id=case.id, note="Called at 3 pm")
+    triage.mark_callback_done(session, viewer=intake, case_id=case.id, note="Called at 3 pm")
     assert not _view(session, keyring, intake, case).callback_pending
     assert _audit(session, "case.callback_done", case.id)[-1].actor == f"staff:{intake.id}"
 
@@ -575,10 +575,10 @@ def test_the_audit_log_pages_newest_first_and_verifies(session, keyring, team):
     for _ in range(4):
         file(session, keyring)
     auditor = team[Role.AUDITOR]
-    first = console.read_audit_log(session, viewer=auditor, limit=3)
+    first = triage.read_audit_log(session, viewer=auditor, limit=3)
     assert first.chain.ok and len(first.entries) == 3
     assert [e.seq for e in first.entries] == sorted((e.seq for e in first.entries), reverse=True)
-    second = console.read_audit_log(session, viewer=auditor, before=first.next_before, limit=3)
+    second = triage.read_audit_log(session, viewer=auditor, before=first.next_before, limit=3)
     assert max(e.seq for e in second.entries) < min(e.seq for e in first.entries)
     assert _audit(session, "audit.viewed")[-1].summary == {
         "before": first.next_before,
@@ -588,10 +588,10 @@ def test_the_audit_log_pages_newest_first_and_verifies(session, keyring, team):
 
 
 def test_the_audit_log_of_a_case_that_does_not_exist_is_empty(session, team):
-    page = console.read_audit_log(session, viewer=team[Role.AUDITOR], case_id=987654)
+    page = triage.read_audit_log(session, viewer=team[Role.AUDITOR], case_id=987654)
     assert page.entries == [] and page.chain.ok
     with pytest.raises(PermissionDenied):
-        console.read_audit_log(session, viewer=team[Role.INTAKE], case_id=987654)
+        triage.read_audit_log(session, viewer=team[Role.INTAKE], case_id=987654)
 
 
 def test_the_audit_log_shows_a_broken_chain(session, keyring, team):
@@ -600,5 +600,5 @@ def test_the_audit_log_shows_a_broken_chain(session, keyring, team):
     _unlock_audit_log(session)
     session.execute(text("UPDATE audit_log SET actor = 'staff:999' WHERE seq = :seq"), {"seq": entry.seq})
     session.expire_all()
-    page = console.read_audit_log(session, viewer=team[Role.AUDITOR])
+    page = triage.read_audit_log(session, viewer=team[Role.AUDITOR])
     assert not page.chain.ok and page.chain.first_bad_seq == entry.seq

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from intake import case_translation, complaints, jobs
-from intake.case_translation import CaseTranslator
+from intake import jobs
+from intake.cases import filing as complaints
 from intake.db import Database, utcnow
 from intake.enums import Channel, JobState
 from intake.models import AuditEntry, Case, Job, Translation
-from intake.translation import TranslationEngine, TranslationSettings, install_package
+from intake.translation import cases as case_translation
+from intake.translation.cases import CaseTranslator
+from intake.translation.engine import TranslationEngine, TranslationSettings, install_package
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "argos"
 

@@ -1,7 +1,8 @@
 import pytest
 from sqlalchemy import select, text
 
-from intake import complaints, tracking
+from intake.cases import filing as complaints
+from intake.cases import tracking
 from intake.enums import Channel, Kind, Language, PreferredContact, Status
 from intake.errors import NotFound, ValidationError
 from intake.models import AuditEntry, Case, Contact, StatusChange

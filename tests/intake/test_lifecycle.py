@@ -3,7 +3,7 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from intake import lifecycle
+from intake.cases import lifecycle
 from intake.enums import Disposition, Role, Status
 from intake.errors import IllegalTransition
 from intake.models import AuditEntry, StatusChange

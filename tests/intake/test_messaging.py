@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intake import messaging
-from intake.messaging import MAX_REPLY_CHARS, segment_count, split_reply
+from intake.conversations import messaging
+from intake.conversations.messaging import MAX_REPLY_CHARS, segment_count, split_reply
 
 
 @pytest.mark.parametrize(

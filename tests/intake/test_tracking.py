@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from intake import tracking
+from intake.cases import tracking
 
 
 def _sample_numbers(count: int) -> list[str]:

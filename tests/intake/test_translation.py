@@ -20,10 +20,10 @@ import ctranslate2
 import pytest
 from click.testing import CliRunner
 
-from intake.cli_translate import translate
+from intake.cli.translate import translate
 from intake.config import Settings
 from intake.errors import ConfigurationError
-from intake.translation import (
+from intake.translation.engine import (
     ENGINE,
     NoTranslationPair,
     PackageError,
@@ -338,7 +338,7 @@ socket.socket.connect_ex = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
 
-from intake import translation
+from intake.translation import engine as translation
 
 settings = translation.TranslationSettings.from_env({}, Path(sys.argv[1]))
 for package in sys.argv[2:]:
@@ -433,7 +433,7 @@ def test_cli_installs_from_an_index(tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     script = (
-        "import sys; from intake.cli_translate import translate; from intake.config import Settings; "
+        "import sys; from intake.cli.translate import translate; from intake.config import Settings; "
         "translate(sys.argv[1:], obj=Settings.from_env())"
     )
     env = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intake.db import Database
-from intake.reports import ReportSettings
+from intake.reports.board import ReportSettings
 from tests.conftest import _new_database
 from tests.console.conftest import client, quick_hashes, team  # noqa: F401 (the console's fixtures, for its pages)
 from tests.reports.seed import seed

@@ -12,7 +12,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from intake import complaints, lifecycle
+from intake.cases import filing as complaints
+from intake.cases import lifecycle
 from intake.enums import Channel, Disposition, Kind, Language, Status
 from intake.models import Case, StatusChange, Translation
 from tests.factories import submission_data

@@ -13,13 +13,13 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
-from intake import reports
-from intake.console import CATEGORIES
 from intake.enums import Disposition, Kind, Language, Role, Status
 from intake.errors import ConfigurationError, PermissionDenied, ValidationError
 from intake.models import AuditEntry
-from intake.report_render import render_fragment, render_html, render_pdf
-from intake.reports import Quarter
+from intake.reports import board as reports
+from intake.reports.board import Quarter
+from intake.reports.render import render_fragment, render_html, render_pdf
+from intake.triage import CATEGORIES
 from tests.factories import make_staff
 from tests.reports.seed import NOW, PERIOD, Spec
 

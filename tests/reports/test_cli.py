@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from intake.cli_reports import report
+from intake.cli.reports import report
 from intake.db import Database
 from intake.models import AuditEntry
 from tests.reports.seed import seed

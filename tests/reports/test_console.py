@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from console import reports as report_pages
-from intake import report_render
 from intake.db import utcnow
 from intake.enums import Role
 from intake.models import AuditEntry
-from intake.reports import Quarter, ReportSettings
+from intake.reports import render as report_render
+from intake.reports.board import Quarter, ReportSettings
 from tests.console.conftest import file, sign_in
 
 

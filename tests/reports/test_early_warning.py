@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from intake import early_warning
-from intake.early_warning import Identifier, identifiers, months_before
 from intake.enums import Role
 from intake.errors import NotFound, PermissionDenied
 from intake.models import AuditEntry
-from intake.reports import ReportSettings
+from intake.reports import early_warning
+from intake.reports.board import ReportSettings
+from intake.reports.early_warning import Identifier, identifiers, months_before
 from tests.factories import make_staff
 from tests.reports.seed import NOW
 

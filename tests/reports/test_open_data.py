@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from intake import open_data
 from intake.enums import Kind, Status
 from intake.errors import ValidationError
 from intake.models import AuditEntry
-from intake.open_data import ALL, MIN_PUBLISHED_COUNT, SPECS, suppress
+from intake.reports import open_data
+from intake.reports.open_data import ALL, MIN_PUBLISHED_COUNT, SPECS, suppress
 from tests.reports.seed import NOW
 from tests.reports.test_board import status_at
 

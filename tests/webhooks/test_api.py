@@ -4,7 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
-from intake import tracking
+from intake.cases import tracking
 from intake.models import Case, IdempotencyKey
 from tests.factories import make_partner, submission_data
 

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from intake import complaints, evidence
+from intake import evidence
+from intake.cases import filing as complaints
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Attachment, Case, Message, WebSession
 from tests.conftest import RolledBackDatabase

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from intake import duplicates, tracking
+from intake.cases import duplicates, tracking
 from intake.models import AuditEntry, Case, Message
 from tests.factories import make_case, submission_data
 
@@ -111,7 +111,7 @@ def test_a_callback_on_a_proven_case_is_recorded_on_it(client, auth, session):
 
 
 def test_what_the_dialogue_says_between_turns_is_texted_to_the_resident(client, auth, session, keyring):
-    from intake import messaging
+    from intake.conversations import messaging
     from intake.enums import Direction, Language, MessageState
     from intake.models import Job
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from intake import duplicates, tracking
+from intake.cases import duplicates, tracking
 from intake.enums import Channel, Kind, Language, PreferredContact
 from intake.models import Case, Contact, WebSession
 from tests.factories import make_case

@@ -217,7 +217,7 @@ def test_another_sessions_file_cannot_be_taken_back(app, client, session):
 
 
 def test_a_report_keeps_at_most_its_number_of_files(client, session, monkeypatch):
-    monkeypatch.setattr("webhooks.report.EVIDENCE_MAX_FILES", 2)
+    monkeypatch.setattr("webhooks.pages.form.EVIDENCE_MAX_FILES", 2)
     ana = _to_files_question(client, "en")
     _upload(ana, (PNG, "one.png", "image/png"))
     over = _upload(ana, (JPEG, "two.jpg", "image/jpeg"), (PDF, "three.pdf", "application/pdf"))

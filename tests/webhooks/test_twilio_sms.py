@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app import create_app
-from intake import jobs, messaging
+from intake import jobs
+from intake.conversations import messaging
 from intake.db import Database, utcnow
 from intake.enums import Direction, JobState, MessageState
 from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
@@ -35,7 +36,7 @@ from tests.twilio_fake import (
 )
 from webhooks.i18n import t
 from webhooks.rasa_client import DialogueAnswer
-from webhooks.twilio.channel import NO_ANSWER
+from webhooks.twilio.texts import CONFIRM_STOP, NO_ANSWER, STOPPED
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
@@ -192,14 +193,15 @@ def test_help_is_answered_in_the_residents_language(sms_app, db):
     spanish = post_signed(client, "/twilio/sms", sms_form("AYUDA", sender="+12095550143"))
     chinese = post_signed(client, "/twilio/sms", sms_form("帮助", sender="+12095550144"))
     assert english.status_code == 200 and english.mimetype == "application/xml"
-    (en,) = _bodies(english.data)
-    (es,) = _bodies(spanish.data)
-    (zh,) = _bodies(chinese.data)
+    # NOTE: HELP is longer than four segments in some languages; it then goes as two texts, in order.
+    en, es, zh = (" ".join(_bodies(r.data)) for r in (english, spanish, chinese))
+    assert len(_bodies(spanish.data)) == 2 and _bodies(spanish.data)[0].endswith(".")
     assert "911" in en and "STOP" in en and "police" in en
     assert "911" in es and es != en and "policía" in es
     assert "911" in zh and any("\u4e00" <= c <= "\u9fff" for c in zh)
     replies = [m for m in _all(db, Message) if m.direction.value == "outbound"]
-    assert [m.state for m in replies] == [MessageState.INLINE] * 3
+    assert [m.state for m in replies] == [MessageState.INLINE] * 4
+    assert all(m.segments <= messaging.MAX_SEGMENTS for m in replies)
 
 
 def test_help_is_answered_in_the_chinese_script_the_resident_writes(sms_app, db, fake_twilio):
@@ -249,10 +251,53 @@ def test_a_keyword_inside_a_sentence_is_not_an_opt_out():
     assert messaging.classify_keyword("cancel my complaint") is None
     assert messaging.classify_keyword("please stop the officer") is None
     assert messaging.classify_keyword(" STOP! ").action == "stop"
-    assert messaging.classify_keyword("Dừng").action == "stop"
+    assert messaging.classify_keyword("Ngừng").action == "stop"
+    assert messaging.classify_keyword("Dừng") is None  # the name Dũng, and "đúng" (yes)
     assert messaging.classify_keyword("退订").action == "stop"
     assert messaging.classify_keyword("ਮਦਦ").action == "help"
     assert messaging.classify_keyword("ສ່ວຍ") is None
+
+
+class NameDialogue:
+    """A dialogue that asks for the resident's name, then their email, both answered in their own words."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
+        self.calls.append({"sender": sender, "text": text, "metadata": metadata})
+        question = "Quý vị tên gì?" if len(self.calls) == 1 else "Email của quý vị là gì?"
+        return DialogueAnswer(texts=(question,), custom=({"awaiting": "free_text"},), awaiting="free_text")
+
+
+def _opted_out(db: Database) -> bool:
+    with db.session() as s:
+        return bool(s.scalars(select(Correspondent)).one().opted_out)
+
+
+def test_a_vietnamese_resident_named_dung_can_give_their_name(sms_app, db):
+    dialogue = NameDialogue()
+    sms_app.extensions["heard.sms"].rasa = dialogue
+    client = sms_app.test_client()
+    post_signed(client, "/twilio/sms", sms_form("Tôi muốn khiếu nại một cảnh sát"))
+    answer = _bodies(post_signed(client, "/twilio/sms", sms_form("Dũng")).data)
+    assert [c["text"] for c in dialogue.calls] == ["Tôi muốn khiếu nại một cảnh sát", "Dũng"]
+    assert answer == ["Email của quý vị là gì?"] and not _opted_out(db)
+    assert _count(db, ConsentChange) == 0
+
+
+def test_a_localized_opt_out_word_mid_question_is_confirmed_before_it_opts_out(sms_app, db):
+    dialogue = NameDialogue()
+    sms_app.extensions["heard.sms"].rasa = dialogue
+    client = sms_app.test_client()
+    post_signed(client, "/twilio/sms", sms_form("Tôi muốn khiếu nại một cảnh sát"))
+    said = _bodies(post_signed(client, "/twilio/sms", sms_form("Ngừng")).data)
+    # The dialogue took it as the answer, and the resident is asked, in a text of its own.
+    assert said == ["Email của quý vị là gì?", t("vi", CONFIRM_STOP)] and "STOP" in said[1]
+    assert not _opted_out(db)
+    (stopped,) = _bodies(post_signed(client, "/twilio/sms", sms_form("ngừng")).data)
+    assert stopped == t("vi", STOPPED) and _opted_out(db)  # said again: they meant it
+    assert len(dialogue.calls) == 2
 
 
 # -- redelivery -------------------------------------------------------------------------------
@@ -287,10 +332,11 @@ def test_twenty_copies_at_once_are_one_message_with_one_answer(sms_app, db):
     for thread in threads:
         thread.join()
     assert len(answers) == 20 and len(set(answers)) == 1, set(answers)
-    assert _bodies(answers[0]) and "911" in _bodies(answers[0])[0]
+    assert _bodies(answers[0]) and "911" in " ".join(_bodies(answers[0]))
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Message).where(Message.direction == "inbound")) == 1
-        assert s.scalar(select(func.count()).select_from(Message).where(Message.direction == "outbound")) == 1
+        outbound = s.scalar(select(func.count()).select_from(Message).where(Message.direction == "outbound"))
+        assert outbound == len(_bodies(answers[0]))  # one answer (HELP in Spanish is two texts)
         assert s.scalar(select(func.count()).select_from(Correspondent)) == 1
         assert s.scalar(select(func.count()).select_from(Job)) == 1
 
@@ -460,7 +506,7 @@ def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_
     assert sorted(fake_twilio.deleted()) == sorted(u.removeprefix("https://api.twilio.com") for u in (first, second))
     assert fake_twilio.media == {}
     # The case filed later in this conversation carries the photos.
-    from intake import complaints
+    from intake.cases import filing as complaints
 
     with db.session() as s:
         conversation = s.scalars(select(Correspondent)).one().conversation_id

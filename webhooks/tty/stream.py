@@ -22,9 +22,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, request
 from flask_sock import Sock
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from intake import messaging
+from intake.conversations import inbound, messaging
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Message
@@ -33,6 +32,7 @@ from webhooks.tty.modem import BaudotDemodulator, BaudotModulator, mulaw_decode,
 from webhooks.twilio.channel import SmsChannel
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.signature import public_url
+from webhooks.twilio.twiml import connect_twiml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_tty", __name__, url_prefix="/twilio/tty")
@@ -49,12 +49,6 @@ NO_ANSWER = "SORRY, NO ANSWER CAME TO THAT. PLEASE TYPE IT AGAIN. GA"
 GOODBYE = "THANK YOU FOR CALLING HEARD. GOODBYE SK SK"
 
 
-def websocket_url(settings: ChannelSettings) -> str:
-    """Return the public wss:// base that Twilio connects streams to."""
-    base = settings.public_base_url or request.host_url.rstrip("/")
-    return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-
-
 @bp.before_request
 def _verify() -> None:
     """Refuse a stream that Twilio did not sign: the handshake's URL, signed with no parameters."""
@@ -68,17 +62,6 @@ def _verify() -> None:
     ):
         log.warning("TTY stream refused: bad or missing signature")
         abort(403)
-
-
-def connect_twiml(settings: ChannelSettings, keyring: Any, caller: str | None) -> VoiceResponse:
-    """TwiML that moves a call onto the TTY path."""
-    response = VoiceResponse()
-    connect = Connect()
-    stream = connect.stream(url=websocket_url(settings) + "/twilio/tty/stream")
-    if caller and caller.startswith("+"):
-        stream.parameter(name="caller", value=messaging.seal_phone(keyring, caller))
-    response.append(connect)
-    return response
 
 
 @dataclass
@@ -201,7 +184,10 @@ class TtyCall:
                 state=MessageState.PROCESSED if direction == Direction.INBOUND else MessageState.SENT,
                 sent_at=utcnow() if direction == Direction.OUTBOUND else None,
             )
-            session.add(message)
+            if direction is Direction.INBOUND:
+                message, _ = inbound.store_inbound(session, message=message)
+            else:
+                session.add(message)
             session.commit()
             return message.id
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from intake.config import DEFAULT_OFFICE_PHONE
 from intake.errors import ConfigurationError
 
 TWILIO_API = "https://api.twilio.com"
@@ -54,6 +55,6 @@ class ChannelSettings:
             inline_reply_seconds=inline,
             send_rate_per_second=rate,
             media_max_bytes=media_max,
-            office_phone=env.get("HEARD_OFFICE_PHONE") or "(209) 555-0100",
+            office_phone=(env.get("HEARD_OFFICE_PHONE") or "").strip() or DEFAULT_OFFICE_PHONE,
             narrative_pause_seconds=narrative_pause,
         )

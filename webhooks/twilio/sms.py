@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import MultiDict
 
-from intake import messaging
-from intake.messaging import InboundText, MediaRef
-from webhooks.session import get_session, keyring
+from intake.conversations import messaging
+from intake.conversations.messaging import InboundText, MediaRef
+from web.session import get_session, keyring
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
 

@@ -9,8 +9,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from intake.conversations.messaging import InboundText, MediaRef
 from intake.crypto import Keyring
-from intake.messaging import InboundText, MediaRef
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,16 @@
-"""TwiML answers for the SMS webhook."""
+"""TwiML answers: texts for the SMS webhook, and the media stream that moves a call onto the TTY path."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from flask import request
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import Connect, VoiceResponse
+
+from intake.conversations import messaging
+from webhooks.twilio.config import ChannelSettings
 
 
 def messages(bodies: Iterable[str]) -> str:
@@ -13,3 +19,20 @@ def messages(bodies: Iterable[str]) -> str:
     for body in bodies:
         response.message(body)
     return str(response)
+
+
+def websocket_url(settings: ChannelSettings) -> str:
+    """Return the public wss:// base that Twilio connects streams to."""
+    base = settings.public_base_url or request.host_url.rstrip("/")
+    return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
+def connect_twiml(settings: ChannelSettings, keyring: Any, caller: str | None) -> VoiceResponse:
+    """TwiML that moves a call onto the TTY path."""
+    response = VoiceResponse()
+    connect = Connect()
+    stream = connect.stream(url=websocket_url(settings) + "/twilio/tty/stream")
+    if caller and caller.startswith("+"):
+        stream.parameter(name="caller", value=messaging.seal_phone(keyring, caller))
+    response.append(connect)
+    return response

@@ -19,17 +19,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from intake import complaints, jobs, messaging
+from intake import jobs
+from intake.cases import filing as complaints
+from intake.cases.tracking import format_tracking_number
+from intake.conversations import inbound, messaging
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Correspondent, Message
-from intake.tracking import format_tracking_number
+from web.session import get_session, keyring
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
-from webhooks.session import get_session, keyring
-from webhooks.tty.stream import connect_twiml, websocket_url
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
 from webhooks.twilio.config import ChannelSettings
+from webhooks.twilio.twiml import connect_twiml, websocket_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
@@ -183,7 +185,7 @@ def _store_step(
     if not call_sid:
         abort(400, "CallSid is required")
     provider_id = f"{call_sid}:{step}"[:128]
-    existing = messaging.find_by_provider_id(session, provider_id)
+    existing = inbound.find_by_provider_id(session, provider_id)
     if existing is not None:
         return existing, False
     caller = form.get("From") or ""
@@ -192,20 +194,20 @@ def _store_step(
         correspondent = messaging.get_or_create_correspondent(
             session, keyring=keyring(), phone=caller, service_number=form.get("To") or None
         )
-    message = Message(
-        channel=Channel.VOICE,
-        direction=Direction.INBOUND,
-        provider_id=provider_id,
-        conversation_id=messaging.conversation_id_for(keyring(), Channel.VOICE, call_sid),
-        correspondent_id=correspondent.id if correspondent else None,
-        language=Language(language) if language else None,
-        body=body,
-        state=MessageState.PROCESSED,
-        meta={k: form[k] for k in ("CallStatus", "Direction", "AccountSid", "Confidence") if form.get(k)} or None,
+    return inbound.store_inbound(
+        session,
+        message=Message(
+            channel=Channel.VOICE,
+            direction=Direction.INBOUND,
+            provider_id=provider_id,
+            conversation_id=messaging.conversation_id_for(keyring(), Channel.VOICE, call_sid),
+            correspondent_id=correspondent.id if correspondent else None,
+            language=Language(language) if language else None,
+            body=body,
+            state=MessageState.PROCESSED,
+            meta={k: form[k] for k in ("CallStatus", "Direction", "AccountSid", "Confidence") if form.get(k)} or None,
+        ),
     )
-    session.add(message)
-    session.flush()
-    return message, True
 
 
 def _answered(session: Session, message: Message, response: VoiceResponse) -> Response:
@@ -439,7 +441,7 @@ def confirm() -> ResponseReturnValue:
     if not created and message.answer:
         return _xml(messaging.open_answer(keyring(), message.answer))
     call_sid = request.form["CallSid"]
-    heard = messaging.find_by_provider_id(session, f"{call_sid}:turn:{step}")
+    heard = inbound.find_by_provider_id(session, f"{call_sid}:turn:{step}")
     if heard is None:
         return _reprompt(session, message, language, step + 1, "")
     if digits == "1" or speech in YES_WORDS:

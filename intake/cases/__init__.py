@@ -1,0 +1,1 @@
+"""A case's life: filing, its status, duplicates, the officers named, tracking numbers, export."""

@@ -1,0 +1,234 @@
+"""The ``intake`` command: database, secrets, partners, staff, export and audit."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import click
+from sqlalchemy.orm import Session
+
+from intake import audit, crypto, migrate
+from intake.cli.reports import report as report_group
+from intake.cli.translate import translate as translate_group
+from intake.config import Settings
+from intake.db import Database
+from intake.enums import Role
+from intake.errors import IntakeError, ValidationError
+from intake.logs import install_redaction
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli:unknown"
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Heard's intake queue, from the command line."""
+    install_redaction()
+    ctx.obj = Settings.from_env()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Migrate the database to the newest schema."""
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+    click.echo("database is at the newest schema")
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """Local secrets in the instance folder."""
+
+
+@secrets_group.command("init")
+@click.pass_obj
+def secrets_init(settings: Settings) -> None:
+    """Create instance/secrets.json unless it exists."""
+    made = crypto.init_secrets(settings.instance_dir)
+    path = settings.instance_dir / crypto.SECRETS_FILE
+    click.echo(f"created {path}" if made else f"kept existing {path}")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys."""
+
+
+@keys.command("rotate")
+@click.pass_obj
+def keys_rotate(settings: Settings) -> None:
+    """Add a new primary key and re-encrypt every stored secret with it."""
+    from intake.rekey import reencrypt_all
+
+    crypto.add_fernet_key(settings.instance_dir)
+    keyring = crypto.load_keyring(settings.instance_dir)
+    with _session(settings) as session:
+        count = reencrypt_all(session, keyring=keyring, actor=_actor())
+        session.commit()
+    click.echo(f"re-encrypted {count} values; older keys can be removed from {crypto.SECRETS_FILE} now")
+
+
+@main.group()
+def partner() -> None:
+    """Partner organisations that file through the API."""
+
+
+@partner.command("create")
+@click.argument("name")
+@click.pass_obj
+def partner_create(settings: Settings, name: str) -> None:
+    """Register a partner and print its API token (last line; shown only now)."""
+    from intake.access.partners import create_partner
+
+    with _session(settings) as session:
+        try:
+            created, token = create_partner(session, name=name, actor=_actor())
+        except ValidationError as exc:
+            _fail(str(exc))
+            return
+        session.commit()
+        click.echo(f"partner {created.id} ({created.name}) created; its token, shown only this once:")
+    click.echo(token)
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+@staff.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(Role.values()))
+@click.option("--name", "display_name", default=None, help="Name shown in the console.")
+@click.pass_obj
+def staff_create(settings: Settings, email: str, role: str, display_name: str | None) -> None:
+    """Create a staff account; the password is read from standard input when it is not a terminal."""
+    from intake.access.staff import create_staff
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            _fail("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with _session(settings) as session:
+        try:
+            user = create_staff(
+                session, email=email, role=Role(role), password=password, actor=_actor(), display_name=display_name
+            )
+        except ValidationError as exc:
+            _fail(str(exc))
+            return
+        session.commit()
+        click.echo(f"staff {user.id} <{user.email}> created with role {user.role.value}")
+
+
+@staff.command("totp")
+@click.option("--email", required=True)
+@click.pass_obj
+def staff_totp(settings: Settings, email: str) -> None:
+    """Require a one-time code at sign-in; print the secret for the authenticator app (last line; shown only now)."""
+    from intake.access import totp
+    from intake.access.staff import enable_totp
+
+    keyring = crypto.load_keyring(settings.instance_dir)
+    with _session(settings) as session:
+        try:
+            secret = enable_totp(session, keyring=keyring, email=email, actor=_actor())
+        except ValidationError as exc:
+            _fail(str(exc))
+            return
+        session.commit()
+    click.echo(f"{email.strip().lower()} now signs in with a one-time code; add this to their authenticator app:")
+    click.echo(totp.provisioning_uri(secret, account=email.strip().lower()))
+    click.echo(secret)
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--include-contact", is_flag=True, help="Decrypt and include contact details.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True)
+@click.pass_obj
+def export_cases(settings: Settings, fmt: str, include_contact: bool, out: str) -> None:
+    """Export every case, one record each."""
+    from intake.cases.export import write_export
+
+    keyring = crypto.load_keyring(settings.instance_dir) if include_contact else None
+    with _session(settings) as session, _open_out(out) as handle:
+        count = write_export(
+            session, keyring=keyring, out=handle, fmt=fmt, include_contact=include_contact, actor=_actor()
+        )
+        session.commit()
+    click.echo(f"exported {count} cases", err=True)
+
+
+@contextmanager
+def _open_out(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:  # newline="": csv writes its own
+        yield handle
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(settings: Settings) -> None:
+    """Recompute the chain; exit 1 naming the first bad entry."""
+    with _session(settings) as session:
+        report = audit.verify_chain(session)
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} entries")
+        return
+    click.echo(f"AUDIT CHAIN BROKEN at entry {report.first_bad_seq}: {report.problem}", err=True)
+    sys.exit(1)
+
+
+def run() -> None:
+    """Entry point that turns expected errors into one clear line."""
+    try:
+        main(standalone_mode=True)
+    except IntakeError as exc:
+        _fail(str(exc))
+
+
+main.add_command(translate_group)
+main.add_command(report_group)

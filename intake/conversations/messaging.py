@@ -1,0 +1,591 @@
+"""Text messages with residents: who they are, their consent, what came in, what goes out.
+
+Provider-neutral: the Twilio specifics (signatures, TwiML, the REST client) live in
+``webhooks/twilio``. Every inbound message is stored before anything else happens,
+keyed by the provider's id, so a redelivery finds the first copy and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from intake import jobs
+from intake.conversations.inbound import find_by_provider_id, store_inbound
+from intake.crypto import Keyring
+from intake.db import utcnow
+from intake.enums import Channel, Direction, Language, MessageState
+from intake.models import Attachment, Case, ConsentChange, Correspondent, Message
+
+# Twilio concatenates at most ten segments; it refuses bodies over 1,600 characters.
+MAX_REPLY_CHARS = 1600
+# NOTE: carriers may split or drop long concatenated texts, so every text Heard sends fits four
+# segments; a longer reply goes as several texts, in order, split between sentences (issue 15).
+MAX_SEGMENTS = 4
+SEALED_PREFIX = "sealed:"
+
+# The keywords carriers and Twilio treat as opt-out, opt-in and help (whole message only).
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+# NOTE: Twilio also reads YES as opt-in; here "yes" answers the dialogue's questions.
+START_WORDS = frozenset({"START", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+# The same keywords in the other eight languages. Twilio answers the English ones itself,
+# so Heard confirms only these; every entry is a whole message, never a dialogue answer.
+# NOTE: no opt-out word may be a common name or a word the dialogue asks for (tests/test_keywords.py):
+# Vietnamese "DUNG" was also the name Dũng and the answer "đúng", and "TSO TSEG" the Hmong for
+# giving up a report. Mid-question, the channel asks before a localized word opts anyone out.
+LOCALIZED_KEYWORDS: dict[str, dict[str, frozenset[str]]] = {
+    "stop": {
+        "es": frozenset({"ALTO", "PARAR", "BAJA", "DETENER"}),
+        "tl": frozenset({"TIGIL", "IHINTO", "HINTO"}),
+        "vi": frozenset({"NGUNG", "HUY DANG KY"}),
+        "zh": frozenset({"停止", "退订", "退訂", "取消订阅", "取消訂閱"}),
+        "km": frozenset({"ឈប់"}),
+        "hmn": frozenset({"NRES"}),
+        "lo": frozenset({"ຢຸດ"}),
+        "pa": frozenset({"ਬੰਦ", "ਰੋਕੋ", "ਬੰਦ ਕਰੋ"}),
+    },
+    "start": {
+        "es": frozenset({"INICIAR", "REANUDAR"}),
+        "tl": frozenset({"SIMULA", "UMPISA"}),
+        "vi": frozenset({"BAT DAU"}),
+        "zh": frozenset({"开始", "開始", "订阅", "訂閱"}),
+        "km": frozenset({"ចាប់ផ្តើម", "ចាប់ផ្ដើម"}),
+        "hmn": frozenset({"PIB"}),
+        "lo": frozenset({"ເລີ່ມ"}),
+        "pa": frozenset({"ਸ਼ੁਰੂ", "ਸ਼ੁਰੂ ਕਰੋ"}),
+    },
+    "help": {
+        "es": frozenset({"AYUDA"}),
+        "tl": frozenset({"TULONG"}),
+        "vi": frozenset({"GIUP", "TRO GIUP", "GIUP DO"}),
+        "zh": frozenset({"帮助", "幫助", "求助"}),
+        "km": frozenset({"ជំនួយ"}),
+        "hmn": frozenset({"PAB", "KEV PAB"}),
+        "lo": frozenset({"ຊ່ວຍ", "ຊ່ວຍເຫຼືອ"}),
+        "pa": frozenset({"ਮਦਦ", "ਸਹਾਇਤਾ"}),
+    },
+}
+ENGLISH_KEYWORDS = {"stop": STOP_WORDS, "start": START_WORDS, "help": HELP_WORDS}
+
+# The GSM 03.38 default alphabet and its extension table (each extension costs two septets).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+# A sentence ends at its full stop and the spaces after it; CJK full stops need no space.
+_SENTENCE_END = re.compile(r"[.!?។៕।॥]+\s+|[。！？]+\s*|\n\s*")
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """One media item of an MMS, as the provider describes it."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """A text message as it arrived, before anything is done with it."""
+
+    provider_id: str
+    from_number: str
+    to_number: str
+    body: str
+    media: tuple[MediaRef, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A whole-message keyword: what it asks for, and the language it was written in."""
+
+    action: str  # "stop", "start" or "help"
+    language: str | None  # None for the English keywords that Twilio itself answers
+    word: str
+
+
+def _fold(text: str) -> str:
+    """Uppercase, strip accents and punctuation at the ends, collapse spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    # NOTE: keep combining marks for Khmer, Lao and Gurmukhi, where they are letters' parts.
+    stripped = "".join(
+        c for c in decomposed if not (unicodedata.combining(c) and unicodedata.name(c, "").startswith("COMBINING"))
+    )
+    stripped = unicodedata.normalize("NFC", stripped).replace("Đ", "D").replace("đ", "d")
+    stripped = stripped.strip(" \t\r\n.!?¡¿,;:'\"。！？")
+    return re.sub(r"\s+", " ", stripped).upper()
+
+
+def classify_keyword(body: str) -> Keyword | None:
+    """Return the opt-out, opt-in or help keyword that ``body`` consists of, if it is one."""
+    if len(body) > 40:
+        return None
+    word = _fold(body)
+    if not word:
+        return None
+    for action, words in ENGLISH_KEYWORDS.items():
+        if word in words:
+            return Keyword(action=action, language=None, word=word)
+    for action, by_language in LOCALIZED_KEYWORDS.items():
+        for language, words in by_language.items():
+            if word in {_fold(w) for w in words}:
+                return Keyword(action=action, language=language, word=word)
+    return None
+
+
+def is_gsm7(text: str) -> bool:
+    """Tell whether ``text`` fits the GSM 7-bit alphabet (else the whole message goes as UCS-2)."""
+    return all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text)
+
+
+def segment_count(text: str) -> int:
+    """Count the SMS segments ``text`` takes: 160/153 septets in GSM-7, 70/67 UTF-16 units in UCS-2.
+
+    As carriers do, an extension character (two septets) or a surrogate pair (two units, an
+    emoji) is never split across two segments.
+    """
+    if is_gsm7(text):
+        sizes, single, multi = [2 if c in _GSM_EXTENDED else 1 for c in text], 160, 153
+    else:
+        sizes, single, multi = [len(c.encode("utf-16-le")) // 2 for c in text], 70, 67
+    if sum(sizes) <= single:
+        return 1
+    segments, used = 1, 0
+    for size in sizes:
+        if used + size > multi:
+            segments, used = segments + 1, 0
+        used += size
+    return segments
+
+
+def _pieces(text: str) -> list[str]:
+    """Break text after each sentence's end, keeping its own spacing, so the pieces join back exactly."""
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _fits(text: str, limit: int, max_segments: int) -> bool:
+    text = text.strip()
+    return len(text) <= limit and segment_count(text) <= max_segments
+
+
+def _longest_start(text: str, limit: int, max_segments: int) -> int:
+    """Where to cut a sentence too long for one text: the last space of the longest start that fits."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _fits(text[:middle], limit, max_segments) else (low, middle - 1)
+    space = text.rfind(" ", 0, low + 1)
+    return space if space > low // 2 else low
+
+
+def split_reply(text: str, limit: int = MAX_REPLY_CHARS, max_segments: int = MAX_SEGMENTS) -> list[str]:
+    """Split a reply into texts of at most ``limit`` characters and ``max_segments`` segments, between sentences."""
+    text = text.strip()
+    if _fits(text, limit, max_segments):
+        return [text] if text else []
+    parts: list[str] = []
+    current = ""
+    for piece in _pieces(text):
+        if _fits(current + piece, limit, max_segments):
+            current += piece
+            continue
+        if current.strip():
+            parts.append(current.strip())
+        current = piece.lstrip()
+        while not _fits(current, limit, max_segments):  # one sentence longer than a text: break at a space
+            cut = _longest_start(current, limit, max_segments)
+            parts.append(current[:cut].strip())
+            current = current[cut:].lstrip()
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+# A receipt's PIN: six digits standing alone (tracking numbers are written 482-193-7703).
+_PIN = re.compile(r"(?<![\d-])\d{6}(?![\d-])")
+PIN_MASK = "••••••"
+
+
+def redact_pins(text: str) -> str:
+    """Mask the PINs in a text kept for staff to read; the resident got the real one."""
+    return _PIN.sub(PIN_MASK, text)
+
+
+def mask_pin(text: str) -> str:
+    """Hide a message the dialogue took as a PIN: every digit, since the PIN is all of them."""
+    return "".join("•" if c.isdigit() else c for c in text)
+
+
+def hide_pin(message: Message) -> None:
+    """Keep a resident's message that held their PIN only masked (the PIN is a credential).
+
+    NOTE: nothing keeps the real text, sealed or not: the dialogue has taken it, and a repeat
+    of the turn is answered from what was said then, never by reading the message again.
+    """
+    message.body = mask_pin(message.body)
+
+
+def seal_answer(keyring: Keyring, answer: str) -> str:
+    """Keep a webhook's exact answer (it may hold a PIN) for redeliveries, encrypted."""
+    token = keyring.encrypt(answer)
+    assert token is not None
+    return token
+
+
+def open_answer(keyring: Keyring, stored: str) -> str:
+    """Return a stored answer in clear."""
+    return keyring.decrypt(stored) or ""
+
+
+def outbound_text(keyring: Keyring, message: Message) -> str:
+    """Return the text to send: the sealed original when the stored body had a PIN masked."""
+    sealed = (message.meta or {}).get("sealed_body")
+    return (keyring.decrypt(sealed) or message.body) if sealed else message.body
+
+
+def seal_phone(keyring: Keyring, phone: str) -> str:
+    """Wrap a phone number for the dialogue's metadata, which Rasa keeps: only ciphertext goes there."""
+    token = keyring.encrypt(phone)
+    assert token is not None
+    return SEALED_PREFIX + token
+
+
+def unseal_phone(keyring: Keyring, value: str | None) -> str | None:
+    """Return the number a sealed value holds; a plain number is returned as it is."""
+    if value and value.startswith(SEALED_PREFIX):
+        return keyring.decrypt(value[len(SEALED_PREFIX) :])
+    return value
+
+
+def conversation_id_for(keyring: Keyring, channel: Channel, key: str) -> str:
+    """Return the dialogue's sender id for a phone number or call: a keyed hash, never the number."""
+    return keyring.digest(f"conversation:{channel.value}", key)[:40]
+
+
+def get_or_create_correspondent(
+    session: Session, *, keyring: Keyring, phone: str, service_number: str | None
+) -> Correspondent:
+    """Return the resident behind ``phone``, creating them on their first message."""
+    digest = keyring.digest("phone", phone)
+    found = session.scalars(select(Correspondent).where(Correspondent.phone_digest == digest)).first()
+    if found is None:
+        found = Correspondent(
+            phone_digest=digest,
+            phone_token=keyring.encrypt(phone),
+            conversation_id=conversation_id_for(keyring, Channel.SMS, phone),
+            service_number=service_number,
+            opted_out=False,
+        )
+        try:
+            with session.begin_nested():
+                session.add(found)
+        except IntegrityError:  # their other message, arriving at the same moment, created them
+            found = session.scalars(select(Correspondent).where(Correspondent.phone_digest == digest)).one()
+    if service_number and found.service_number != service_number:
+        found.service_number = service_number
+        found.updated_at = utcnow()
+    return found
+
+
+def receive_text(session: Session, *, keyring: Keyring, inbound: InboundText) -> tuple[Message, bool]:
+    """Store an inbound text and queue its turn; return the message and whether it is new.
+
+    A message whose provider id is already stored is a redelivery: the stored one is
+    returned and nothing is created.
+    """
+    existing = find_by_provider_id(session, inbound.provider_id)
+    if existing is not None:
+        return existing, False
+    correspondent = get_or_create_correspondent(
+        session, keyring=keyring, phone=inbound.from_number, service_number=inbound.to_number
+    )
+    meta = dict(inbound.meta)
+    if inbound.media:
+        meta["media"] = [{"url": m.url, "content_type": m.content_type} for m in inbound.media]
+    message, new = store_inbound(
+        session,
+        message=Message(
+            channel=Channel.SMS,
+            direction=Direction.INBOUND,
+            provider_id=inbound.provider_id,
+            conversation_id=correspondent.conversation_id,
+            correspondent_id=correspondent.id,
+            body=inbound.body,
+            state=MessageState.RECEIVED,
+            meta=meta or None,
+        ),
+    )
+    if not new:
+        return message, False
+    jobs.enqueue(session, kind="sms.turn", payload={"message_id": message.id}, dedupe_key=f"sms.turn:{message.id}")
+    if inbound.media:
+        jobs.enqueue(
+            session, kind="sms.media", payload={"message_id": message.id}, dedupe_key=f"sms.media:{message.id}"
+        )
+    return message, True
+
+
+def pending_inbound(session: Session, *, correspondent_id: int) -> list[Message]:
+    """Return a resident's stored messages that still wait for their turn, oldest first."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.correspondent_id == correspondent_id,
+                Message.direction == Direction.INBOUND,
+                Message.state == MessageState.RECEIVED,
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def take_lease(session: Session, *, correspondent_id: int, owner: str, seconds: float) -> bool:
+    """Take the right to answer a resident for ``seconds``; False while someone else holds it."""
+    now = utcnow()
+    taken = session.execute(
+        update(Correspondent)
+        .where(
+            Correspondent.id == correspondent_id,
+            or_(
+                Correspondent.lease_until.is_(None),
+                Correspondent.lease_until < now,
+                Correspondent.lease_owner == owner,
+            ),
+        )
+        .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release_lease(session: Session, *, correspondent_id: int, owner: str) -> None:
+    """Give the right to answer a resident back."""
+    session.execute(
+        update(Correspondent)
+        .where(Correspondent.id == correspondent_id, Correspondent.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+def record_consent(
+    session: Session, *, correspondent: Correspondent, opted_out: bool, keyword: str, message: Message | None
+) -> None:
+    """Record a STOP or START: the resident's consent, as they gave it."""
+    correspondent.opted_out = opted_out
+    correspondent.updated_at = utcnow()
+    session.add(
+        ConsentChange(
+            correspondent_id=correspondent.id,
+            opted_out=opted_out,
+            keyword=keyword[:64],
+            message_id=message.id if message else None,
+        )
+    )
+
+
+def record_replies(
+    session: Session,
+    *,
+    keyring: Keyring,
+    inbound: Message,
+    texts: Sequence[str],
+    language: str | None,
+    meta: dict[str, Any] | None = None,
+) -> list[Message]:
+    """Record the replies to an inbound message, split to fit, waiting to be delivered.
+
+    A part holding a PIN is stored masked, with the real text sealed beside it for sending.
+    """
+    replies: list[Message] = []
+    for text in texts:
+        for part in split_reply(text):
+            masked = redact_pins(part)
+            part_meta = dict(meta or {})
+            if masked != part:
+                part_meta["sealed_body"] = keyring.encrypt(part)
+            reply = Message(
+                channel=inbound.channel,
+                direction=Direction.OUTBOUND,
+                conversation_id=inbound.conversation_id,
+                correspondent_id=inbound.correspondent_id,
+                case_id=inbound.case_id,
+                reply_to_id=inbound.id,
+                language=Language(language) if language else None,
+                body=masked,
+                segments=segment_count(part),
+                state=MessageState.PENDING,
+                meta=part_meta or None,
+            )
+            session.add(reply)
+            replies.append(reply)
+    inbound.state = MessageState.PROCESSED
+    if language and inbound.language is None:
+        inbound.language = Language(language)
+    session.flush()
+    return replies
+
+
+def last_reply_meta(session: Session, *, correspondent_id: int) -> dict[str, Any]:
+    """Return what was noted on the last reply sent to a correspondent (empty when none)."""
+    reply = session.scalars(
+        select(Message)
+        .where(Message.correspondent_id == correspondent_id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    return dict(reply.meta or {}) if reply is not None else {}
+
+
+def replies_to(session: Session, *, message_id: int) -> list[Message]:
+    """Return the replies recorded for an inbound message, in order."""
+    return list(session.scalars(select(Message).where(Message.reply_to_id == message_id).order_by(Message.id)))
+
+
+def decide_reply_via(session: Session, *, message_id: int, via: str) -> bool:
+    """Settle, once, whether a message's replies travel in the webhook's answer or by REST."""
+    result = session.execute(
+        update(Message).where(Message.id == message_id, Message.reply_via.is_(None)).values(reply_via=via)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def queue_replies(session: Session, *, message_id: int) -> list[int]:
+    """Queue a message's waiting replies for sending through the provider's REST API; return the jobs' ids."""
+    queued = []
+    for reply in replies_to(session, message_id=message_id):
+        if reply.state != MessageState.PENDING:
+            continue
+        reply.state = MessageState.QUEUED
+        job = jobs.enqueue(
+            session, kind="sms.send", payload={"message_id": reply.id}, dedupe_key=f"sms.send:{reply.id}"
+        )
+        queued.append(job.id)
+    return queued
+
+
+def queue_outbound(
+    session: Session,
+    *,
+    correspondent: Correspondent,
+    texts: Iterable[str],
+    language: str | None,
+    case: Case | None = None,
+    meta: dict[str, Any] | None = None,
+) -> list[Message]:
+    """Queue messages Heard starts (a status update, a staff reply) to a resident."""
+    queued = []
+    for text in texts:
+        for part in split_reply(text):
+            message = Message(
+                channel=Channel.SMS,
+                direction=Direction.OUTBOUND,
+                conversation_id=correspondent.conversation_id,
+                correspondent_id=correspondent.id,
+                case_id=case.id if case else None,
+                language=Language(language) if language else None,
+                body=part,
+                segments=segment_count(part),
+                state=MessageState.QUEUED,
+                meta=meta,
+            )
+            session.add(message)
+            session.flush()
+            jobs.enqueue(
+                session, kind="sms.send", payload={"message_id": message.id}, dedupe_key=f"sms.send:{message.id}"
+            )
+            queued.append(message)
+    return queued
+
+
+def queue_dialogue_messages(session: Session, *, conversation_id: str, texts: Sequence[str]) -> list[Message] | None:
+    """Queue what the dialogue said between a resident's turns (it moved on after a pause) to them.
+
+    Returns the queued messages, or None when no one texts Heard in that conversation.
+    """
+    correspondent = session.scalars(
+        select(Correspondent).where(Correspondent.conversation_id == conversation_id)
+    ).first()
+    if correspondent is None:
+        return None
+    language = correspondent.language.value if correspondent.language else None
+    # NOTE: joined like the answers to a turn, so one question is one text message.
+    return queue_outbound(session, correspondent=correspondent, texts=["\n\n".join(texts)], language=language)
+
+
+# Delivery statuses in the order they happen; a late callback never moves a message back.
+_STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "failed": 5,
+    "undelivered": 5,
+    "delivered": 5,
+    "read": 6,
+    "canceled": 5,
+}
+
+
+def record_delivery_status(
+    session: Session, *, provider_id: str, status: str, error_code: str | None = None
+) -> Message | None:
+    """Apply a delivery-status callback; statuses only move forward, whatever order they arrive in."""
+    message = find_by_provider_id(session, provider_id)
+    if message is None:
+        return None
+    new_rank = _STATUS_RANK.get(status.lower(), 0)
+    old_rank = _STATUS_RANK.get((message.delivery_status or "").lower(), 0)
+    if new_rank > old_rank:
+        message.delivery_status = status.lower()[:32]
+        if error_code:
+            message.error_code = error_code[:16]
+    return message
+
+
+def last_sent_at(session: Session, *, service_number: str) -> Any:
+    """Return when Heard last sent from ``service_number`` (for pacing to the sender's rate)."""
+    return session.scalar(
+        select(func.max(Message.sent_at))
+        .join(Correspondent, Correspondent.id == Message.correspondent_id)
+        .where(Correspondent.service_number == service_number, Message.direction == Direction.OUTBOUND)
+    )
+
+
+def attach_conversation_evidence(session: Session, *, case: Case) -> int:
+    """Give a newly filed case the evidence its conversation gathered before filing."""
+    if not case.conversation_id:
+        return 0
+    result = session.execute(
+        update(Attachment)
+        .where(Attachment.conversation_id == case.conversation_id, Attachment.case_id.is_(None))
+        .values(case_id=case.id)
+    )
+    session.execute(
+        update(Message)
+        .where(Message.conversation_id == case.conversation_id, Message.case_id.is_(None))
+        .values(case_id=case.id)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def latest_case_of_conversation(session: Session, *, conversation_id: str) -> Case | None:
+    """Return the case a conversation filed most recently, if any."""
+    return session.scalars(
+        select(Case).where(Case.conversation_id == conversation_id).order_by(Case.id.desc()).limit(1)
+    ).first()

@@ -1,0 +1,1 @@
+"""Offline machine translation: the engine, and translating a case's words."""

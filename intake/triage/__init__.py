@@ -1,0 +1,93 @@
+"""Triage: the intake office's queue and search, response clocks, one case's view, what staff do to it, and
+the audit-log reader. Every function takes the viewer and checks the one permission table
+(``intake.access.permissions``); every view and change is audited; the caller owns the session and commits.
+"""
+
+from intake.access.permissions import LIAISON_FIELDS, PERMISSIONS, Action, actor_of, can
+from intake.triage.actions import (
+    CATEGORIES,
+    REPLY_MAX_CHARS,
+    ReplyPreview,
+    add_note,
+    add_officer,
+    assign,
+    categorise,
+    change_officer,
+    change_status,
+    mark_callback_done,
+    merge_case,
+    preview_reply,
+    remove_officer,
+    reply,
+)
+from intake.triage.audit_log import AuditPage, read_audit_log
+from intake.triage.case_view import (
+    CaseView,
+    ContactView,
+    Evidence,
+    assignable_staff,
+    get_attachment_for,
+    get_case_for,
+    moves_for,
+    previewable,
+    staff_names,
+    verify_evidence,
+)
+from intake.triage.clocks import Clock, ServiceTargets, clock_of
+from intake.triage.queue import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    SEARCH_MAX_CHARS,
+    UNASSIGNED,
+    CaseFilters,
+    QueuePage,
+    QueueRow,
+    Sort,
+    list_cases,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "LIAISON_FIELDS",
+    "MAX_PAGE_SIZE",
+    "PAGE_SIZE",
+    "PERMISSIONS",
+    "REPLY_MAX_CHARS",
+    "SEARCH_MAX_CHARS",
+    "UNASSIGNED",
+    "Action",
+    "AuditPage",
+    "CaseFilters",
+    "CaseView",
+    "Clock",
+    "ContactView",
+    "Evidence",
+    "QueuePage",
+    "QueueRow",
+    "ReplyPreview",
+    "ServiceTargets",
+    "Sort",
+    "actor_of",
+    "add_note",
+    "add_officer",
+    "assign",
+    "assignable_staff",
+    "can",
+    "categorise",
+    "change_officer",
+    "change_status",
+    "clock_of",
+    "get_attachment_for",
+    "get_case_for",
+    "list_cases",
+    "mark_callback_done",
+    "merge_case",
+    "moves_for",
+    "preview_reply",
+    "previewable",
+    "read_audit_log",
+    "remove_officer",
+    "reply",
+    "staff_names",
+    "verify_evidence",
+]

@@ -1,0 +1,322 @@
+"""One case as a viewer may see it: its fields, clock, transcript, evidence and the moves open to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from intake import audit, evidence
+from intake.access.permissions import (
+    LIAISON_FIELDS,
+    OPEN_STATUSES,
+    PERMISSIONS,
+    Action,
+    actor_of,
+    can,
+    may_move,
+    visible_case,
+)
+from intake.cases import duplicates, lifecycle, officers, tracking
+from intake.cases.duplicates import Merge
+from intake.crypto import Keyring
+from intake.db import utcnow
+from intake.enums import Role, Status
+from intake.errors import ConfigurationError, NotFound
+from intake.models import (
+    Attachment,
+    AuditEntry,
+    Case,
+    CaseOfficer,
+    Correspondent,
+    Message,
+    StaffNote,
+    StaffUser,
+    StatusChange,
+    Translation,
+)
+from intake.translation import cases as case_translation
+from intake.triage.clocks import Clock, ServiceTargets, clock_of
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A complainant's contact details, decrypted for someone allowed to see them."""
+
+    name: str | None
+    phone: str | None
+    email: str | None
+    preferred: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything about one case that the viewer may see; what they may not is left empty."""
+
+    case: Case
+    clock: Clock
+    contact: ContactView | None
+    contact_withheld: bool
+    transcript: list[Message]
+    notes: list[StaffNote]
+    status_history: list[StatusChange]
+    attachments: list[Attachment]
+    audit_trail: list[AuditEntry]
+    staff_names: dict[int, str]
+    moves: list[Status]
+    assignable: list[StaffUser]
+    can_reply: bool
+    reply_refusal: str | None
+    callback_pending: bool
+    allowed: frozenset[Action] = field(default_factory=frozenset)
+    # The current machine translation of each field ("narrative", "location", …), when one exists.
+    translations: dict[str, Translation] = field(default_factory=dict)
+    # The officers and units staff identified (the resident's own words stay in ``case.officers``).
+    officers: list[CaseOfficer] = field(default_factory=list)
+    # The case this one was merged into, and how; the duplicates merged into this one.
+    merged_into: Case | None = None
+    merge: Merge | None = None
+    merged_cases: list[Merge] = field(default_factory=list)
+    # The duplicate each message of the transcript came from, when it is not this case's own.
+    message_origin: dict[int, Case] = field(default_factory=dict)
+    can_merge: bool = False
+
+    def origin(self, case_id: int | None) -> Case | None:
+        """Return the merged duplicate a record with ``case_id`` belongs to; None for this case's own."""
+        for merged in self.merged_cases:
+            if merged.case.id == case_id:
+                return merged.case
+        return None
+
+    def translation(self, name: str) -> Translation | None:
+        """Return the translation of the field's current text, if it exists and the viewer may see the field."""
+        return self.translations.get(name) if self.shows(name) or name == "narrative" else None
+
+    def shows(self, name: str) -> bool:
+        """Tell whether the viewer may see the case field ``name``."""
+        return name in LIAISON_FIELDS or Action.VIEW_TRANSCRIPT in self.allowed
+
+
+def moves_for(viewer: StaffUser, case: Case) -> list[Status]:
+    """Return the statuses the viewer may move ``case`` to (assignment has its own form)."""
+    if not can(viewer, Action.CHANGE_STATUS):
+        return []
+    return [
+        to
+        for to in Status
+        if to in lifecycle.allowed_transitions(case.status)
+        and to is not Status.ASSIGNED
+        and may_move(viewer, case.status, to)
+    ]
+
+
+def _transcript(session: Session, case: Case) -> list[Message]:
+    """Return the case's messages and its conversation's messages not tied to another case."""
+    mine = Message.case_id == case.id
+    if case.conversation_id:
+        mine = or_(mine, and_(Message.conversation_id == case.conversation_id, Message.case_id.is_(None)))
+    return list(session.scalars(select(Message).where(mine).order_by(Message.created_at, Message.id)))
+
+
+def _correspondent(session: Session, case: Case) -> Correspondent | None:
+    """Return the texting resident behind a case, through its messages or its conversation."""
+    found = session.scalars(
+        select(Correspondent)
+        .join(Message, Message.correspondent_id == Correspondent.id)
+        .where(Message.case_id == case.id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    if found is None and case.conversation_id:
+        found = session.scalars(
+            select(Correspondent).where(Correspondent.conversation_id == case.conversation_id)
+        ).first()
+    return found
+
+
+def reply_refusal(session: Session, case: Case) -> tuple[Correspondent | None, str | None]:
+    correspondent = _correspondent(session, case)
+    if correspondent is None:
+        return None, "This case has no text-message conversation to reply to; reach the resident another way."
+    if correspondent.opted_out:
+        return None, "The resident texted STOP; Heard sends them nothing until they text START."
+    return correspondent, None
+
+
+def callback_pending(session: Session, case: Case) -> bool:
+    """Tell whether the resident asked for a call back that nobody has marked done since."""
+
+    def last(action: str) -> int:
+        found = session.scalar(
+            select(func.max(AuditEntry.seq)).where(AuditEntry.case_id == case.id, AuditEntry.action == action)
+        )
+        return int(found or 0)
+
+    asked = last("case.callback_requested")
+    if case.category == "callback_request":
+        asked = max(asked, last("case.filed"))
+    return asked > last("case.callback_done")
+
+
+def staff_names(session: Session) -> dict[int, str]:
+    """Return every staff member's display name (or email), by id."""
+    return {user.id: user.display_name or user.email for user in session.scalars(select(StaffUser))}
+
+
+def get_case_for(
+    session: Session,
+    *,
+    viewer: StaffUser,
+    case_id: int,
+    keyring: Keyring,
+    targets: ServiceTargets,
+    now: dt.datetime | None = None,
+) -> CaseView:
+    """Return what the viewer may see of a case, and record that they saw it."""
+    case = visible_case(session, viewer, case_id, Action.VIEW_CASE)
+    now = now or utcnow()
+    allowed = PERMISSIONS[viewer.role]
+    contact = None
+    if Action.VIEW_CONTACT in allowed and case.contact is not None:
+        given = case.contact
+        contact = ContactView(
+            name=keyring.decrypt(given.name_token),
+            phone=keyring.decrypt(given.phone_token),
+            email=keyring.decrypt(given.email_token),
+            preferred=given.preferred.value,
+        )
+    full = Action.VIEW_TRANSCRIPT in allowed
+    correspondent, refusal = reply_refusal(session, case) if Action.REPLY in allowed else (None, None)
+    # NOTE: merged duplicates are shown to the office's staff only; a referral shares this case alone.
+    merged_cases = duplicates.merged_into(session, case=case) if full else []
+    merged_into = session.get(Case, case.merged_into_id) if full and case.merged_into_id else None
+    transcript = _transcript(session, case) if full else []
+    attachments = list(case.attachments)
+    message_origin: dict[int, Case] = {}
+    for merged in merged_cases:
+        mine = {message.id for message in transcript}
+        theirs = [message for message in _transcript(session, merged.case) if message.id not in mine]
+        message_origin.update({message.id: merged.case for message in theirs})
+        transcript.extend(theirs)
+        attachments.extend(merged.case.attachments)
+    transcript.sort(key=lambda message: (message.created_at, message.id))
+    view = CaseView(
+        case=case,
+        clock=clock_of(case, targets=targets, now=now),
+        contact=contact,
+        contact_withheld=contact is None and case.contact is not None,
+        transcript=transcript,
+        notes=list(case.notes) if Action.VIEW_NOTES in allowed else [],
+        status_history=list(case.status_changes) if Action.VIEW_HISTORY in allowed else [],
+        attachments=attachments,
+        audit_trail=list(
+            session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.seq))
+        )
+        if Action.VIEW_HISTORY in allowed
+        else [],
+        staff_names=staff_names(session) if full else {},
+        moves=moves_for(viewer, case),
+        assignable=assignable_staff(session) if Action.ASSIGN in allowed and case.status in OPEN_STATUSES else [],
+        can_reply=correspondent is not None,
+        reply_refusal=refusal,
+        callback_pending=callback_pending(session, case) if Action.CALLBACK_DONE in allowed else False,
+        allowed=allowed,
+        translations=_current_translations(session, case),
+        officers=officers.current(session, case_id=case.id) if full else [],
+        merged_into=merged_into,
+        merge=duplicates.merge_of(session, case=case) if merged_into else None,
+        merged_cases=merged_cases,
+        message_origin=message_origin,
+        can_merge=Action.MERGE in allowed and case.status in duplicates.MERGEABLE,
+    )
+    summary: dict[str, Any] = {"role": viewer.role.value, "contact_shown": contact is not None, "full": full}
+    if merged_cases:
+        summary["merged_cases"] = [merged.case.id for merged in merged_cases]
+    audit.record(session, actor=actor_of(viewer), action="case.viewed", case_id=case.id, summary=summary)
+    for merged in merged_cases:
+        # Their words, messages and evidence were on this page: each duplicate's trail says so.
+        audit.record(
+            session,
+            actor=actor_of(viewer),
+            action="case.viewed",
+            case_id=merged.case.id,
+            summary={"role": viewer.role.value, "contact_shown": False, "full": True, "via": case.id},
+        )
+    return view
+
+
+def _current_translations(session: Session, case: Case) -> dict[str, Translation]:
+    """Return the translation of each field's current text (a correction makes older ones stale)."""
+    current: dict[str, Translation] = {}
+    for made in case_translation.translations_of(session, case_id=case.id):
+        text = getattr(case, made.field, None) if made.message_id is None else None
+        if text and made.source_digest == case_translation.digest(str(text)):
+            current[made.field] = made
+    return current
+
+
+def assignable_staff(session: Session) -> list[StaffUser]:
+    """Return the active staff a case can be assigned to."""
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .where(StaffUser.active.is_(True), StaffUser.role.in_([Role.INTAKE, Role.SUPERVISOR]))
+            .order_by(StaffUser.email)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An attachment the viewer may download (or see inline, when it is an image)."""
+
+    attachment: Attachment
+    filename: str
+
+
+def previewable(attachment: Attachment) -> bool:
+    """Tell whether the case page shows an attachment inline (the preview checks its bytes again)."""
+    return attachment.content_type in evidence.INLINE_IMAGE_TYPES
+
+
+def get_attachment_for(
+    session: Session, *, viewer: StaffUser, case_id: int, attachment_id: int, preview: bool = False
+) -> Evidence:
+    """Return an attachment of a case for download, or for an inline preview, and record it.
+
+    Only images of the types in ``evidence.INLINE_IMAGE_TYPES`` have a preview; the caller
+    must still check that the bytes are such an image (``evidence.inline_image_type``).
+    """
+    case = visible_case(session, viewer, case_id, Action.DOWNLOAD_EVIDENCE)
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotFound("no such attachment on this case")
+    if preview and not previewable(attachment):
+        raise NotFound("this attachment has no preview; download it")
+    audit.record(
+        session,
+        actor=actor_of(viewer),
+        action="attachment.previewed" if preview else "attachment.downloaded",
+        case_id=case.id,
+        summary={"attachment_id": attachment.id, "sha256": attachment.sha256},
+    )
+    extension = {
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/gif": ".gif",
+        "image/webp": ".webp",
+        "application/pdf": ".pdf",
+    }.get(attachment.content_type, ".bin")
+    # NOTE: never the resident's file name: it is theirs to choose and may say anything.
+    filename = f"case-{tracking.format_tracking_number(case.tracking_number)}-{attachment.sha256[:12]}{extension}"
+    return Evidence(attachment=attachment, filename=filename)
+
+
+def verify_evidence(attachment: Attachment, data: bytes) -> None:
+    """Refuse to hand out a file whose bytes are not the ones recorded."""
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        raise ConfigurationError(f"attachment {attachment.id} does not match its recorded SHA-256")

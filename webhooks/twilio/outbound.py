@@ -1,0 +1,103 @@
+"""Outbound texts: each queued reply goes out through Twilio's REST API, paced per number; spooled texts are drained."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from intake import jobs
+from intake.conversations import messaging
+from intake.db import utcnow
+from intake.enums import MessageState
+from intake.models import Correspondent, Message
+from webhooks.i18n import t
+from webhooks.twilio.gateway import PermanentError
+from webhooks.twilio.state import ChannelState
+from webhooks.twilio.texts import MACHINE_TRANSLATED
+
+log = logging.getLogger(__name__)
+
+
+class OutboundSender(ChannelState):
+    """Sends queued texts through Twilio, paced; drains the spool of texts that could not be stored."""
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Send one queued text through Twilio, at the sender's pace, never to an opted-out number."""
+        message_id = int(payload["message_id"])
+        with self.database.session() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.state != MessageState.QUEUED:
+                return
+            correspondent = session.get(Correspondent, message.correspondent_id)
+            assert correspondent is not None
+            confirmation = bool((message.meta or {}).get("consent_confirmation"))
+            if correspondent.opted_out and not confirmation:
+                message.state = MessageState.SUPPRESSED
+                session.commit()
+                log.info("message %s not sent: the resident opted out", message_id)
+                return
+            if not (self.settings.account_sid and self.settings.auth_token and correspondent.service_number):
+                raise RuntimeError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")
+            wait = self._pace(session, correspondent.service_number)
+            if wait > 0:
+                session.rollback()
+                raise jobs.RetryLater(wait, "pacing to the sender's rate")
+            # NOTE: the slot is reserved before the call, so parallel senders keep the pace.
+            message.sent_at = utcnow()
+            session.commit()
+            to = self.keyring.decrypt(correspondent.phone_token)
+            from_ = correspondent.service_number
+            body = messaging.outbound_text(self.keyring, message)
+            if (message.meta or {}).get("machine_translated"):
+                language = message.language.value if message.language else "en"
+                body = f"{body}\n\n{t(language, MACHINE_TRANSLATED)}"
+        assert to is not None
+        callback = f"{self.settings.public_base_url}/twilio/status" if self.settings.public_base_url else None
+        try:
+            sent = self.gateway.send_sms(to=to, from_=from_, body=body, status_callback=callback)
+        except PermanentError as exc:
+            with self.database.session() as session:
+                message = session.get(Message, message_id)
+                assert message is not None
+                message.state = MessageState.FAILED
+                message.error_code = exc.code[:16]
+                session.commit()
+            log.error("message %s refused by Twilio: %s", message_id, exc)
+            return
+        with self.database.session() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            message.provider_id = sent.sid
+            message.state = MessageState.SENT
+            message.sent_at = utcnow()
+            message.segments = sent.segments or message.segments
+            if message.delivery_status is None:
+                message.delivery_status = sent.status
+            session.commit()
+
+    def _pace(self, session: Session, service_number: str) -> float:
+        last = messaging.last_sent_at(session, service_number=service_number)
+        if last is None:
+            return 0.0
+        gap = 1.0 / self.settings.send_rate_per_second
+        elapsed = (utcnow() - last).total_seconds()
+        return float(max(0.0, gap - elapsed))
+
+    def drain_spool(self) -> int:
+        """Store the messages that arrived while the database was down; return how many."""
+        stored = 0
+        for path, inbound in self.spool.items():
+            with self.database.session() as session:
+                message, created = messaging.receive_text(session, keyring=self.keyring, inbound=inbound)
+                if created:
+                    # The webhook already answered with a holding message: replies go by REST.
+                    message.reply_via = "rest"
+                    message.answer = messaging.seal_answer(self.keyring, self.holding_answer(inbound.body))
+                session.commit()
+            self.spool.remove(path)
+            stored += 1
+        if stored:
+            log.info("stored %d spooled message(s)", stored)
+        return stored

@@ -1,0 +1,320 @@
+"""The relay of turns: each stored text goes to the dialogue in order, its answer back inline or later."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from intake import jobs
+from intake.conversations import messaging
+from intake.db import utcnow
+from intake.enums import Channel, Direction, MessageState
+from intake.models import Correspondent, Job, Message
+from nlu.detect import detect_language
+from webhooks.i18n import t
+from webhooks.rasa_client import FREE_TEXT, MESSAGE_ID, DialogueAnswer, DialogueUnavailable
+from webhooks.twilio import twiml
+from webhooks.twilio.state import ChannelState
+from webhooks.twilio.texts import (
+    CONFIRM_STOP,
+    HELP,
+    HOLDING,
+    MEDIA_RECEIVED,
+    NO_ANSWER,
+    STARTED,
+    STOPPED,
+    confident_language,
+)
+
+log = logging.getLogger(__name__)
+
+TURN_LEASE_SECONDS = 120
+# A webhook that has not settled how its replies travel by then has died; the worker settles it.
+ORPHAN_AFTER = dt.timedelta(seconds=45)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    message_id: int
+    body: str
+    media_count: int
+    conversation_id: str
+    phone: str
+    language: str | None
+    opted_out: bool
+    last_reply: dict[str, Any] = field(default_factory=dict)
+
+
+def _answering(turn: _Turn) -> bool:
+    """Tell whether the resident is answering a free-text question and has not been asked about stopping."""
+    return turn.last_reply.get("awaiting") == FREE_TEXT and not turn.last_reply.get("opt_out_asked")
+
+
+class TurnRelay(ChannelState):
+    """Answers each stored message in order through the dialogue; settles turns whose webhook died."""
+
+    def answer_inline(self, message_id: int) -> str:
+        """Give the dialogue a few seconds, then answer: its replies, or an honest holding message."""
+        deadline = time.monotonic() + self.settings.inline_reply_seconds
+        future = self.executor.submit(self._drive, message_id, deadline)
+        sends: list[int] = []
+        # NOTE: waiting on the future, not polling the database: on SQLite every poll would take the write lock.
+        with contextlib.suppress(FutureTimeout):
+            future.result(timeout=self.settings.inline_reply_seconds)
+        with self.database.session() as session:
+            # NOTE: the row lock orders this decision against the turn's own write (see _answer).
+            message = session.get(Message, message_id, with_for_update=True)
+            assert message is not None
+            correspondent = session.get(Correspondent, message.correspondent_id)
+            assert correspondent is not None
+            if message.state == MessageState.PROCESSED and messaging.decide_reply_via(
+                session, message_id=message_id, via="inline"
+            ):
+                replies = messaging.replies_to(session, message_id=message_id)
+                now = utcnow()
+                for reply in replies:
+                    reply.state = MessageState.INLINE
+                    reply.sent_at = now
+                answer = twiml.messages([messaging.outbound_text(self.keyring, r) for r in replies])
+            else:
+                messaging.decide_reply_via(session, message_id=message_id, via="rest")
+                if message.state == MessageState.PROCESSED:
+                    sends = messaging.queue_replies(session, message_id=message_id)
+                if correspondent.opted_out:
+                    answer = twiml.messages([])
+                else:
+                    language = correspondent.language or detect_language(message.body) or "en"
+                    answer = twiml.messages([t(language, HOLDING, writing=message.body)])
+            message.answer = messaging.seal_answer(self.keyring, answer)
+            session.commit()
+        self.send_soon(sends)
+        return answer
+
+    def send_soon(self, job_ids: list[int]) -> None:
+        """Send queued replies from this process now, rather than at the worker's next round."""
+        for job_id in job_ids:
+            self.executor.submit(jobs.run_now, self.database, job_id, self.handlers())
+
+    def replay_answer(self, message_id: int) -> str:
+        """Answer a redelivered message exactly as its first delivery was answered."""
+        found: list[str] = []
+
+        def answered() -> bool:
+            with self.database.session() as session:
+                answer = session.scalar(select(Message.answer).where(Message.id == message_id))
+                session.rollback()
+            if answer is not None:
+                found.append(answer)
+            return answer is not None
+
+        if jobs.wait_for(answered, timeout=self.settings.inline_reply_seconds + 3, interval=0.1):
+            return messaging.open_answer(self.keyring, found[-1])
+        with self.database.session() as session:
+            message = session.get(Message, message_id)
+            language = detect_language(message.body) if message else None
+        return twiml.messages([t(language or "en", HOLDING, writing=message.body if message else "")])
+
+    def holding_answer(self, body: str) -> str:
+        """The answer when nothing could be stored in the database: the message waits in the spool."""
+        return twiml.messages([t(detect_language(body) or "en", HOLDING, writing=body)])
+
+    def _is_processed(self, message_id: int) -> bool:
+        with self.database.session() as session:
+            state = session.scalar(select(Message.state).where(Message.id == message_id))
+            session.rollback()
+        return state == MessageState.PROCESSED
+
+    def _drive(self, message_id: int, deadline: float) -> None:
+        """Run this message's turn now if possible; wait briefly while another turn of theirs runs."""
+        with self.database.session() as session:
+            job_id = session.scalar(select(Job.id).where(Job.dedupe_key == f"sms.turn:{message_id}"))
+            session.rollback()
+        if job_id is None:
+            return
+        while time.monotonic() < deadline:
+            outcome = jobs.run_now(self.database, job_id, self.handlers())
+            if outcome in ("done", "retrying", "failed") or self._is_processed(message_id):
+                return
+            time.sleep(0.2)  # another worker holds this resident's turn, or the job is not ready
+
+    def run_turns(self, payload: dict[str, Any]) -> None:
+        """Answer a resident's waiting messages in the order they were sent."""
+        message_id = int(payload["message_id"])
+        with self.database.session() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.state != MessageState.RECEIVED or message.correspondent_id is None:
+                return
+            correspondent_id = message.correspondent_id
+            owner = jobs.worker_name()
+            taken = messaging.take_lease(
+                session, correspondent_id=correspondent_id, owner=owner, seconds=TURN_LEASE_SECONDS
+            )
+            session.commit()
+        if not taken:
+            raise jobs.RetryLater(0.5, "another turn of this resident is running")
+        try:
+            while True:
+                with self.database.session() as session:
+                    waiting = [m.id for m in messaging.pending_inbound(session, correspondent_id=correspondent_id)]
+                    session.rollback()
+                if not waiting:
+                    return
+                self._answer(waiting[0])
+        finally:
+            with self.database.session() as session:
+                messaging.release_lease(session, correspondent_id=correspondent_id, owner=owner)
+                session.commit()
+
+    def _read_turn(self, message_id: int) -> _Turn | None:
+        with self.database.session() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.state != MessageState.RECEIVED:
+                return None
+            correspondent = session.get(Correspondent, message.correspondent_id)
+            assert correspondent is not None
+            phone = self.keyring.decrypt(correspondent.phone_token)
+            assert phone is not None
+            language = correspondent.language.value if correspondent.language else None
+            if language is None:
+                language = confident_language(message.body)
+                if language is not None:
+                    correspondent.language = language  # type: ignore[assignment]
+                    session.commit()
+            return _Turn(
+                message_id=message.id,
+                body=message.body,
+                media_count=len((message.meta or {}).get("media") or []),
+                conversation_id=correspondent.conversation_id,
+                phone=phone,
+                language=language,
+                opted_out=correspondent.opted_out,
+                last_reply=messaging.last_reply_meta(session, correspondent_id=correspondent.id),
+            )
+
+    def _answer(self, message_id: int) -> None:
+        """Answer one message: a keyword, or a turn of the dialogue; record the replies."""
+        turn = self._read_turn(message_id)
+        if turn is None:
+            return
+        keyword = messaging.classify_keyword(turn.body) if turn.media_count == 0 else None
+        confirm_stop = False
+        if keyword is not None and keyword.action == "stop" and keyword.language and _answering(turn):
+            # NOTE: a localized word may be the answer (the name Dũng, "alto" for an officer); the
+            # dialogue takes it and the resident is asked. English STOP is the carrier's, never asked.
+            keyword, confirm_stop = None, True
+        texts: list[str] = []
+        language = turn.language
+        reply_meta: dict[str, Any] | None = None
+        switched: str | None = None  # the language the resident chose from the dialogue's menu
+        redact = False  # the dialogue took the message as the resident's PIN
+        if keyword is not None:
+            language = keyword.language or language or "en"
+            texts, reply_meta = self._keyword_texts(turn, keyword, language)
+        elif turn.opted_out:
+            texts = []  # kept for the record, never answered: they asked for no messages
+        else:
+            guess = language or detect_language(turn.body) or "en"
+            if turn.body.strip():
+                answer = self._ask_dialogue(message_id, turn)
+                if answer.language:
+                    language = switched = answer.language
+                redact = answer.redact
+                if answer.awaiting == FREE_TEXT:
+                    reply_meta = {"awaiting": FREE_TEXT}
+                texts = ["\n\n".join(answer.texts)] if answer.texts else []
+                if not texts:
+                    # NOTE: never silence: a turn the dialogue answers with no words is owned up to.
+                    log.warning("the dialogue said nothing to message %s", message_id)
+                    texts = [t(language or guess, NO_ANSWER, writing=turn.body)]
+            if confirm_stop:
+                texts.append(t(language or guess, CONFIRM_STOP, writing=turn.body))
+                reply_meta = {**(reply_meta or {}), "opt_out_asked": True}
+            if turn.media_count:
+                texts.insert(0, t(language or guess, MEDIA_RECEIVED, writing=turn.body, count=turn.media_count))
+            language = language or guess
+        with self.database.session() as session:
+            message = session.get(Message, message_id, with_for_update=True)
+            assert message is not None
+            if message.state != MessageState.RECEIVED:
+                session.rollback()
+                return  # answered meanwhile by someone else: keep their answer
+            correspondent = session.get(Correspondent, message.correspondent_id)
+            assert correspondent is not None
+            if keyword is not None and keyword.action in ("stop", "start"):
+                messaging.record_consent(
+                    session,
+                    correspondent=correspondent,
+                    opted_out=keyword.action == "stop",
+                    keyword=keyword.word,
+                    message=message,
+                )
+            if switched:
+                correspondent.language = switched  # type: ignore[assignment]
+            if redact:
+                messaging.hide_pin(message)
+            if turn.opted_out and keyword is None:
+                message.meta = {**(message.meta or {}), "received_while_opted_out": True}
+            messaging.record_replies(
+                session, keyring=self.keyring, inbound=message, texts=texts, language=language, meta=reply_meta
+            )
+            sends = messaging.queue_replies(session, message_id=message_id) if message.reply_via == "rest" else []
+            session.commit()
+        self.send_soon(sends)
+
+    def _keyword_texts(
+        self, turn: _Turn, keyword: messaging.Keyword, language: str
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Return what Heard answers to STOP, START or HELP (in any of their languages), and the replies' meta."""
+        if keyword.action == "stop":
+            # NOTE: Twilio confirms its own English keywords; Heard confirms the other languages'.
+            return ([t(language, STOPPED, writing=turn.body)] if keyword.language else []), {
+                "consent_confirmation": True
+            }
+        if keyword.action == "start":
+            return [t(language, STARTED, writing=turn.body)], None
+        return [t(language, HELP, writing=turn.body, phone=self.settings.office_phone)], None
+
+    def _ask_dialogue(self, message_id: int, turn: _Turn) -> DialogueAnswer:
+        """Send the resident's words to the dialogue; a dialogue that is down leaves the message to wait."""
+        metadata: dict[str, Any] = {
+            "channel": Channel.SMS.value,
+            "phone": messaging.seal_phone(self.keyring, turn.phone),
+            "phone_last_digits": turn.phone[-4:],
+            MESSAGE_ID: f"sms:{message_id}",
+        }
+        if turn.language:
+            metadata["language"] = turn.language
+        if self.settings.narrative_pause_seconds is not None:
+            metadata["narrative_pause_seconds"] = self.settings.narrative_pause_seconds
+        try:
+            return self.rasa.send(sender=turn.conversation_id, text=turn.body, metadata=metadata)
+        except DialogueUnavailable:
+            log.warning("dialogue unavailable for message %s; it waits and is retried", message_id)
+            raise
+
+    def settle_orphans(self) -> int:
+        """Send by REST the replies of messages whose webhook died before it answered."""
+        cutoff = utcnow() - ORPHAN_AFTER
+        settled = 0
+        with self.database.session() as session:
+            orphans = session.scalars(
+                select(Message.id).where(
+                    Message.direction == Direction.INBOUND,
+                    Message.channel == Channel.SMS,
+                    Message.reply_via.is_(None),
+                    Message.created_at < cutoff,
+                )
+            ).all()
+            for message_id in orphans:
+                if messaging.decide_reply_via(session, message_id=message_id, via="rest"):
+                    messaging.queue_replies(session, message_id=message_id)
+                    settled += 1
+            session.commit()
+        return settled

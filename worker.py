@@ -1,0 +1,45 @@
+"""The ``worker`` process: background jobs (turns that outlived their webhook, sends, media, translation).
+
+Run: ``python -m worker`` (the Procfile does). It builds the same services as the web
+process (``services.build_services``), without the web application.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
+
+from intake.jobs import Worker
+from intake.translation.cases import CaseTranslator
+from services import build_services
+
+
+def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
+    """Compose the worker from the same configuration as the web application."""
+    services = build_services(config)
+    translator = CaseTranslator(database=services.database, engine=services.translation)
+    return Worker(
+        database=services.database,
+        handlers={**services.sms.handlers(), **translator.handlers()},
+        chores=services.sms.chores(),
+    )
+
+
+def main() -> None:
+    """Run until SIGTERM or SIGINT, finishing the job at hand first."""
+    worker = build_worker()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("stopping after the current job")
+        worker.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run_forever()
+
+
+if __name__ == "__main__":
+    main()
