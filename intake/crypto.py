@@ -129,17 +129,6 @@ def add_fernet_key(instance_dir: Path) -> None:
     _write_private(path, data)
 
 
-def load_internal_token(instance_dir: Path, environ: Mapping[str, str] | None = None) -> str:
-    """Return the token the bot's actions present to the internal API (and nothing else)."""
-    env = os.environ if environ is None else environ
-    if env.get("HEARD_INTERNAL_TOKEN"):
-        return env["HEARD_INTERNAL_TOKEN"]
-    path = instance_dir / SECRETS_FILE
-    if not path.exists():
-        raise ConfigurationError(f"set HEARD_INTERNAL_TOKEN or run `intake secrets init` to create {path}")
-    return str(json.loads(path.read_text(encoding="utf-8"))["internal_token"])
-
-
 def load_keyring(instance_dir: Path, environ: Mapping[str, str] | None = None) -> Keyring:
     """Load the keys from the environment, falling back to ``instance_dir/secrets.json``."""
     env = os.environ if environ is None else environ

@@ -2,6 +2,42 @@
 
 from __future__ import annotations
 
+from intake.enums import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """What is wrong with a field, for callers that word it themselves (the resident pages, in nine languages)."""
+
+    REQUIRED = "required"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_TEXT = "not_text"
+    CHOICE = "choice"  # not one of the allowed values
+    PHONE = "phone"  # not a phone number Heard can call or text
+    EMAIL = "email"  # not an email address
+    NEEDS_PHONE = "needs_phone"  # the way to be reached needs a phone number
+    NEEDS_EMAIL = "needs_email"  # the way to be reached needs an email address
+    FUTURE = "future"
+    TIME = "time"  # not a date-time Heard can read
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID = "invalid"
+
+
+class FieldError(str):
+    """A field's error message (English, for programs and logs) that also carries its machine-readable code."""
+
+    code: ErrorCode
+
+    def __new__(cls, message: str, code: ErrorCode) -> FieldError:
+        error = super().__new__(cls, message)
+        error.code = code
+        return error
+
+
+def code_of(message: str) -> ErrorCode:
+    """Return a field error's code; a plain message is ``invalid``."""
+    return message.code if isinstance(message, FieldError) else ErrorCode.INVALID
+
 
 class IntakeError(Exception):
     """Base of every error a service raises on purpose."""

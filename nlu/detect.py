@@ -17,8 +17,10 @@ from pathlib import Path
 
 import yaml
 
-LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
-LATIN_LANGUAGES = ("en", "es", "tl", "vi", "hmn")
+from nlu.languages import CODES, LATIN_CODES
+
+LANGUAGES = CODES
+LATIN_LANGUAGES = LATIN_CODES
 NLU_DIR = Path(__file__).resolve().parent
 
 _SCRIPTS = (

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from nlu.detect import chinese_script
+from nlu.languages import CODES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
-LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
+LANGUAGES = CODES
 DEFAULT_LANGUAGE = "en"
 
 

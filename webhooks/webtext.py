@@ -18,22 +18,15 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from nlu.languages import BABEL_LOCALES as REGISTRY_LOCALES
+from nlu.languages import CODES, NATIVE_NAMES
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "web"
-LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
+LANGUAGES = CODES
 DEFAULT_LANGUAGE = "en"
 # Each language's name in its own script, for the pickers.
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "tl": "Tagalog",
-    "vi": "Tiếng Việt",
-    "zh": "中文",
-    "km": "ភាសាខ្មែរ",
-    "hmn": "Hmoob",
-    "lo": "ພາສາລາວ",
-    "pa": "ਪੰਜਾਬੀ",
-}
+LANGUAGE_NAMES = NATIVE_NAMES
 # What the pickers offer: the nine languages, Chinese twice, for it is written two ways. A page
 # shown in "zh-Hant" or "zh-Hans" files its case as "zh"; only the catalog it is read from differs.
 PAGE_LANGUAGES = ("en", "es", "tl", "vi", "zh-Hans", "zh-Hant", "km", "hmn", "lo", "pa")
@@ -49,18 +42,7 @@ TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
 # None of the nine is written right to left; a language added later may be.
 RTL_LANGUAGES: frozenset[str] = frozenset({"ar", "fa", "he", "ur"})
 # Babel's locale per language for dates; CLDR has no Hmong, which falls back to English forms.
-BABEL_LOCALES = {
-    "en": "en_US",
-    "es": "es_US",
-    "tl": "fil",
-    "vi": "vi",
-    "zh": "zh_Hans",
-    "zh-Hans": "zh_Hans",
-    "zh-Hant": "zh_Hant",
-    "km": "km",
-    "lo": "lo",
-    "pa": "pa",
-}
+BABEL_LOCALES = {**REGISTRY_LOCALES, "zh-Hans": "zh_Hans", "zh-Hant": "zh_Hant"}
 
 
 @functools.cache

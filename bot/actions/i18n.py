@@ -13,35 +13,18 @@ from typing import Any
 
 from babel.dates import format_date, format_time
 
+from nlu.languages import BABEL_LOCALES as REGISTRY_LOCALES
+from nlu.languages import CODES, NATIVE_NAMES
+
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "bot"
-LANGUAGES = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
+LANGUAGES = CODES
 DEFAULT_LANGUAGE = "en"
 
 # The nine languages written in their own scripts, for the language menu.
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "tl": "Tagalog",
-    "vi": "Tiếng Việt",
-    "zh": "中文",
-    "km": "ភាសាខ្មែរ",
-    "hmn": "Hmoob",
-    "lo": "ພາສາລາວ",
-    "pa": "ਪੰਜਾਬੀ",
-}
+LANGUAGE_NAMES = NATIVE_NAMES
 # Babel's locale for each language; CLDR has no Hmong, handled by hand below.
-BABEL_LOCALES = {
-    "en": "en_US",
-    "es": "es_US",
-    "tl": "fil",
-    "vi": "vi",
-    "zh": "zh_Hans",
-    "zh_Hant": "zh_Hant",
-    "km": "km",
-    "lo": "lo",
-    "pa": "pa",
-}
+BABEL_LOCALES = REGISTRY_LOCALES
 
 
 # Chinese is one language written two ways; a resident who writes Traditional characters

@@ -27,7 +27,7 @@ from intake.conversations.inbound import store_inbound
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Kind, Language, PreferredContact, Status
-from intake.errors import IdempotencyConflict, NotFound, ValidationError
+from intake.errors import ErrorCode, FieldError, IdempotencyConflict, NotFound, ValidationError
 from intake.models import Case, CaseRevision, Contact, IdempotencyKey, Message, StaffNote, StatusChange
 from intake.translation import cases as case_translation
 
@@ -132,26 +132,26 @@ def _text(value: Any, field: str, errors: dict[str, str], *, limit: int, require
     """Check one free-text field; record a message in ``errors`` when it is unusable."""
     if value is None:
         if required:
-            errors[field] = "is required"
+            errors[field] = FieldError("is required", ErrorCode.REQUIRED)
         return None
     if not isinstance(value, str):
-        errors[field] = "must be a string"
+        errors[field] = FieldError("must be a string", ErrorCode.NOT_TEXT)
         return None
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        errors[field] = "is not valid Unicode text"
+        errors[field] = FieldError("is not valid Unicode text", ErrorCode.NOT_TEXT)
         return None
     if "\x00" in value:
-        errors[field] = "must not contain NUL characters"
+        errors[field] = FieldError("must not contain NUL characters", ErrorCode.NOT_TEXT)
         return None
     stripped: str = value.strip()
     if not stripped:
         if required:
-            errors[field] = "must not be empty"
+            errors[field] = FieldError("must not be empty", ErrorCode.EMPTY)
         return None
     if len(stripped) > limit:
-        errors[field] = f"must be at most {limit} characters (got {len(stripped)})"
+        errors[field] = FieldError(f"must be at most {limit} characters (got {len(stripped)})", ErrorCode.TOO_LONG)
         return None
     return stripped
 
@@ -159,10 +159,10 @@ def _text(value: Any, field: str, errors: dict[str, str], *, limit: int, require
 def _choice(value: Any, field: str, cls: Any, errors: dict[str, str], default: Any = None) -> Any:
     if value is None:
         if default is None:
-            errors[field] = f"is required; one of: {', '.join(cls.values())}"
+            errors[field] = FieldError(f"is required; one of: {', '.join(cls.values())}", ErrorCode.REQUIRED)
         return default
     if not isinstance(value, str) or value not in cls.values():
-        errors[field] = f"must be one of: {', '.join(cls.values())}"
+        errors[field] = FieldError(f"must be one of: {', '.join(cls.values())}", ErrorCode.CHOICE)
         return None
     return cls(value)
 
@@ -171,10 +171,10 @@ def _contact(value: Any, anonymous: bool, errors: dict[str, str]) -> ContactInpu
     if value is None:
         return None
     if not isinstance(value, dict):
-        errors["contact"] = "must be an object"
+        errors["contact"] = FieldError("must be an object", ErrorCode.INVALID)
         return None
     for unknown in sorted(set(value) - _CONTACT_FIELDS):
-        errors[f"contact.{unknown}"] = "is not a known field"
+        errors[f"contact.{unknown}"] = FieldError("is not a known field", ErrorCode.UNKNOWN_FIELD)
     name = _text(value.get("name"), "contact.name", errors, limit=NAME_MAX_CHARS)
     email = _text(value.get("email"), "contact.email", errors, limit=EMAIL_MAX_CHARS)
     raw_phone = _text(value.get("phone"), "contact.phone", errors, limit=40)
@@ -182,17 +182,19 @@ def _contact(value: Any, anonymous: bool, errors: dict[str, str]) -> ContactInpu
     if raw_phone is not None:
         phone = normalize_phone(raw_phone)
         if phone is None:
-            errors["contact.phone"] = "is not a phone number we can call or text"
+            errors["contact.phone"] = FieldError("is not a phone number we can call or text", ErrorCode.PHONE)
     if email is not None and not _EMAIL.match(email):
-        errors["contact.email"] = "is not an email address"
+        errors["contact.email"] = FieldError("is not an email address", ErrorCode.EMAIL)
     if anonymous and name is not None:
-        errors["contact.name"] = "must be left out of an anonymous report"
+        errors["contact.name"] = FieldError("must be left out of an anonymous report", ErrorCode.INVALID)
     fallback = PreferredContact.SMS if phone else PreferredContact.EMAIL if email else PreferredContact.NONE
     preferred = _choice(value.get("preferred"), "contact.preferred", PreferredContact, errors, fallback)
     if preferred in (PreferredContact.SMS, PreferredContact.PHONE) and phone is None and "contact.phone" not in errors:
-        errors["contact.preferred"] = "asks for a phone contact but no phone was given"
+        errors["contact.preferred"] = FieldError(
+            "asks for a phone contact but no phone was given", ErrorCode.NEEDS_PHONE
+        )
     if preferred is PreferredContact.EMAIL and email is None and "contact.email" not in errors:
-        errors["contact.preferred"] = "asks for email but no email was given"
+        errors["contact.preferred"] = FieldError("asks for email but no email was given", ErrorCode.NEEDS_EMAIL)
     if name is None and phone is None and email is None:
         return None
     return ContactInput(name=name, phone=phone, email=email, preferred=preferred or fallback)
@@ -215,7 +217,7 @@ def parse_submission(data: Any, *, default_channel: Channel | None = None) -> Su
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
     for unknown in sorted(set(data) - _ALLOWED_FIELDS):
-        errors[unknown] = "is not a known field"
+        errors[unknown] = FieldError("is not a known field", ErrorCode.UNKNOWN_FIELD)
     kind = _choice(data.get("kind"), "kind", Kind, errors)
     channel = _choice(data.get("channel"), "channel", Channel, errors, default_channel)
     language = _choice(data.get("language"), "language", Language, errors)
@@ -225,7 +227,7 @@ def parse_submission(data: Any, *, default_channel: Channel | None = None) -> Su
     if anonymous is None:
         anonymous = False
     if not isinstance(anonymous, bool):
-        errors["anonymous"] = "must be true or false"
+        errors["anonymous"] = FieldError("must be true or false", ErrorCode.CHOICE)
         anonymous = False
     incident_at = None
     raw_time = data.get("incident_time")
@@ -249,18 +251,20 @@ def parse_submission(data: Any, *, default_channel: Channel | None = None) -> Su
 
 def _parse_instant(value: Any, errors: dict[str, str]) -> dt.datetime | None:
     if not isinstance(value, str):
-        errors["incident_time"] = "must be an ISO 8601 date-time string"
+        errors["incident_time"] = FieldError("must be an ISO 8601 date-time string", ErrorCode.TIME)
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        errors["incident_time"] = "must be an ISO 8601 date-time with a UTC offset"
+        errors["incident_time"] = FieldError("must be an ISO 8601 date-time with a UTC offset", ErrorCode.TIME)
         return None
     if parsed.tzinfo is None:
-        errors["incident_time"] = "must include a UTC offset, e.g. 2026-11-02T21:30:00-08:00"
+        errors["incident_time"] = FieldError(
+            "must include a UTC offset, e.g. 2026-11-02T21:30:00-08:00", ErrorCode.TIME
+        )
         return None
     if parsed > utcnow() + dt.timedelta(days=1):
-        errors["incident_time"] = "is in the future"
+        errors["incident_time"] = FieldError("is in the future", ErrorCode.FUTURE)
         return None
     return parsed.astimezone(dt.timezone.utc)
 

@@ -4,7 +4,7 @@ from sqlalchemy import select, text
 from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.enums import Channel, Kind, Language, PreferredContact, Status
-from intake.errors import NotFound, ValidationError
+from intake.errors import ErrorCode, NotFound, ValidationError, code_of
 from intake.models import AuditEntry, Case, Contact, StatusChange
 from tests.factories import make_case, submission_data
 
@@ -155,3 +155,24 @@ def test_correction_is_a_new_version_that_keeps_the_old_words(session, keyring):
         complaints.correct_case(session, case=case, changes={"tracking_number": "1"}, actor="staff:1", reason="x")
     with pytest.raises(ValidationError):
         complaints.correct_case(session, case=case, changes={"location": "y"}, actor="staff:1", reason=" ")
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "code"),
+    [
+        ({"narrative": ""}, "narrative", ErrorCode.EMPTY),
+        ({"narrative": "x" * 20_001}, "narrative", ErrorCode.TOO_LONG),
+        ({"kind": "praise"}, "kind", ErrorCode.CHOICE),
+        ({"contact": {"phone": "12"}}, "contact.phone", ErrorCode.PHONE),
+        ({"contact": {"email": "not-an-address"}}, "contact.email", ErrorCode.EMAIL),
+        ({"contact": {"email": "a@b.org", "preferred": "phone"}}, "contact.preferred", ErrorCode.NEEDS_PHONE),
+        ({"contact": {"phone": "+12095550123", "preferred": "email"}}, "contact.preferred", ErrorCode.NEEDS_EMAIL),
+        ({"incident_time": "2999-01-01T00:00:00+00:00"}, "incident_time", ErrorCode.FUTURE),
+        ({"incident_time": "yesterday"}, "incident_time", ErrorCode.TIME),
+    ],
+)
+def test_field_errors_carry_codes_callers_word_in_their_own_language(data, field, code):
+    """The resident pages choose their words by code, never by matching the English message."""
+    with pytest.raises(ValidationError) as caught:
+        complaints.parse_submission({**submission_data(), **data})
+    assert code_of(caught.value.errors[field]) is code

@@ -11,7 +11,7 @@ from flask import current_app, g
 from intake.cases import filing as complaints
 from intake.cases.filing import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
 from intake.enums import Channel
-from intake.errors import ValidationError
+from intake.errors import ErrorCode, ValidationError, code_of
 from webhooks.pages.texts import (
     BAD_EMAIL,
     BAD_PHONE,
@@ -280,18 +280,18 @@ def _localized_errors(errors: dict[str, str]) -> dict[str, str]:
         name = FIELD_OF_ERROR.get(key)
         if name is None:
             continue
-        if name == "narrative" and ("required" in text or "empty" in text):
+        code = code_of(text)
+        if name == "narrative" and code in (ErrorCode.REQUIRED, ErrorCode.EMPTY):
             shown[name] = wt(g.lang, TELL_US)
-        elif "at most" in text:
+        elif code is ErrorCode.TOO_LONG:
             shown[name] = wt(g.lang, SHORTEN, limit=FIELD_LIMITS.get(name, FIELD_MAX_CHARS))
         elif name == "phone":
             shown[name] = wt(g.lang, BAD_PHONE)
         elif name == "email":
             shown[name] = wt(g.lang, BAD_EMAIL)
         elif name == "preferred":
-            need = NEED_EMAIL if "email" in text else NEED_PHONE
-            shown[name] = wt(g.lang, need)
-        elif name == "when_date" and "future" in text:
+            shown[name] = wt(g.lang, NEED_EMAIL if code is ErrorCode.NEEDS_EMAIL else NEED_PHONE)
+        elif name == "when_date" and code is ErrorCode.FUTURE:
             shown[name] = wt(g.lang, FUTURE)
         elif name == "kind":
             shown[name] = wt(g.lang, CHOOSE_ONE)

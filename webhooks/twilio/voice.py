@@ -25,6 +25,7 @@ from intake.cases.tracking import format_tracking_number
 from intake.conversations import inbound, messaging
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Correspondent, Message
+from nlu.languages import BY_CODE, CODES, ENGLISH_NAMES
 from web.session import get_session, keyring
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
@@ -59,21 +60,12 @@ class Voice:
         return bool(self.say_language and self.speech_language)
 
 
-# NOTE: Twilio's voices and recognisers change; check them against Twilio's current lists before
-# going live. Khmer, Lao and Hmong have no Twilio voice today, so their callers record their
-# report whole, and an interpreter calls them back.
+# How Twilio speaks and hears each language (nlu.languages, the one registry).
 VOICES: dict[str, Voice] = {
-    "en": Voice("en-US", "Google.en-US-Standard-C", "en-US"),
-    "es": Voice("es-US", "Google.es-US-Standard-A", "es-US"),
-    "tl": Voice("fil-PH", "Google.fil-PH-Standard-A", "fil-PH"),
-    "vi": Voice("vi-VN", "Google.vi-VN-Standard-A", "vi-VN"),
-    "zh": Voice("cmn-CN", "Google.cmn-CN-Standard-A", "cmn-Hans-CN"),
-    "km": Voice(None, None, "km-KH"),
-    "hmn": Voice(None, None, None),
-    "lo": Voice(None, None, "lo-LA"),
-    "pa": Voice("pa-IN", "Google.pa-IN-Standard-A", "pa-Guru-IN"),
+    code: Voice(lang.twilio.say_language, lang.twilio.voice, lang.twilio.speech_language)
+    for code, lang in BY_CODE.items()
 }
-MENU_ORDER = ("en", "es", "tl", "vi", "zh", "km", "hmn", "lo", "pa")
+MENU_ORDER = CODES
 # Each option in its own language where Twilio can say it; in English where it cannot.
 MENU_OPTION = {
     "en": "For English, press 1.",
@@ -87,17 +79,7 @@ MENU_OPTION = {
     "pa": "ਪੰਜਾਬੀ ਲਈ 9 ਦਬਾਓ।",
 }
 TTY_OPTION = "If you are calling from a TTY, press 0, or just start typing."
-LANGUAGE_NAMES_EN = {
-    "en": "English",
-    "es": "Spanish",
-    "tl": "Tagalog",
-    "vi": "Vietnamese",
-    "zh": "Chinese",
-    "km": "Khmer",
-    "hmn": "Hmong",
-    "lo": "Lao",
-    "pa": "Punjabi",
-}
+LANGUAGE_NAMES_EN = ENGLISH_NAMES
 
 WELCOME = (
     "Heard. The city's independent line for reports about police conduct. "
