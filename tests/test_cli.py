@@ -17,11 +17,18 @@ from intake.db import Database
 from tests.factories import submission_data
 
 INTAKE = str(Path(sys.executable).parent / "intake")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def env(fresh_database_url, tmp_path):
-    return {**os.environ, "DATABASE_URL": fresh_database_url, "HEARD_INSTANCE_DIR": str(tmp_path / "instance")}
+    # NOTE: the checkout under test comes first, not whichever copy the environment installed.
+    return {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "HEARD_INSTANCE_DIR": str(tmp_path / "instance"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
 
 
 def intake(env, *args, stdin=""):

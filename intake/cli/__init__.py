@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
+import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +19,11 @@ from intake import audit, crypto, migrate
 from intake.cli.reports import report as report_group
 from intake.cli.translate import translate as translate_group
 from intake.config import Settings
-from intake.db import Database
+from intake.db import Database, utcnow
 from intake.enums import Role
 from intake.errors import IntakeError, ValidationError
 from intake.logs import install_redaction
+from intake.rekey import Survey, reencrypt_everything
 
 
 def _actor() -> str:
@@ -89,15 +93,76 @@ def keys() -> None:
 @keys.command("rotate")
 @click.pass_obj
 def keys_rotate(settings: Settings) -> None:
-    """Add a new primary key and re-encrypt every stored secret with it."""
-    from intake.rekey import reencrypt_all
-
-    crypto.add_fernet_key(settings.instance_dir)
+    """Add a new primary key and re-encrypt every stored secret with it; run again to resume."""
+    from_env = bool(os.environ.get("HEARD_FERNET_KEYS"))
+    if from_env:
+        click.echo("keys come from HEARD_FERNET_KEYS: put the new key first there; re-encrypting to the first key")
+    elif crypto.begin_rotation(settings.instance_dir, now=utcnow().isoformat()):
+        click.echo(f"added a new primary key to {crypto.SECRETS_FILE}")
+    else:
+        click.echo("resuming the rotation under way (no new key added)")
     keyring = crypto.load_keyring(settings.instance_dir)
-    with _session(settings) as session:
-        count = reencrypt_all(session, keyring=keyring, actor=_actor())
-        session.commit()
-    click.echo(f"re-encrypted {count} values; older keys can be removed from {crypto.SECRETS_FILE} now")
+    database = Database(settings.database_url)
+    try:
+        left = reencrypt_everything(database, settings.instance_dir, keyring=keyring, actor=_actor())
+    finally:
+        database.dispose()
+    click.echo(f"re-encrypted {sum(left.rewritten.values())} values and files ({_kinds(left.rewritten)})")
+    _report_left(left)
+    click.echo(
+        "restart every web, worker and actions process so they load the new key; "
+        "then run `intake keys retire` (it checks again before dropping anything)"
+    )
+
+
+@keys.command("retire")
+@click.option(
+    "--grace-hours",
+    default=24.0,
+    show_default=True,
+    help="Wait this long after the rotation began: dialogues in progress hold phone numbers sealed "
+    "with the old key in Rasa's tracker store, which Heard cannot rewrite.",
+)
+@click.pass_obj
+def keys_retire(settings: Settings, grace_hours: float) -> None:
+    """Drop the older keys, only when nothing stored needs them any more."""
+    keyring = crypto.load_keyring(settings.instance_dir)
+    if len(keyring.fernet_keys) < 2:
+        click.echo("only one key is configured; nothing to retire")
+        return
+    started = crypto.rotation_started_at(settings.instance_dir)
+    if started is not None:
+        waited = (utcnow() - dt.datetime.fromisoformat(started)).total_seconds() / 3600
+        if waited < grace_hours:
+            _fail(
+                f"the rotation began {waited:.1f} h ago; dialogues in progress may still hold values sealed "
+                f"with the old key: wait until {grace_hours:g} h have passed (or pass --grace-hours)"
+            )
+    database = Database(settings.database_url)
+    try:
+        # NOTE: one more pass picks up what a process still on the old key wrote since `rotate`.
+        left = reencrypt_everything(database, settings.instance_dir, keyring=keyring, actor=_actor())
+    finally:
+        database.dispose()
+    if left.needs_old_keys:
+        _report_left(left)
+        _fail("older keys are still needed: restart every process on the new key, then run `intake keys retire`")
+    if os.environ.get("HEARD_FERNET_KEYS"):
+        click.echo("nothing needs the older keys: remove all but the first key from HEARD_FERNET_KEYS now")
+        return
+    dropped = crypto.retire_old_keys(settings.instance_dir)
+    click.echo(f"nothing needs the older keys; removed {dropped} from {crypto.SECRETS_FILE}")
+
+
+def _kinds(counts: Counter[str]) -> str:
+    return ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()) if n) or "nothing needed it"
+
+
+def _report_left(left: Survey) -> None:
+    if left.unreadable:
+        click.echo(f"warning: no configured key opens {_kinds(left.unreadable)}", err=True)
+    if left.needs_old_keys:
+        click.echo(f"still under an older key: {_kinds(left.stale)}; do NOT remove the older keys yet")
 
 
 @main.group()
