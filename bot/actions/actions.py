@@ -425,10 +425,7 @@ class ActionFinishInformation(Action):
             "channel": metadata(tracker).get("channel") or "web_chat",
             "conversation_id": tracker.sender_id,
         }
-        if tracker.get_slot("pin"):
-            payload["pin"] = tracker.get_slot("pin")
-        else:
-            payload["phone"] = metadata(tracker).get("phone")
+        payload["pin"] = tracker.get_slot("pin")  # always: a phone number never stands in for it here
         try:
             answer = intake_client.post("/information", payload)
         except intake_client.IntakeUnavailable:

@@ -357,3 +357,34 @@ def test_adding_information_forgets_the_pin_even_when_the_office_is_unreachable(
     events = actions.ActionFinishInformation().run(dispatcher, tracker(slots=slots, form=None), {})
     assert slots_set(events)["pin"] is None
     assert not any("123456" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize(
+    ("form_class", "channel", "asks_pin"),
+    [
+        (ValidateStatusForm, "sms", False),  # the answer is texted to the number that asked
+        (ValidateStatusForm, "voice", True),  # a caller ID can be spoofed, and the answer is spoken
+        (ValidateStatusForm, "tty", True),
+        (ValidateInformationForm, "sms", True),  # adding words always takes the PIN
+        (ValidateInformationForm, "voice", True),
+    ],
+)
+def test_a_phone_number_stands_in_for_the_pin_only_for_a_status_by_text(form_class, channel, asks_pin):
+    t = tracker(metadata={"channel": channel, "phone": "sealed:abc"}, form=None)
+    required = asyncio.run(form_class().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert ("pin" in required) is asks_pin
+
+
+def test_adding_information_sends_the_pin_and_never_the_phone(monkeypatch):
+    sent: list[dict[str, Any]] = []
+
+    def fake_post(path: str, payload: dict[str, Any]) -> actions.intake_client.Answer:
+        sent.append(payload)
+        return actions.intake_client.Answer(201, {"tracking_number": "482-193-7703"})
+
+    monkeypatch.setattr(actions.intake_client, "post", fake_post)
+    slots = {"tracking_number": "4821937703", "pin": "123456", "information_text": "a witness called me"}
+    metadata = {"channel": "sms", "phone": "sealed:abc"}
+    t = tracker(slots=slots, metadata=metadata, form=None)
+    actions.ActionFinishInformation().run(CollectingDispatcher(), t, {})
+    assert sent and sent[0]["pin"] == "123456" and "phone" not in sent[0]

@@ -307,7 +307,7 @@ class SmsChannel:
             if turn.body.strip():
                 metadata: dict[str, Any] = {
                     "channel": Channel.SMS.value,
-                    "phone": messaging.seal_phone(self.keyring, turn.phone),
+                    "phone": messaging.seal_phone(self.keyring, turn.phone, channel=Channel.SMS),
                     "phone_last_digits": turn.phone[-4:],
                     MESSAGE_ID: f"sms:{message_id}",
                 }
