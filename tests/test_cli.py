@@ -133,3 +133,24 @@ def test_a_configuration_error_is_one_clear_line(env):
     result = intake(env, "export", "--include-contact")
     assert result.returncode == 1
     assert "intake secrets init" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_case_unlock_pin_opens_a_locked_pin_again(env, fresh_database_url):
+    from sqlalchemy import select
+
+    from intake.cases import tracking
+    from intake.models import Case
+
+    database = _file_one(env, fresh_database_url)
+    with database.session() as s:
+        case = s.scalars(select(Case)).one()
+        case.pin_failures, case.pin_locked_at = 10, case.created_at
+        number = tracking.format_tracking_number(case.tracking_number)
+        s.commit()
+    result = intake(env, "case", "unlock-pin", number)
+    assert result.returncode == 0, result.stderr
+    with database.session() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.pin_locked_at is None and case.pin_failures == 0
+    database.dispose()
+    assert intake(env, "case", "unlock-pin", "000-000-0000").returncode == 1

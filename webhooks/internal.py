@@ -7,6 +7,7 @@ Deploy it reachable from the action server only; the token is ``HEARD_INTERNAL_T
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -16,9 +17,9 @@ from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import messaging, web_sessions
 from intake.enums import Channel, Kind, Language
-from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
+from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, PinLocked, ValidationError
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
-from webhooks.extensions import limiter
+from webhooks.extensions import limiter, tracking_limit_key
 from webhooks.session import get_session, keyring
 
 bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
@@ -53,6 +54,18 @@ def _unsealed(body: dict[str, Any]) -> dict[str, Any]:
         except ConfigurationError as exc:
             raise ValidationError({"contact.phone": "is sealed with a key this installation does not have"}) from exc
     return body
+
+
+PIN_LOCKED = "pin_locked"
+
+
+def _refused(exc: NotFound | PinLocked) -> ResponseReturnValue:
+    """Answer a failed proof, after keeping the wrong try it counted (it must count though the request fails)."""
+    get_session().commit()
+    if isinstance(exc, PinLocked):
+        # NOTE: the dialogue tells the resident, in their language, to call the office to unlock it.
+        return jsonify({"error": PIN_LOCKED, "message": "too many wrong tries: this case's PIN is locked"}), 423
+    abort(404, NOT_FOUND_MESSAGE)
 
 
 PIN_NEEDED = "is required: a phone number proves the filer only for a status answered by text to that phone"
@@ -111,8 +124,17 @@ def file_case() -> ResponseReturnValue:
     return jsonify({**receipt.as_dict(), "replayed": replayed}), 201
 
 
+def _tracking_key() -> str:
+    try:
+        body = json.loads(request.get_data(cache=True))  # cached: the view reads the same body again
+    except (ValueError, RecursionError):
+        body = None
+    return tracking_limit_key(str(body.get("tracking_number") or "") if isinstance(body, dict) else "")
+
+
 @bp.post("/status")
 @limiter.limit("60 per minute")
+@limiter.limit("20 per hour", key_func=_tracking_key)
 def status() -> ResponseReturnValue:
     """Tell a case's status to a filer proven by PIN, or by the filing phone when the answer is texted to it."""
     try:
@@ -121,13 +143,14 @@ def status() -> ResponseReturnValue:
         return unprocessable(exc.errors)
     try:
         view = complaints.look_up_status(get_session(), keyring=keyring(), **proof)  # type: ignore[arg-type]
-    except NotFound:
-        abort(404, NOT_FOUND_MESSAGE)
+    except (NotFound, PinLocked) as exc:
+        return _refused(exc)
     return jsonify(view.as_dict())
 
 
 @bp.post("/information")
 @limiter.limit("60 per minute")
+@limiter.limit("20 per hour", key_func=_tracking_key)
 def add_information() -> ResponseReturnValue:
     """Add a filer's further words to their case."""
     try:
@@ -140,6 +163,9 @@ def add_information() -> ResponseReturnValue:
     session = get_session()
     try:
         case = complaints.prove_case(session, keyring=keyring(), **proof)  # type: ignore[arg-type]
+    except (NotFound, PinLocked) as exc:
+        return _refused(exc)
+    try:
         complaints.add_information(
             session,
             case=case,
@@ -148,8 +174,6 @@ def add_information() -> ResponseReturnValue:
             actor=BOT_ACTOR,
             conversation_id=body.get("conversation_id"),
         )
-    except NotFound:
-        abort(404, NOT_FOUND_MESSAGE)
     except ValidationError as exc:
         return unprocessable(exc.errors)
     session.commit()
@@ -170,7 +194,8 @@ def request_callback() -> ResponseReturnValue:
         # NOTE: words land on a case only with its PIN; without it the request becomes a case of its own.
         try:
             case = complaints.prove_case(session, keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
-        except (NotFound, ValidationError):
+        except (NotFound, PinLocked, ValidationError):
+            session.commit()  # the wrong try counts; the request becomes a case of its own
             case = None
         if case is not None:
             complaints.add_information(

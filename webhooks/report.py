@@ -27,9 +27,9 @@ from intake.cases.filing import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS
 from intake.conversations import web_sessions
 from intake.conversations.web_sessions import SessionGone
 from intake.enums import Channel, Language, Status
-from intake.errors import IdempotencyConflict, NotFound, ValidationError
+from intake.errors import IdempotencyConflict, NotFound, PinLocked, ValidationError
 from intake.models import WebSession
-from webhooks.extensions import limiter
+from webhooks.extensions import limiter, tracking_limit_key
 from webhooks.session import get_session, keyring
 from webhooks.webtext import (
     N_,
@@ -76,6 +76,11 @@ EXPIRED = N_(
 )
 NO_MATCH = N_("No report matches this tracking number and PIN. Please check them and try again.")
 NEED_BOTH = N_("Please enter a tracking number and a PIN.")
+PIN_LOCKED = N_(
+    "This report is locked because a wrong PIN was entered too many times. "
+    "To unlock it, call the intake office at {phone}."
+)
+DEFAULT_OFFICE_PHONE = "(209) 555-0100"
 TOO_FAST = N_("You are sending very quickly. Please wait a minute and try again.")
 NOT_FOUND = N_("We could not find this page.")
 FILE_HINT = N_(
@@ -857,8 +862,7 @@ def leave() -> ResponseReturnValue:
 
 
 def _tracking_key() -> str:
-    number = request.form.get("tracking_number", "")
-    return f"case:{tracking.normalize_digits(number) or number[:20]}"
+    return tracking_limit_key(request.form.get("tracking_number", ""))
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -876,7 +880,12 @@ def status() -> ResponseReturnValue:
         return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
     try:
         view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=number, pin=pin)
-    except NotFound:
+    except (NotFound, PinLocked) as exc:
+        get_session().commit()  # NOTE: the wrong try counts toward the case's lock though the answer is a refusal
+        if isinstance(exc, PinLocked):
+            phone = os.environ.get("HEARD_OFFICE_PHONE") or DEFAULT_OFFICE_PHONE
+            locked = wt(g.lang, PIN_LOCKED, phone=phone)
+            return _page("web/status.html", 423, errors={"form": locked}, result=None, number=number)
         return _page("web/status.html", 404, errors={"form": wt(g.lang, NO_MATCH)}, result=None, number=number)
     zone = zoneinfo.ZoneInfo(os.environ.get("HEARD_OFFICE_TIMEZONE", "America/Los_Angeles"))
     result = {

@@ -21,7 +21,7 @@ from intake.cli.translate import translate as translate_group
 from intake.config import Settings
 from intake.db import Database, utcnow
 from intake.enums import Role
-from intake.errors import IntakeError, ValidationError
+from intake.errors import IntakeError, NotFound, ValidationError
 from intake.logs import install_redaction
 from intake.rekey import Survey, reencrypt_everything
 
@@ -239,6 +239,29 @@ def staff_totp(settings: Settings, email: str) -> None:
     click.echo(f"{email.strip().lower()} now signs in with a one-time code; add this to their authenticator app:")
     click.echo(totp.provisioning_uri(secret, account=email.strip().lower()))
     click.echo(secret)
+
+
+@main.group("case")
+def case_group() -> None:
+    """One case."""
+
+
+@case_group.command("unlock-pin")
+@click.argument("tracking_number")
+@click.pass_obj
+def case_unlock_pin(settings: Settings, tracking_number: str) -> None:
+    """Open a case's PIN again after too many wrong tries, once the filer has proven who they are to the office."""
+    from intake.cases.filing import get_case, unlock_pin
+
+    with _session(settings) as session:
+        try:
+            case = get_case(session, tracking_number=tracking_number)
+        except NotFound as exc:
+            _fail(str(exc))
+            return
+        unlock_pin(session, case=case, actor=_actor())
+        session.commit()
+    click.echo(f"the PIN of case {tracking_number} works again")
 
 
 @main.command("export")

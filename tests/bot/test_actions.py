@@ -388,3 +388,15 @@ def test_adding_information_sends_the_pin_and_never_the_phone(monkeypatch):
     t = tracker(slots=slots, metadata=metadata, form=None)
     actions.ActionFinishInformation().run(CollectingDispatcher(), t, {})
     assert sent and sent[0]["pin"] == "123456" and "phone" not in sent[0]
+
+
+@pytest.mark.parametrize("action", [actions.ActionFinishStatus, actions.ActionFinishInformation])
+def test_a_locked_pin_is_explained_in_the_residents_language_with_the_offices_number(monkeypatch, action):
+    monkeypatch.setattr(
+        actions.intake_client, "post", lambda path, payload: actions.intake_client.Answer(423, {"error": "pin_locked"})
+    )
+    dispatcher = CollectingDispatcher()
+    slots = {"language": "vi", "tracking_number": "4821937703", "pin": "123456", "information_text": "x"}
+    action().run(dispatcher, tracker(slots=slots, form=None), {})
+    said = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "bị khóa" in said and actions.OFFICE_PHONE in said
