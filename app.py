@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from intake import audit
 from intake.config import Settings
 from intake.crypto import Keyring, load_keyring
 from intake.db import Database
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     keyring: Keyring = (config or {}).get("KEYRING") or load_keyring(settings.instance_dir)
     app.config["SECRET_KEY"] = keyring.secret_key
     app.extensions["heard.keyring"] = keyring
+    audit.use_key(audit.chain_key(keyring.hmac_key))
     app.extensions["heard.database"] = (config or {}).get("DATABASE") or Database(settings.database_url)
 
     if settings.trusted_proxies:

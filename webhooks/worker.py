@@ -10,6 +10,7 @@ import os
 import signal
 from types import FrameType
 
+from intake import audit
 from intake.jobs import Worker
 from intake.translation.cases import CaseTranslator
 from intake.translation.engine import TranslationEngine, TranslationSettings
@@ -26,7 +27,15 @@ def build_worker() -> Worker:
         database=database,
         engine=TranslationEngine(TranslationSettings.from_env(os.environ, app.config["HEARD_SETTINGS"].instance_dir)),
     )
-    return Worker(database=database, handlers={**sms.handlers(), **translator.handlers()}, chores=sms.chores())
+    anchor = app.config["HEARD_SETTINGS"].instance_dir / audit.ANCHOR_FILE
+
+    def anchor_audit_log() -> None:
+        """Move the audit log's anchor outside the database up to its head (a later cut is then caught)."""
+        with database.session() as session:
+            audit.advance_anchor(session, anchor)
+
+    chores = [*sms.chores(), anchor_audit_log]
+    return Worker(database=database, handlers={**sms.handlers(), **translator.handlers()}, chores=chores)
 
 
 def main() -> None:
