@@ -52,6 +52,8 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine for ``url`` with the settings Heard relies on."""
     parsed = make_url(url)
+    # NOTE: a failed statement's values (names, narratives, numbers) stay out of its error text and logs.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
