@@ -14,6 +14,7 @@ from intake.config import Settings
 from intake.crypto import Keyring, load_keyring
 from intake.db import Database
 from intake.logs import install_redaction
+from intake.private import lock_down
 
 # NOTE: 2 MB lets an oversized narrative reach validation and get a 422 naming the
 # field; anything bigger is refused with 413 before it is read.
@@ -55,6 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     keyring: Keyring = (config or {}).get("KEYRING") or load_keyring(settings.instance_dir)
     app.config["SECRET_KEY"] = keyring.secret_key
+    # NOTE: before anything is written: the instance folder 0700, every file this process makes 0600.
+    lock_down(settings.instance_dir, settings.database_url)
     app.extensions["heard.keyring"] = keyring
     audit.use_key(audit.chain_key(keyring.hmac_key))
     app.extensions["heard.database"] = (config or {}).get("DATABASE") or Database(settings.database_url)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from intake.db import utcnow
 from intake.errors import ConfigurationError
 from intake.models import AuditEntry, AuditHead
+from intake.private import make_private_dir
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -281,7 +282,7 @@ def advance_anchor(session: Session, path: Path) -> Anchor:
     """
     key = _key()
     head = current_anchor(session)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(path.parent)
     with open(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # writers on one machine take turns, so the anchor never goes back
         stored = read_anchor(path, key)

@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from intake.errors import ConfigurationError
+from intake.private import make_private_dir
 
 SECRETS_FILE = "secrets.json"
 
@@ -126,7 +127,7 @@ def init_secrets(instance_dir: Path) -> bool:
 
     An existing file keeps its keys and only gains the kinds of secret it lacks.
     """
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(instance_dir)
     path = instance_dir / SECRETS_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -24,6 +24,7 @@ from intake.db import Database, utcnow
 from intake.enums import Role
 from intake.errors import IntakeError, NotFound, ValidationError
 from intake.logs import install_redaction
+from intake.private import lock_down, make_private_dir
 from intake.rekey import Survey, reencrypt_everything
 
 
@@ -55,6 +56,7 @@ def main(ctx: click.Context) -> None:
     """Heard's intake queue, from the command line."""
     install_redaction()
     ctx.obj = Settings.from_env()
+    lock_down(ctx.obj.instance_dir, ctx.obj.database_url)
     # NOTE: without secrets yet, the commands that write the audit log say so; the others work.
     with contextlib.suppress(IntakeError):
         audit.use_key(audit.chain_key(crypto.load_keyring(ctx.obj.instance_dir).hmac_key))
@@ -70,7 +72,7 @@ def db() -> None:
 def db_upgrade(settings: Settings) -> None:
     """Migrate the database to the newest schema."""
     if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(Path(settings.database_url.removeprefix("sqlite:///")).parent)
     migrate.upgrade(settings.database_url)
     click.echo("database is at the newest schema")
 
