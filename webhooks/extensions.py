@@ -17,6 +17,9 @@ def tracking_limit_key(text: str) -> str:
     """Key a per-case limit on the tracking number as the look-up reads it.
 
     NOTE: keyed on the raw text, a tab, an ideographic space, a control character or another
-    script's digits gave the same case a fresh budget; every unreadable text shares one key.
+    script's digits gave the same case a fresh budget. A text that is no tracking number can
+    match no case, so it is keyed apart (the per-address limits still hold it).
     """
-    return "case:" + (tracking.parse_tracking_number(clean_text(text)[:40]) or "unreadable")
+    cleaned = clean_text(text)[:40]
+    number = tracking.parse_tracking_number(cleaned)
+    return f"case:{number}" if number else f"unreadable:{cleaned}"
