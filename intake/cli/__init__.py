@@ -116,7 +116,7 @@ def keys_rotate(settings: Settings) -> None:
     click.echo(f"re-encrypted {sum(left.rewritten.values())} values and files ({_kinds(left.rewritten)})")
     _report_left(left)
     click.echo(
-        "restart every web, worker and actions process so they load the new key; "
+        "restart every web and worker process so they load the new key; "
         "then run `intake keys retire` (it checks again before dropping anything)"
     )
 
