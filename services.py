@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from intake import audit
 from intake.config import Settings
 from intake.crypto import Keyring, load_keyring
 from intake.db import Database
 from intake.logs import install_redaction
+from intake.private import lock_down
 from intake.translation.engine import TranslationEngine, TranslationSettings
 from webhooks.twilio.channel import SmsChannel
 from webhooks.twilio.config import ChannelSettings
@@ -49,6 +51,9 @@ def build_services(config: Mapping[str, Any] | None = None) -> Services:
     env = env_overrides(config)
     settings = Settings.from_env(env)
     keyring: Keyring = config.get("KEYRING") or load_keyring(settings.instance_dir)
+    # NOTE: before anything is written: the instance folder 0700, every file this process makes 0600.
+    lock_down(settings.instance_dir, settings.database_url)
+    audit.use_key(audit.chain_key(keyring.hmac_key))
     database: Database = config.get("DATABASE") or Database(settings.database_url)
     channel_settings = ChannelSettings.from_env(env)
     sms = config.get("SMS_CHANNEL") or SmsChannel(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
+from intake import audit
 from intake.jobs import Worker
 from intake.translation.cases import CaseTranslator
 from services import build_services
@@ -21,10 +22,17 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
     """Compose the worker from the same configuration as the web application."""
     services = build_services(config)
     translator = CaseTranslator(database=services.database, engine=services.translation)
+    anchor = services.settings.instance_dir / audit.ANCHOR_FILE
+
+    def anchor_audit_log() -> None:
+        """Move the audit log's anchor outside the database up to its head (a later cut is then caught)."""
+        with services.database.session() as session:
+            audit.advance_anchor(session, anchor)
+
     return Worker(
         database=services.database,
         handlers={**services.sms.handlers(), **translator.handlers()},
-        chores=services.sms.chores(),
+        chores=[*services.sms.chores(), anchor_audit_log],
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from intake.errors import ConfigurationError
+from intake.private import make_private_dir
 
 SECRETS_FILE = "secrets.json"
 
@@ -75,7 +76,35 @@ class Keyring:
         """Re-encrypt a token under the primary key."""
         if token is None:
             return None
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken as exc:
+            raise ConfigurationError("a stored value cannot be decrypted with the configured keys") from exc
+
+    def rotate_bytes(self, token: bytes) -> bytes:
+        """Re-encrypt a file's token under the primary key."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ConfigurationError("a stored file cannot be decrypted with the configured keys") from exc
+
+    def is_current(self, token: str | bytes) -> bool:
+        """Tell whether ``token`` opens with the primary key alone (no older key is needed for it)."""
+        raw = token.encode("ascii") if isinstance(token, str) else token
+        try:
+            Fernet(self.fernet_keys[0]).decrypt(raw)
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
+
+    def opens(self, token: str | bytes) -> bool:
+        """Tell whether any configured key opens ``token``."""
+        raw = token.encode("ascii") if isinstance(token, str) else token
+        try:
+            self._fernet.decrypt(raw)
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
 
     def digest(self, purpose: str, value: str) -> str:
         """Return a keyed SHA-256 digest of ``value``; ``purpose`` keeps uses apart."""
@@ -98,7 +127,7 @@ def init_secrets(instance_dir: Path) -> bool:
 
     An existing file keeps its keys and only gains the kinds of secret it lacks.
     """
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(instance_dir)
     path = instance_dir / SECRETS_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -127,6 +156,45 @@ def add_fernet_key(instance_dir: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     data["fernet_keys"] = [Fernet.generate_key().decode("ascii"), *data["fernet_keys"]]
     _write_private(path, data)
+
+
+ROTATION_MARK = "rotation_started_at"
+
+
+def begin_rotation(instance_dir: Path, *, now: str) -> bool:
+    """Add a new primary key unless a rotation is already under way; tell whether a key was added.
+
+    The mark in ``secrets.json`` makes an interrupted rotation resume with the key it began
+    with instead of stacking another one in front of it.
+    """
+    path = instance_dir / SECRETS_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get(ROTATION_MARK):
+        return False
+    data["fernet_keys"] = [Fernet.generate_key().decode("ascii"), *data["fernet_keys"]]
+    data[ROTATION_MARK] = now
+    _write_private(path, data)
+    return True
+
+
+def rotation_started_at(instance_dir: Path) -> str | None:
+    """Return when the rotation under way began, or None."""
+    path = instance_dir / SECRETS_FILE
+    if not path.exists():
+        return None
+    value = json.loads(path.read_text(encoding="utf-8")).get(ROTATION_MARK)
+    return str(value) if value else None
+
+
+def retire_old_keys(instance_dir: Path) -> int:
+    """Keep only the primary Fernet key in ``secrets.json`` and end the rotation; return how many were dropped."""
+    path = instance_dir / SECRETS_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    dropped = len(data["fernet_keys"]) - 1
+    data["fernet_keys"] = data["fernet_keys"][:1]
+    data.pop(ROTATION_MARK, None)
+    _write_private(path, data)
+    return dropped
 
 
 def load_keyring(instance_dir: Path, environ: Mapping[str, str] | None = None) -> Keyring:

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from intake.private import make_private_files
+
 
 def utcnow() -> dt.datetime:
     """Return the current time, timezone-aware, in UTC."""
@@ -52,6 +54,8 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine for ``url`` with the settings Heard relies on."""
     parsed = make_url(url)
+    # NOTE: a failed statement's values (names, narratives, numbers) stay out of its error text and logs.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
@@ -74,6 +78,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
+            make_private_files(engine.url.database)  # residents' words: never readable by other local users
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()
 

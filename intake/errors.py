@@ -59,6 +59,10 @@ class NotFound(IntakeError):
     """Nothing matches; deliberately says no more than that."""
 
 
+class PinLocked(IntakeError):
+    """Too many wrong PINs were tried against a case: its PIN opens nothing until staff unlock it."""
+
+
 class IdempotencyConflict(IntakeError):
     """An idempotency key reused with a different request."""
 

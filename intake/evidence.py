@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.crypto import Keyring
+from intake.private import make_private_dir
 
 # What residents may send, by the type the bytes themselves show.
 ALLOWED_TYPES = frozenset(
@@ -144,7 +145,7 @@ def store(instance_dir: Path, keyring: Keyring, data: bytes, content_type: str) 
     key = f"evidence/{sha256[:2]}/{sha256}.bin"
     path = instance_dir / key
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         token = keyring.encrypt_bytes(data)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:

@@ -111,6 +111,10 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(10), unique=True)
     pin_digest: Mapped[str] = mapped_column(String(64))
+    # Wrong PINs (or phones) tried against this case, counted in the database so every process
+    # shares the count; at the limit the PIN is locked until staff unlock it.
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     kind: Mapped[Kind] = mapped_column(_enum(Kind))
     status: Mapped[Status] = mapped_column(_enum(Status), default=Status.RECEIVED, index=True)
     disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition))

@@ -1,30 +1,168 @@
-"""Re-encryption of every stored secret under the newest key."""
+"""Re-encryption of every stored secret under the newest key, and the survey that says when an old key is free.
+
+What Heard encrypts with the Fernet keys, and where:
+
+- database columns: contacts (name, phone, email), correspondents' phone numbers, web
+  drafts, idempotency answers (they hold PINs), TOTP secrets, the exact answers kept for
+  redeliveries (``messages.answer``) and the sealed originals of masked texts
+  (``messages.meta["sealed_body"]``);
+- files in the instance folder: evidence (``evidence/**.bin``) and the SMS spool
+  (``spool/**.msg``).
+
+Every pass works in small committed batches and skips what the primary key already
+opens, so an interrupted rotation is finished by running it again.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from intake import audit
 from intake.crypto import Keyring
-from intake.models import Contact, IdempotencyKey, StaffUser
+from intake.db import Database
+from intake.models import Contact, Correspondent, IdempotencyKey, Message, StaffUser, WebSession
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+# (kind shown to the operator, model, primary key, encrypted columns)
+_COLUMNS: tuple[tuple[str, type[Any], InstrumentedAttribute[int], tuple[str, ...]], ...] = (
+    ("contacts", Contact, Contact.case_id, ("name_token", "phone_token", "email_token")),
+    ("correspondent phones", Correspondent, Correspondent.id, ("phone_token",)),
+    ("web drafts", WebSession, WebSession.id, ("draft_token",)),
+    ("idempotency answers", IdempotencyKey, IdempotencyKey.id, ("response_token",)),
+    ("TOTP secrets", StaffUser, StaffUser.id, ("totp_secret_token",)),
+    ("sealed answers", Message, Message.id, ("answer",)),
+)
+# Files under the instance folder, by the pattern that finds them.
+_FILES: tuple[tuple[str, str], ...] = (("evidence files", "evidence/**/*.bin"), ("spooled messages", "spool/**/*.msg"))
+_SEALED_BODY = "sealed_body"
 
 
-def reencrypt_all(session: Session, *, keyring: Keyring, actor: str) -> int:
-    """Rotate every Fernet token to the primary key; return how many values were rewritten."""
-    count = 0
-    for contact in session.scalars(select(Contact)):
-        for field in ("name_token", "phone_token", "email_token"):
-            token = getattr(contact, field)
-            if token is not None:
-                setattr(contact, field, keyring.rotate(token))
-                count += 1
-    for key in session.scalars(select(IdempotencyKey).where(IdempotencyKey.response_token.is_not(None))):
-        key.response_token = keyring.rotate(key.response_token)
-        count += 1
-    for user in session.scalars(select(StaffUser).where(StaffUser.totp_secret_token.is_not(None))):
-        user.totp_secret_token = keyring.rotate(user.totp_secret_token)
-        count += 1
-    audit.record(session, actor=actor, action="keys.rotated", summary={"values": count})
-    session.flush()
-    return count
+@dataclass
+class Survey:
+    """What still needs an older key, what no key opens, and what was rewritten, by kind."""
+
+    rewritten: Counter[str] = field(default_factory=Counter)
+    stale: Counter[str] = field(default_factory=Counter)
+    unreadable: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def needs_old_keys(self) -> bool:
+        """Tell whether anything stored opens only with a key other than the primary."""
+        return sum(self.stale.values()) > 0
+
+
+def _batches(session: Session, model: type[Any], pk: InstrumentedAttribute[int]) -> Iterator[list[Any]]:
+    last = 0
+    while True:
+        rows = list(session.scalars(select(model).where(pk > last).order_by(pk).limit(BATCH)))
+        if not rows:
+            return
+        yield rows
+        last = getattr(rows[-1], pk.key)
+
+
+def _visit(keyring: Keyring, survey: Survey, kind: str, token: str, rewrite: bool) -> str | None:
+    """Return the token re-encrypted under the primary key (None when it needs nothing or cannot be)."""
+    if keyring.is_current(token):
+        return None
+    if not keyring.opens(token):
+        survey.unreadable[kind] += 1
+        return None
+    if not rewrite:
+        survey.stale[kind] += 1
+        return None
+    survey.rewritten[kind] += 1
+    return keyring.rotate(token)
+
+
+def _database_pass(database: Database, keyring: Keyring, survey: Survey, *, rewrite: bool) -> None:
+    for kind, model, pk, columns in _COLUMNS:
+        with database.session() as session:
+            for rows in _batches(session, model, pk):
+                for row in rows:
+                    for column in columns:
+                        token = getattr(row, column)
+                        if token and (new := _visit(keyring, survey, kind, token, rewrite)):
+                            setattr(row, column, new)
+                session.commit()  # NOTE: each batch is kept, so a rotation cut short resumes where it stopped
+    with database.session() as session:
+        for rows in _batches(session, Message, Message.id):
+            for message in rows:
+                sealed = (message.meta or {}).get(_SEALED_BODY)
+                if sealed and (new := _visit(keyring, survey, "sealed texts", sealed, rewrite)):
+                    message.meta = {**(message.meta or {}), _SEALED_BODY: new}
+            session.commit()
+
+
+def _rewrite_file(path: Path, rotate: Callable[[bytes], bytes]) -> None:
+    token = path.read_bytes()
+    tmp = path.with_name(f"{path.name}.rekey{os.getpid()}")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(rotate(token))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)  # NOTE: atomic: a file is under the old key or the new one, never half-written
+
+
+def _files_pass(instance_dir: Path, keyring: Keyring, survey: Survey, *, rewrite: bool) -> None:
+    for kind, pattern in _FILES:
+        for path in sorted(instance_dir.glob(pattern)):
+            try:
+                token = path.read_bytes()
+            except FileNotFoundError:  # taken by the worker meanwhile (a drained spool message)
+                continue
+            if keyring.is_current(token):
+                continue
+            if not keyring.opens(token):
+                survey.unreadable[kind] += 1
+            elif not rewrite:
+                survey.stale[kind] += 1
+            else:
+                try:
+                    _rewrite_file(path, keyring.rotate_bytes)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:  # left as it was, still under the old key, and counted so
+                    log.error("%s %s cannot be rewritten: %s", kind, path.name, exc.strerror)
+                    survey.stale[kind] += 1
+                    continue
+                survey.rewritten[kind] += 1
+
+
+def survey(database: Database, instance_dir: Path, keyring: Keyring) -> Survey:
+    """Count, without changing anything, what still needs an older key."""
+    found = Survey()
+    _database_pass(database, keyring, found, rewrite=False)
+    _files_pass(instance_dir, keyring, found, rewrite=False)
+    return found
+
+
+def reencrypt_everything(database: Database, instance_dir: Path, *, keyring: Keyring, actor: str) -> Survey:
+    """Rewrite every encrypted value and file under the primary key, then survey what is left."""
+    done = Survey()
+    _database_pass(database, keyring, done, rewrite=True)
+    _files_pass(instance_dir, keyring, done, rewrite=True)
+    left = survey(database, instance_dir, keyring)  # written meanwhile by a process still on the old key
+    left.rewritten = done.rewritten
+    left.unreadable = done.unreadable
+    with database.session() as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="keys.rotated",
+            summary={"values": sum(done.rewritten.values()), "still_old": sum(left.stale.values())},
+        )
+        session.commit()
+    return left

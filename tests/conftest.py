@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
+from intake import audit
 from intake.config import normalize_database_url
 from intake.crypto import Keyring, new_secrets
 from intake.db import Database
@@ -115,6 +116,14 @@ def keyring() -> Keyring:
         secret_key=str(secrets["secret_key"]),
         internal_token=str(secrets["internal_token"]),
     )
+
+
+@pytest.fixture(autouse=True)
+def audit_key(keyring: Keyring) -> bytes:
+    """Key the audit chain as the composition root does, with the tests' keyring, afresh for every test."""
+    key = audit.chain_key(keyring.hmac_key)
+    audit.use_key(key)
+    return key
 
 
 class RolledBackDatabase:

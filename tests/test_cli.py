@@ -11,17 +11,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from intake import crypto
+from intake import audit, crypto
 from intake.access import partners
 from intake.db import Database
 from tests.factories import submission_data
 
 INTAKE = str(Path(sys.executable).parent / "intake")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def env(fresh_database_url, tmp_path):
-    return {**os.environ, "DATABASE_URL": fresh_database_url, "HEARD_INSTANCE_DIR": str(tmp_path / "instance")}
+    # NOTE: the checkout under test comes first, not whichever copy the environment installed.
+    return {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "HEARD_INSTANCE_DIR": str(tmp_path / "instance"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
 
 
 def intake(env, *args, stdin=""):
@@ -38,6 +45,7 @@ def test_db_upgrade_and_secrets_init_are_repeatable(env, tmp_path):
 
 
 def test_partner_create_prints_a_working_token_last(env, fresh_database_url):
+    assert intake(env, "secrets", "init").returncode == 0  # the audit log is keyed with them
     result = intake(env, "partner", "create", "Stockton NAACP")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
@@ -52,6 +60,7 @@ def test_partner_create_prints_a_working_token_last(env, fresh_database_url):
 
 
 def test_staff_create_reads_the_password_from_stdin(env):
+    assert intake(env, "secrets", "init").returncode == 0  # the audit log is keyed with them
     result = intake(
         env, "staff", "create", "--email", "Ana@City.gov", "--role", "supervisor", stdin="a long enough passphrase\n"
     )
@@ -68,6 +77,7 @@ def _file_one(env, fresh_database_url):
 
     assert intake(env, "secrets", "init").returncode == 0
     keyring = crypto.load_keyring(Path(env["HEARD_INSTANCE_DIR"]), environ={})
+    audit.use_key(audit.chain_key(keyring.hmac_key))  # as this installation's processes key the log
     database = Database(fresh_database_url)
     with database.session() as s:
         submission = complaints.parse_submission(submission_data())
@@ -126,3 +136,53 @@ def test_a_configuration_error_is_one_clear_line(env):
     result = intake(env, "export", "--include-contact")
     assert result.returncode == 1
     assert "intake secrets init" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_case_unlock_pin_opens_a_locked_pin_again(env, fresh_database_url):
+    from sqlalchemy import select
+
+    from intake.cases import tracking
+    from intake.models import Case
+
+    database = _file_one(env, fresh_database_url)
+    with database.session() as s:
+        case = s.scalars(select(Case)).one()
+        case.pin_failures, case.pin_locked_at = 10, case.created_at
+        number = tracking.format_tracking_number(case.tracking_number)
+        s.commit()
+    result = intake(env, "case", "unlock-pin", number)
+    assert result.returncode == 0, result.stderr
+    with database.session() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.pin_locked_at is None and case.pin_failures == 0
+    database.dispose()
+    assert intake(env, "case", "unlock-pin", "000-000-0000").returncode == 1
+
+
+def test_audit_verify_catches_a_tail_cut_and_a_head_rewritten(env, fresh_database_url):
+    database = _file_one(env, fresh_database_url)
+    assert intake(env, "partner", "create", "Partner A").returncode == 0
+    assert intake(env, "partner", "create", "Partner B").returncode == 0
+    ok = intake(env, "audit", "verify")
+    assert ok.returncode == 0 and "anchored at entry 3" in ok.stdout
+    anchor = Path(env["HEARD_INSTANCE_DIR"]) / audit.ANCHOR_FILE
+    assert oct(anchor.stat().st_mode & 0o777) == "0o600"
+
+    # Someone with the database, not the instance folder: cut the last entry, make the head agree.
+    with database.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 3"))
+        second = conn.execute(text("SELECT hash FROM audit_log WHERE seq = 2")).scalar_one()
+        conn.execute(text("UPDATE audit_head SET seq = 2, hash = :h"), {"h": second})
+    database.dispose()
+    broken = intake(env, "audit", "verify")
+    assert broken.returncode == 1
+    assert "AUDIT CHAIN BROKEN at entry 3" in broken.stderr and "cut" in broken.stderr
+    # A head printed earlier and kept elsewhere catches it too.
+    kept = Path(env["HEARD_INSTANCE_DIR"]).parent / "head-kept-elsewhere.json"
+    kept.write_text(anchor.read_text())
+    anchor.unlink()
+    assert "cut" in intake(env, "audit", "verify", "--anchor", str(kept)).stderr

@@ -11,10 +11,9 @@ from flask.typing import ResponseReturnValue
 
 from intake.access import partners
 from intake.cases import filing as complaints
-from intake.cases import tracking
 from intake.enums import Channel
-from intake.errors import IdempotencyConflict, NotFound, ValidationError
-from web.extensions import limiter
+from intake.errors import IdempotencyConflict, NotFound, PinLocked, ValidationError
+from web.extensions import limiter, tracking_limit_key
 from web.session import get_session, keyring
 from webhooks.openapi import OPENAPI
 
@@ -107,8 +106,7 @@ def file_complaint() -> ResponseReturnValue:
 
 
 def _tracking_key() -> str:
-    number = (request.view_args or {}).get("tracking_number", "")
-    return f"case:{tracking.normalize_digits(number) or number}"
+    return tracking_limit_key(str((request.view_args or {}).get("tracking_number", "")))
 
 
 @bp.get("/complaints/<tracking_number>/status")
@@ -119,7 +117,10 @@ def complaint_status(tracking_number: str) -> ResponseReturnValue:
     pin = request.args.get("pin", "")
     try:
         view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=tracking_number, pin=pin)
-    except NotFound:
+    except (NotFound, PinLocked) as exc:
+        get_session().commit()  # NOTE: the wrong try counts toward the case's lock though the answer is a refusal
+        if isinstance(exc, PinLocked):
+            return jsonify({"error": "pin_locked", "message": "too many wrong tries: this case's PIN is locked"}), 423
         abort(404, NOT_FOUND_MESSAGE)
     return jsonify(view.as_dict())
 

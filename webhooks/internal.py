@@ -7,6 +7,7 @@ Deploy it reachable from the action server only; the token is ``HEARD_INTERNAL_T
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -16,8 +17,8 @@ from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import messaging, web_sessions
 from intake.enums import Channel, Kind, Language
-from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, ValidationError
-from web.extensions import limiter
+from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, PinLocked, ValidationError
+from web.extensions import limiter, tracking_limit_key
 from web.session import get_session, keyring
 from webhooks.api import NOT_FOUND_MESSAGE, json_body, unprocessable
 
@@ -42,25 +43,56 @@ def _object() -> dict[str, Any]:
 
 
 def _unsealed(body: dict[str, Any]) -> dict[str, Any]:
-    """Open the sealed phone numbers the channels hand the dialogue (Rasa keeps only ciphertext)."""
-    try:
-        if isinstance(body.get("phone"), str):
-            body["phone"] = messaging.unseal_phone(keyring(), body["phone"])
-        contact = body.get("contact")
-        if isinstance(contact, dict) and isinstance(contact.get("phone"), str):
+    """Open a contact phone the channel sealed for the dialogue (Rasa keeps only ciphertext).
+
+    The proving ``phone`` stays sealed until ``_proof`` opens it: a plain number is never taken.
+    """
+    contact = body.get("contact")
+    if isinstance(contact, dict) and isinstance(contact.get("phone"), str):
+        try:
             contact["phone"] = messaging.unseal_phone(keyring(), contact["phone"])
-    except ConfigurationError as exc:
-        raise ValidationError({"phone": "is sealed with a key this installation does not have"}) from exc
+        except ConfigurationError as exc:
+            raise ValidationError({"contact.phone": "is sealed with a key this installation does not have"}) from exc
     return body
 
 
-def _proof(body: dict[str, Any]) -> dict[str, str | None]:
-    pin, phone = body.get("pin"), body.get("phone")
-    return {
-        "tracking_text": str(body.get("tracking_number") or ""),
-        "pin": str(pin) if pin is not None else None,
-        "phone": str(phone) if phone is not None and pin is None else None,
-    }
+PIN_LOCKED = "pin_locked"
+
+
+def _refused(exc: NotFound | PinLocked) -> ResponseReturnValue:
+    """Answer a failed proof, after keeping the wrong try it counted (it must count though the request fails)."""
+    get_session().commit()
+    if isinstance(exc, PinLocked):
+        # NOTE: the dialogue tells the resident, in their language, to call the office to unlock it.
+        return jsonify({"error": PIN_LOCKED, "message": "too many wrong tries: this case's PIN is locked"}), 423
+    abort(404, NOT_FOUND_MESSAGE)
+
+
+PIN_NEEDED = "is required: a phone number proves the filer only for a status answered by text to that phone"
+
+
+def _proof(body: dict[str, Any], *, phone_may_prove: bool = False) -> dict[str, str | None]:
+    """Return the filer's proof: the PIN, or (for a status only) a phone the SMS channel sealed.
+
+    NOTE: a caller ID can be spoofed and a spoken answer goes to whoever called, so voice and
+    TTY seals prove nothing; nor does a plain number, which anyone could type into the dialogue.
+    """
+    tracking_text = str(body.get("tracking_number") or "")
+    pin = body.get("pin")
+    if pin not in (None, ""):
+        return {"tracking_text": tracking_text, "pin": str(pin), "phone": None}
+    value = body.get("phone")
+    if not phone_may_prove or not isinstance(value, str) or not value:
+        raise ValidationError({"pin": PIN_NEEDED})
+    try:
+        sealed = messaging.open_sealed_phone(keyring(), value)
+    except (ConfigurationError, ValueError, KeyError) as exc:
+        raise ValidationError({"phone": "is sealed with a key this installation does not have"}) from exc
+    if sealed is None:
+        raise ValidationError({"phone": "must be sealed by the channel; a plain number proves nothing"})
+    if sealed.channel is not Channel.SMS:
+        raise ValidationError({"pin": PIN_NEEDED})
+    return {"tracking_text": tracking_text, "pin": None, "phone": sealed.phone}
 
 
 @bp.post("/cases")
@@ -92,34 +124,48 @@ def file_case() -> ResponseReturnValue:
     return jsonify({**receipt.as_dict(), "replayed": replayed}), 201
 
 
+def _tracking_key() -> str:
+    try:
+        body = json.loads(request.get_data(cache=True))  # cached: the view reads the same body again
+    except (ValueError, RecursionError):
+        body = None
+    return tracking_limit_key(str(body.get("tracking_number") or "") if isinstance(body, dict) else "")
+
+
 @bp.post("/status")
 @limiter.limit("60 per minute")
+@limiter.limit("20 per hour", key_func=_tracking_key)
 def status() -> ResponseReturnValue:
-    """Tell a case's status to a filer proven by PIN or filing phone."""
+    """Tell a case's status to a filer proven by PIN, or by the filing phone when the answer is texted to it."""
     try:
-        body = _object()
+        proof = _proof(_object(), phone_may_prove=True)
     except ValidationError as exc:
         return unprocessable(exc.errors)
     try:
-        view = complaints.look_up_status(get_session(), keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
-    except NotFound:
-        abort(404, NOT_FOUND_MESSAGE)
+        view = complaints.look_up_status(get_session(), keyring=keyring(), **proof)  # type: ignore[arg-type]
+    except (NotFound, PinLocked) as exc:
+        return _refused(exc)
     return jsonify(view.as_dict())
 
 
 @bp.post("/information")
 @limiter.limit("60 per minute")
+@limiter.limit("20 per hour", key_func=_tracking_key)
 def add_information() -> ResponseReturnValue:
     """Add a filer's further words to their case."""
     try:
         body = _object()
         channel = Channel(body.get("channel") or Channel.WEB_CHAT.value)
+        proof = _proof(body)
     except (ValidationError, ValueError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"channel": "is not a known channel"}
         return unprocessable(errors)
     session = get_session()
     try:
-        case = complaints.prove_case(session, keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
+        case = complaints.prove_case(session, keyring=keyring(), **proof)  # type: ignore[arg-type]
+    except (NotFound, PinLocked) as exc:
+        return _refused(exc)
+    try:
         complaints.add_information(
             session,
             case=case,
@@ -128,8 +174,6 @@ def add_information() -> ResponseReturnValue:
             actor=BOT_ACTOR,
             conversation_id=body.get("conversation_id"),
         )
-    except NotFound:
-        abort(404, NOT_FOUND_MESSAGE)
     except ValidationError as exc:
         return unprocessable(exc.errors)
     session.commit()
@@ -146,10 +190,12 @@ def request_callback() -> ResponseReturnValue:
     session = get_session()
     text = str(body.get("text") or "").strip() or "-"
     channel = body.get("channel") or Channel.WEB_CHAT.value
-    if body.get("tracking_number"):
+    if body.get("tracking_number") and body.get("pin"):
+        # NOTE: words land on a case only with its PIN; without it the request becomes a case of its own.
         try:
             case = complaints.prove_case(session, keyring=keyring(), **_proof(body))  # type: ignore[arg-type]
-        except NotFound:
+        except (NotFound, PinLocked, ValidationError):
+            session.commit()  # the wrong try counts; the request becomes a case of its own
             case = None
         if case is not None:
             complaints.add_information(

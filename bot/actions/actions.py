@@ -86,6 +86,11 @@ NOTICE = _(
     "which reviews every report and tells you what happens next."
 )
 OFFICE_PHONE = os.environ.get("HEARD_OFFICE_PHONE", "(209) 555-0100")
+PIN_LOCKED = _(
+    "This report is locked because a wrong PIN was entered too many times. "
+    "To unlock it, call the intake office at {phone}."
+)
+LOCKED = 423  # the intake API's answer once a case's PIN is locked
 
 
 class AskAction(Action, ABC):
@@ -400,6 +405,9 @@ class ActionFinishStatus(Action):
                 text=t(language, "I could not reach the intake office just now. Please try again in a few minutes.")
             )
             return events + _reset_draft(language)
+        if answer.status == LOCKED:
+            dispatcher.utter_message(text=t(language, PIN_LOCKED, phone=OFFICE_PHONE))
+            return events + _reset_draft(language)
         if answer.status != 200:
             dispatcher.utter_message(
                 text=t(
@@ -439,10 +447,7 @@ class ActionFinishInformation(Action):
             "channel": metadata(tracker).get("channel") or "web_chat",
             "conversation_id": tracker.sender_id,
         }
-        if tracker.get_slot("pin"):
-            payload["pin"] = tracker.get_slot("pin")
-        else:
-            payload["phone"] = metadata(tracker).get("phone")
+        payload["pin"] = tracker.get_slot("pin")  # always: a phone number never stands in for it here
         try:
             answer = intake_client.post("/information", payload)
         except intake_client.IntakeUnavailable:
@@ -451,6 +456,9 @@ class ActionFinishInformation(Action):
             )
             # NOTE: the other answers are kept for asking again; the PIN, a credential, is asked again.
             return [*events, SlotSet("pin", None)]
+        if answer.status == LOCKED:
+            dispatcher.utter_message(text=t(language, PIN_LOCKED, phone=OFFICE_PHONE))
+            return events + _reset_draft(language)
         if answer.status != 201:
             dispatcher.utter_message(
                 text=t(

@@ -412,8 +412,16 @@ class ValidateStatusForm(HeardFormValidation):
     ) -> list[str]:
         if tracker.get_slot("cancelled"):
             return []
-        slots = ["tracking_number"] + ([] if metadata(tracker).get("phone") else ["pin"])
+        slots = ["tracking_number"] + ([] if self.phone_proves(tracker) else ["pin"])
         return (["cancel_confirm"] if tracker.get_slot("cancel_pending") else []) + slots
+
+    def phone_proves(self, tracker: Tracker) -> bool:
+        """Tell whether the number they write from may stand in for the PIN: for a status by text only.
+
+        NOTE: the intake API decides (it trusts only the SMS channel's seal); this spares the question.
+        """
+        data = metadata(tracker)
+        return bool(data.get("phone")) and data.get("channel") == "sms"
 
     def validate_tracking_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -442,6 +450,10 @@ class ValidateInformationForm(ValidateStatusForm):
 
     def name(self) -> str:
         return "validate_information_form"
+
+    def phone_proves(self, tracker: Tracker) -> bool:
+        """Adding words to a case always takes the PIN: a phone number is no proof of who writes."""
+        return False
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

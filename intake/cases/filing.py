@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from intake.conversations.inbound import store_inbound
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Kind, Language, PreferredContact, Status
-from intake.errors import ErrorCode, FieldError, IdempotencyConflict, NotFound, ValidationError
+from intake.errors import ErrorCode, FieldError, IdempotencyConflict, NotFound, PinLocked, ValidationError
 from intake.models import Case, CaseRevision, Contact, IdempotencyKey, Message, StaffNote, StatusChange
 from intake.translation import cases as case_translation
 
@@ -407,6 +407,9 @@ def _stored_key(session: Session, scope: str, key: str) -> IdempotencyKey | None
 _DUMMY_DIGEST = "0" * 64
 
 
+PIN_LOCK_AFTER = 10
+
+
 def prove_case(
     session: Session,
     *,
@@ -418,10 +421,16 @@ def prove_case(
     """Return the case whose filer is proven by the PIN or the filing phone.
 
     Raises NotFound alike for an unknown number, a wrong PIN or a wrong phone,
-    after the same keyed-digest work on every path.
+    after the same keyed-digest work on every path; PinLocked once the case's PIN is locked.
+    A wrong try is counted in ``session``: the caller commits it even when this raises.
+
+    NOTE: the try is counted *before* the PIN is compared (and given back when it was right),
+    in one UPDATE that every process shares, so parallel guesses cannot slip past the limit.
     """
     number = tracking.parse_tracking_number(tracking_text) or ""
     case = session.scalars(select(Case).where(Case.tracking_number == number)).one_or_none() if number else None
+    if case is not None and not _take_a_try(session, case):
+        raise PinLocked("this case's PIN is locked after too many wrong tries")
     proven = False
     if pin is not None:
         pin_digits = tracking.normalize_digits(pin) or ""
@@ -433,8 +442,35 @@ def prove_case(
         stored = case.contact.phone_digest if case and case.contact and case.contact.phone_digest else _DUMMY_DIGEST
         proven = hmac.compare_digest(candidate, stored)
     if case is None or not proven:
+        if case is not None and case.pin_failures >= PIN_LOCK_AFTER:
+            case.pin_locked_at = utcnow()
+            audit.record(
+                session, actor="system", action="case.pin_locked", case_id=case.id, summary={"tries": PIN_LOCK_AFTER}
+            )
+            session.flush()
         raise NotFound("no case matches that tracking number and PIN")
+    session.execute(update(Case).where(Case.id == case.id).values(pin_failures=Case.pin_failures - 1))
     return case
+
+
+def _take_a_try(session: Session, case: Case) -> bool:
+    """Count one try against the case's PIN; tell whether it was still open."""
+    taken = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.pin_locked_at.is_(None), Case.pin_failures < PIN_LOCK_AFTER)
+        .values(pin_failures=Case.pin_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(case, ["pin_failures", "pin_locked_at"])
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def unlock_pin(session: Session, *, case: Case, actor: str) -> None:
+    """Open a locked PIN again (the filer proved who they are to the office), and start counting afresh."""
+    case.pin_failures = 0
+    case.pin_locked_at = None
+    audit.record(session, actor=actor, action="case.pin_unlocked", case_id=case.id, summary={})
+    session.flush()
 
 
 def look_up_status(

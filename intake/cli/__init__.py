@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import getpass
+import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +20,12 @@ from intake import audit, crypto, migrate
 from intake.cli.reports import report as report_group
 from intake.cli.translate import translate as translate_group
 from intake.config import Settings
-from intake.db import Database
+from intake.db import Database, utcnow
 from intake.enums import Role
-from intake.errors import IntakeError, ValidationError
+from intake.errors import IntakeError, NotFound, ValidationError
 from intake.logs import install_redaction
+from intake.private import lock_down, make_private_dir
+from intake.rekey import Survey, reencrypt_everything
 
 
 def _actor() -> str:
@@ -50,6 +56,10 @@ def main(ctx: click.Context) -> None:
     """Heard's intake queue, from the command line."""
     install_redaction()
     ctx.obj = Settings.from_env()
+    lock_down(ctx.obj.instance_dir, ctx.obj.database_url)
+    # NOTE: without secrets yet, the commands that write the audit log say so; the others work.
+    with contextlib.suppress(IntakeError):
+        audit.use_key(audit.chain_key(crypto.load_keyring(ctx.obj.instance_dir).hmac_key))
 
 
 @main.group()
@@ -62,7 +72,7 @@ def db() -> None:
 def db_upgrade(settings: Settings) -> None:
     """Migrate the database to the newest schema."""
     if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(Path(settings.database_url.removeprefix("sqlite:///")).parent)
     migrate.upgrade(settings.database_url)
     click.echo("database is at the newest schema")
 
@@ -89,15 +99,76 @@ def keys() -> None:
 @keys.command("rotate")
 @click.pass_obj
 def keys_rotate(settings: Settings) -> None:
-    """Add a new primary key and re-encrypt every stored secret with it."""
-    from intake.rekey import reencrypt_all
-
-    crypto.add_fernet_key(settings.instance_dir)
+    """Add a new primary key and re-encrypt every stored secret with it; run again to resume."""
+    from_env = bool(os.environ.get("HEARD_FERNET_KEYS"))
+    if from_env:
+        click.echo("keys come from HEARD_FERNET_KEYS: put the new key first there; re-encrypting to the first key")
+    elif crypto.begin_rotation(settings.instance_dir, now=utcnow().isoformat()):
+        click.echo(f"added a new primary key to {crypto.SECRETS_FILE}")
+    else:
+        click.echo("resuming the rotation under way (no new key added)")
     keyring = crypto.load_keyring(settings.instance_dir)
-    with _session(settings) as session:
-        count = reencrypt_all(session, keyring=keyring, actor=_actor())
-        session.commit()
-    click.echo(f"re-encrypted {count} values; older keys can be removed from {crypto.SECRETS_FILE} now")
+    database = Database(settings.database_url)
+    try:
+        left = reencrypt_everything(database, settings.instance_dir, keyring=keyring, actor=_actor())
+    finally:
+        database.dispose()
+    click.echo(f"re-encrypted {sum(left.rewritten.values())} values and files ({_kinds(left.rewritten)})")
+    _report_left(left)
+    click.echo(
+        "restart every web and worker process so they load the new key; "
+        "then run `intake keys retire` (it checks again before dropping anything)"
+    )
+
+
+@keys.command("retire")
+@click.option(
+    "--grace-hours",
+    default=24.0,
+    show_default=True,
+    help="Wait this long after the rotation began: dialogues in progress hold phone numbers sealed "
+    "with the old key in Rasa's tracker store, which Heard cannot rewrite.",
+)
+@click.pass_obj
+def keys_retire(settings: Settings, grace_hours: float) -> None:
+    """Drop the older keys, only when nothing stored needs them any more."""
+    keyring = crypto.load_keyring(settings.instance_dir)
+    if len(keyring.fernet_keys) < 2:
+        click.echo("only one key is configured; nothing to retire")
+        return
+    started = crypto.rotation_started_at(settings.instance_dir)
+    if started is not None:
+        waited = (utcnow() - dt.datetime.fromisoformat(started)).total_seconds() / 3600
+        if waited < grace_hours:
+            _fail(
+                f"the rotation began {waited:.1f} h ago; dialogues in progress may still hold values sealed "
+                f"with the old key: wait until {grace_hours:g} h have passed (or pass --grace-hours)"
+            )
+    database = Database(settings.database_url)
+    try:
+        # NOTE: one more pass picks up what a process still on the old key wrote since `rotate`.
+        left = reencrypt_everything(database, settings.instance_dir, keyring=keyring, actor=_actor())
+    finally:
+        database.dispose()
+    if left.needs_old_keys:
+        _report_left(left)
+        _fail("older keys are still needed: restart every process on the new key, then run `intake keys retire`")
+    if os.environ.get("HEARD_FERNET_KEYS"):
+        click.echo("nothing needs the older keys: remove all but the first key from HEARD_FERNET_KEYS now")
+        return
+    dropped = crypto.retire_old_keys(settings.instance_dir)
+    click.echo(f"nothing needs the older keys; removed {dropped} from {crypto.SECRETS_FILE}")
+
+
+def _kinds(counts: Counter[str]) -> str:
+    return ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()) if n) or "nothing needed it"
+
+
+def _report_left(left: Survey) -> None:
+    if left.unreadable:
+        click.echo(f"warning: no configured key opens {_kinds(left.unreadable)}", err=True)
+    if left.needs_old_keys:
+        click.echo(f"still under an older key: {_kinds(left.stale)}; do NOT remove the older keys yet")
 
 
 @main.group()
@@ -176,6 +247,29 @@ def staff_totp(settings: Settings, email: str) -> None:
     click.echo(secret)
 
 
+@main.group("case")
+def case_group() -> None:
+    """One case."""
+
+
+@case_group.command("unlock-pin")
+@click.argument("tracking_number")
+@click.pass_obj
+def case_unlock_pin(settings: Settings, tracking_number: str) -> None:
+    """Open a case's PIN again after too many wrong tries, once the filer has proven who they are to the office."""
+    from intake.cases.filing import get_case, unlock_pin
+
+    with _session(settings) as session:
+        try:
+            case = get_case(session, tracking_number=tracking_number)
+        except NotFound as exc:
+            _fail(str(exc))
+            return
+        unlock_pin(session, case=case, actor=_actor())
+        session.commit()
+    click.echo(f"the PIN of case {tracking_number} works again")
+
+
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--include-contact", is_flag=True, help="Decrypt and include contact details.")
@@ -210,16 +304,41 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"An anchor kept elsewhere to check against (default: instance/{audit.ANCHOR_FILE}).",
+)
 @click.pass_obj
-def audit_verify(settings: Settings) -> None:
-    """Recompute the chain; exit 1 naming the first bad entry."""
+def audit_verify(settings: Settings, anchor_path: Path | None) -> None:
+    """Recompute the keyed chain and check it still reaches its anchor; exit 1 naming the first bad entry."""
+    own_anchor = settings.instance_dir / audit.ANCHOR_FILE
     with _session(settings) as session:
-        report = audit.verify_chain(session)
+        report = audit.verify_chain(session, anchor_path=anchor_path or own_anchor)
+        if report.ok and anchor_path is not None:
+            report = audit.verify_chain(session, anchor_path=own_anchor)
+        if report.ok:
+            # NOTE: what verified becomes the anchor, so cutting these entries later is caught.
+            anchor = audit.advance_anchor(session, own_anchor)
     if report.ok:
-        click.echo(f"audit chain intact: {report.checked} entries")
+        click.echo(f"audit chain intact: {report.checked} entries; anchored at entry {anchor.seq}")
         return
     click.echo(f"AUDIT CHAIN BROKEN at entry {report.first_bad_seq}: {report.problem}", err=True)
     sys.exit(1)
+
+
+@audit_group.command("head")
+@click.pass_obj
+def audit_head(settings: Settings) -> None:
+    """Print the chain's keyed head, one line of JSON, to keep somewhere the database's users cannot write."""
+    with _session(settings) as session:
+        click.echo(audit.current_anchor(session).as_json(audit.chain_key(_keyring(settings).hmac_key)))
+
+
+def _keyring(settings: Settings) -> crypto.Keyring:
+    return crypto.load_keyring(settings.instance_dir)
 
 
 def run() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -258,17 +260,44 @@ def outbound_text(keyring: Keyring, message: Message) -> str:
     return (keyring.decrypt(sealed) or message.body) if sealed else message.body
 
 
-def seal_phone(keyring: Keyring, phone: str) -> str:
-    """Wrap a phone number for the dialogue's metadata, which Rasa keeps: only ciphertext goes there."""
-    token = keyring.encrypt(phone)
+@dataclass(frozen=True)
+class SealedPhone:
+    """A phone number a channel sealed, and the channel that vouches for it (None: it vouches for nothing)."""
+
+    phone: str
+    channel: Channel | None
+
+
+def seal_phone(keyring: Keyring, phone: str, *, channel: Channel | None = None) -> str:
+    """Wrap a phone number for the dialogue's metadata, which Rasa keeps: only ciphertext goes there.
+
+    ``channel`` is named only by a channel whose answers go to that very phone (SMS): such a seal
+    may prove the filer for a status. A caller ID (voice, TTY) can be spoofed, so it is sealed
+    without one and proves nothing.
+    """
+    plain = json.dumps({"phone": phone, "channel": channel.value}) if channel is not None else phone
+    token = keyring.encrypt(plain)
     assert token is not None
     return SEALED_PREFIX + token
 
 
+def open_sealed_phone(keyring: Keyring, value: str) -> SealedPhone | None:
+    """Return what a sealed value holds, or None when ``value`` is not sealed (a plain number)."""
+    if not value.startswith(SEALED_PREFIX):
+        return None
+    plain = keyring.decrypt(value[len(SEALED_PREFIX) :]) or ""
+    if plain.startswith("{"):
+        data = json.loads(plain)
+        channel = data.get("channel")
+        return SealedPhone(phone=str(data["phone"]), channel=Channel(channel) if channel in Channel.values() else None)
+    return SealedPhone(phone=plain, channel=None)
+
+
 def unseal_phone(keyring: Keyring, value: str | None) -> str | None:
     """Return the number a sealed value holds; a plain number is returned as it is."""
-    if value and value.startswith(SEALED_PREFIX):
-        return keyring.decrypt(value[len(SEALED_PREFIX) :])
+    if value:
+        sealed = open_sealed_phone(keyring, value)
+        return sealed.phone if sealed is not None else value
     return value
 
 

@@ -373,3 +373,44 @@ def test_a_question_answered_in_the_residents_own_words_says_so_to_the_channel()
     assert {"awaiting": "free_text"} in [m.get("custom") for m in _asked(actions.ActionAskNarrative())]
     for closed in (actions.ActionAskAnonymous(), actions.ActionAskCancelConfirm(), actions.ActionAskPin()):
         assert all(not m.get("custom") for m in _asked(closed))
+@pytest.mark.parametrize(
+    ("form_class", "channel", "asks_pin"),
+    [
+        (ValidateStatusForm, "sms", False),  # the answer is texted to the number that asked
+        (ValidateStatusForm, "voice", True),  # a caller ID can be spoofed, and the answer is spoken
+        (ValidateStatusForm, "tty", True),
+        (ValidateInformationForm, "sms", True),  # adding words always takes the PIN
+        (ValidateInformationForm, "voice", True),
+    ],
+)
+def test_a_phone_number_stands_in_for_the_pin_only_for_a_status_by_text(form_class, channel, asks_pin):
+    t = tracker(metadata={"channel": channel, "phone": "sealed:abc"}, form=None)
+    required = asyncio.run(form_class().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert ("pin" in required) is asks_pin
+
+
+def test_adding_information_sends_the_pin_and_never_the_phone(monkeypatch):
+    sent: list[dict[str, Any]] = []
+
+    def fake_post(path: str, payload: dict[str, Any]) -> actions.intake_client.Answer:
+        sent.append(payload)
+        return actions.intake_client.Answer(201, {"tracking_number": "482-193-7703"})
+
+    monkeypatch.setattr(actions.intake_client, "post", fake_post)
+    slots = {"tracking_number": "4821937703", "pin": "123456", "information_text": "a witness called me"}
+    metadata = {"channel": "sms", "phone": "sealed:abc"}
+    t = tracker(slots=slots, metadata=metadata, form=None)
+    actions.ActionFinishInformation().run(CollectingDispatcher(), t, {})
+    assert sent and sent[0]["pin"] == "123456" and "phone" not in sent[0]
+
+
+@pytest.mark.parametrize("action", [actions.ActionFinishStatus, actions.ActionFinishInformation])
+def test_a_locked_pin_is_explained_in_the_residents_language_with_the_offices_number(monkeypatch, action):
+    monkeypatch.setattr(
+        actions.intake_client, "post", lambda path, payload: actions.intake_client.Answer(423, {"error": "pin_locked"})
+    )
+    dispatcher = CollectingDispatcher()
+    slots = {"language": "vi", "tracking_number": "4821937703", "pin": "123456", "information_text": "x"}
+    action().run(dispatcher, tracker(slots=slots, form=None), {})
+    said = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "bị khóa" in said and actions.OFFICE_PHONE in said

@@ -80,11 +80,12 @@ def test_status_tells_the_bot_a_report_was_merged_but_not_into_which(client, aut
     assert tracking.format_tracking_number(original.tracking_number) not in str(answer)
 
 
-def test_status_by_the_filing_phone(client, auth):
+def test_status_by_the_filing_phone_by_text_only(client, auth, keyring):
     receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
-    by_phone = {"tracking_number": receipt["tracking_number"], "phone": "+1 (209) 555-0142"}
+    # The SMS channel seals the number it will answer: the status goes back to that phone.
+    by_phone = {"tracking_number": receipt["tracking_number"], "phone": _sealed(keyring, "+12095550142", "sms")}
     assert client.post("/internal/v1/status", json=by_phone, headers=auth).status_code == 200
-    other = {**by_phone, "phone": "+12095550199"}
+    other = {**by_phone, "phone": _sealed(keyring, "+12095550199", "sms")}
     assert client.post("/internal/v1/status", json=other, headers=auth).status_code == 404
 
 
@@ -140,3 +141,50 @@ def test_messages_between_turns_for_no_known_texter_are_404(client, auth, sessio
     assert response.status_code == 404
     assert session.scalar(select(func.count()).select_from(Message)) == 0
     assert client.post("/internal/v1/conversations/nobody/messages", json={"texts": ["x"]}).status_code == 401
+
+
+# -- A phone number never stands in for the PIN (issue 16, item 2) --------------------------------
+
+
+def _sealed(keyring, phone, channel=None):
+    from intake.conversations import messaging
+    from intake.enums import Channel
+
+    if channel is None:
+        return messaging.seal_phone(keyring, phone)
+    return messaging.seal_phone(keyring, phone, channel=Channel(channel))
+
+
+def test_a_spoofed_caller_id_reads_no_status_and_adds_no_words(client, auth, session, keyring):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    before = session.scalar(select(func.count()).select_from(Message))
+    # The voice and TTY channels seal the caller ID they were given, which anyone can spoof.
+    for seal in (_sealed(keyring, "+12095550142"), _sealed(keyring, "+12095550142", "voice")):
+        by_caller_id = {"tracking_number": receipt["tracking_number"], "phone": seal}
+        status = client.post("/internal/v1/status", json=by_caller_id, headers=auth)
+        assert status.status_code == 422 and "received" not in status.get_data(as_text=True)
+        words = {**by_caller_id, "text": "I withdraw my complaint", "channel": "voice"}
+        assert client.post("/internal/v1/information", json=words, headers=auth).status_code == 422
+    assert session.scalar(select(func.count()).select_from(Message)) == before
+
+
+def test_adding_words_needs_the_pin_even_from_the_filing_phone(client, auth, session, keyring):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    texted = {
+        "tracking_number": receipt["tracking_number"],
+        "phone": _sealed(keyring, "+12095550142", "sms"),
+        "text": "I withdraw my complaint",
+        "channel": "sms",
+    }
+    assert client.post("/internal/v1/information", json=texted, headers=auth).status_code == 422
+    callback = {**texted, "text": "call me"}
+    assert client.post("/internal/v1/callbacks", json=callback, headers=auth).status_code == 201
+    assert "case.callback_requested" not in session.scalars(select(AuditEntry.action)).all()
+    assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_plain_phone_number_is_refused(client, auth):
+    receipt = client.post("/internal/v1/cases", json=_draft(), headers=auth).get_json()
+    plain = {"tracking_number": receipt["tracking_number"], "phone": "+1 (209) 555-0142"}
+    response = client.post("/internal/v1/status", json=plain, headers=auth)
+    assert response.status_code == 422 and "received" not in response.get_data(as_text=True)

@@ -8,11 +8,11 @@ from flask.typing import ResponseReturnValue
 from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import web_sessions
-from intake.errors import NotFound
-from web.extensions import limiter
+from intake.errors import NotFound, PinLocked
+from web.extensions import limiter, tracking_limit_key
 from web.session import get_session, keyring
 from webhooks.pages.common import _check_csrf, _page, bp
-from webhooks.pages.texts import EXPIRED, MERGED, NEED_BOTH, NO_MATCH, STATUS_TEXT
+from webhooks.pages.texts import EXPIRED, MERGED, NEED_BOTH, NO_MATCH, PIN_LOCKED, STATUS_TEXT
 from webhooks.webtext import (
     local_date,
     wt,
@@ -22,8 +22,7 @@ from webhooks.webtext import (
 
 
 def _tracking_key() -> str:
-    number = request.form.get("tracking_number", "")
-    return f"case:{tracking.normalize_digits(number) or number[:20]}"
+    return tracking_limit_key(request.form.get("tracking_number", ""))
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -41,7 +40,12 @@ def status() -> ResponseReturnValue:
         return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
     try:
         view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=number, pin=pin)
-    except NotFound:
+    except (NotFound, PinLocked) as exc:
+        get_session().commit()  # NOTE: the wrong try counts toward the case's lock though the answer is a refusal
+        if isinstance(exc, PinLocked):
+            phone = current_app.config["HEARD_SETTINGS"].office_phone
+            locked = wt(g.lang, PIN_LOCKED, phone=phone)
+            return _page("web/status.html", 423, errors={"form": locked}, result=None, number=number)
         return _page("web/status.html", 404, errors={"form": wt(g.lang, NO_MATCH)}, result=None, number=number)
     zone = current_app.config["HEARD_SETTINGS"].office_zone
     result = {

@@ -36,6 +36,10 @@ EXPIRED = N_(
 )
 NO_MATCH = N_("No report matches this tracking number and PIN. Please check them and try again.")
 NEED_BOTH = N_("Please enter a tracking number and a PIN.")
+PIN_LOCKED = N_(
+    "This report is locked because a wrong PIN was entered too many times. "
+    "To unlock it, call the intake office at {phone}."
+)
 TOO_FAST = N_("You are sending very quickly. Please wait a minute and try again.")
 NOT_FOUND = N_("We could not find this page.")
 FILE_HINT = N_(

@@ -285,7 +285,7 @@ class TurnRelay(ChannelState):
         """Send the resident's words to the dialogue; a dialogue that is down leaves the message to wait."""
         metadata: dict[str, Any] = {
             "channel": Channel.SMS.value,
-            "phone": messaging.seal_phone(self.keyring, turn.phone),
+            "phone": messaging.seal_phone(self.keyring, turn.phone, channel=Channel.SMS),
             "phone_last_digits": turn.phone[-4:],
             MESSAGE_ID: f"sms:{message_id}",
         }

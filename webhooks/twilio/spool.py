@@ -11,6 +11,7 @@ from pathlib import Path
 
 from intake.conversations.messaging import InboundText, MediaRef
 from intake.crypto import Keyring
+from intake.private import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class Spool:
 
     def put(self, inbound: InboundText) -> Path:
         """Write a message durably (fsync) before the webhook answers."""
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(self.directory)
         name = hashlib.sha256(inbound.provider_id.encode("utf-8")).hexdigest()
         path = self.directory / f"{name}.msg"
         record = json.dumps(
