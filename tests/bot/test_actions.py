@@ -373,3 +373,49 @@ def test_a_question_answered_in_the_residents_own_words_says_so_to_the_channel()
     assert {"awaiting": "free_text"} in [m.get("custom") for m in _asked(actions.ActionAskNarrative())]
     for closed in (actions.ActionAskAnonymous(), actions.ActionAskCancelConfirm(), actions.ActionAskPin()):
         assert all(not m.get("custom") for m in _asked(closed))
+
+
+# -- words that fit the channel (issue 15) --------------------------------------------------------
+
+
+@pytest.fixture
+def _channel_reset() -> Any:
+    yield
+    i18n.use_channel(None)  # NOTE: every action sets it; a test that stops mid-way must not leak it
+
+
+def _ask(action: Any, metadata: dict[str, Any], language: str = "es") -> list[str]:
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="x", metadata=metadata, slots={"language": language})
+    action.run(dispatcher, t, DOMAIN)
+    return [m["text"] for m in dispatcher.messages if m.get("text")]
+
+
+def test_a_caller_is_asked_to_say_what_a_texter_is_asked_to_reply(_channel_reset):
+    ask_name = actions.ActionAskContactName()  # type: ignore[attr-defined]
+    (texted,) = _ask(ask_name, {"channel": "sms", "language": "es"})
+    (said,) = _ask(ask_name, {"channel": "voice", "language": "es"})
+    assert "Responda SALTAR" in texted
+    assert "Diga SALTAR" in said and "Responda" not in said
+    (typed,) = _ask(ask_name, {"channel": "tty", "language": "en"}, language="en")
+    assert typed == "What is your name? Type SKIP if you prefer not to say."
+
+
+def test_a_caller_who_asks_for_the_language_menu_is_told_to_call_again(_channel_reset):
+    from bot.actions.common import handle_language_commands, resolve_language
+
+    for channel, language, expected in [
+        ("voice", "es", "vuelva a llamar"),
+        ("tty", "en", "This TTY line is in English"),
+    ]:
+        dispatcher = CollectingDispatcher()
+        t = tracker(text="language", metadata={"channel": channel, "language": language})
+        resolve_language(t)
+        assert handle_language_commands(dispatcher, t, language) == []  # no menu the call cannot use
+        (said,) = [m["text"] for m in dispatcher.messages]
+        assert expected in said and "1. English" not in said
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="language", metadata={"channel": "sms"})
+    resolve_language(t)
+    handle_language_commands(dispatcher, t, "en")
+    assert "1. English" in dispatcher.messages[0]["text"]  # a texter still gets the menu
