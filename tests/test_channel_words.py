@@ -160,8 +160,11 @@ def test_tty_etiquette_ga_ends_a_turn_and_sk_the_call():
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
 def test_every_texting_word_is_one_the_catalogs_use(language):
-    """Each entry of the language's list matches the SMS wording of at least one of its texts."""
+    """Each entry of the language's list matches the SMS wording of at least one of its texts (bot or channel)."""
+    with (LOCALES / "messages.pot").open("rb") as handle:
+        channel_texts = [m.id for m in read_po(handle) if m.id]
     texted = [_render_bot(language, msgid, None) for msgid in _bot_messages()]
+    texted += [_render_channel(language, msgid) for msgid in channel_texts]
     patterns = [re.compile(x, re.IGNORECASE) for x in TEXTING[language]]
     unused = [p.pattern for p in patterns if not any(p.search(s) for s in texted)]
     assert not unused, f"{language}: entries no text uses (a guess, or a word now gone): {unused}"

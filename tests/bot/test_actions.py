@@ -419,3 +419,15 @@ def test_a_caller_who_asks_for_the_language_menu_is_told_to_call_again(_channel_
     resolve_language(t)
     handle_language_commands(dispatcher, t, "en")
     assert "1. English" in dispatcher.messages[0]["text"]  # a texter still gets the menu
+
+
+def test_the_date_read_back_ends_its_sentence_once(_channel_reset):
+    for at, expected in [
+        ("2026-11-15T05:30:00+00:00", "p.m. ¿Es correcto?"),
+        ("2026-11-15T08:00:00+00:00", "2026. ¿Es"),
+    ]:
+        dispatcher = CollectingDispatcher()
+        t = tracker(text="sí", metadata={"channel": "sms", "language": "es"}, slots={"incident_at": at})
+        actions.ActionAskIncidentTimeConfirmed().run(dispatcher, t, DOMAIN)
+        (said,) = [m["text"] for m in dispatcher.messages]
+        assert expected in said and ".." not in said, said
