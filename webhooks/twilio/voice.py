@@ -415,7 +415,7 @@ def _reprompt(session: Session, message: Message, language: str, step: int, lead
     prompt = _previous_prompt(session, request.form.get("CallSid") or "") or ""
     response = VoiceResponse()
     gather = _gather(language, step)
-    _say(gather, lead + " " + prompt, language)
+    _say(gather, _spell_numbers(lead + " " + prompt), language)
     response.append(gather)
     message.meta = {**(message.meta or {}), "prompt": prompt}
     return _answered(session, message, response)
