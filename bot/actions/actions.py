@@ -210,10 +210,11 @@ class ActionAskIncidentTimeConfirmed(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = resolve_language(tracker)
         when = dt.datetime.fromisoformat(tracker.get_slot("incident_at"))
-        local = when.astimezone(_office_zone())
-        dispatcher.utter_message(
-            text=t(language, "I understood: {date}. Is that right? Reply YES or NO.", date=format_day(language, local))
-        )
+        day = format_day(language, when.astimezone(_office_zone()))
+        text = t(language, "I understood: {date}. Is that right? Reply YES or NO.", date=day)
+        if day.endswith("."):
+            text = text.replace(day + ".", day)  # "9:30 p.m." ends its own sentence: no second full stop
+        dispatcher.utter_message(text=text)
         return events
 
 

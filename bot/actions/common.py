@@ -9,9 +9,20 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.i18n import LANGUAGE_NAMES, LANGUAGES, fold, is_language_command, t, use_chinese_script
+from bot.actions.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    current_channel,
+    fold,
+    is_language_command,
+    t,
+    use_channel,
+    use_chinese_script,
+)
 from nlu.detect import chinese_script, detect_language
 
+# Channels whose language is fixed for the whole call (voice by the call's menu, TTY by Baudot).
+CALL_CHANNELS = ("voice", "tty")
 # A message this short that NLU reads as a command is the command, not an answer.
 COMMAND_MAX_CHARS = 40
 COMMAND_CONFIDENCE = 0.5
@@ -89,6 +100,8 @@ def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
     if language != remembered:
         events.append(SlotSet("language", language))
     use_chinese_script(_chinese_script(tracker) if language == "zh" else None)
+    channel = metadata(tracker).get("channel")
+    use_channel(str(channel) if channel else None)
     return language, events
 
 
@@ -140,6 +153,11 @@ def handle_language_commands(
 ) -> list[EventType] | None:
     """Answer a language-menu request or choice; return its events, or None when it was neither."""
     text = latest_text(tracker)
+    if is_language_command(text) and current_channel() in CALL_CHANNELS:
+        # NOTE: a call's language was chosen from the call's menu (and sets Twilio's voice): it cannot
+        # change mid-call, so the caller hears how to change it instead of a menu it cannot use.
+        dispatcher.utter_message(text=t(language, "Reply with the number of your language:"))
+        return []
     if is_language_command(text):
         dispatcher.utter_message(text=language_menu(language))
         return [SlotSet("language_menu", True)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from babel.dates import format_date, format_time
 
+from bot.actions.spoken import for_channel
 from nlu.languages import BABEL_LOCALES as REGISTRY_LOCALES
 from nlu.languages import CODES, NATIVE_NAMES
 
@@ -38,6 +39,20 @@ def use_chinese_script(script: str | None) -> None:
     _chinese_script.set(script)
 
 
+# The conversation's channel (message metadata "channel"): a call hears its own wording of a text
+# (bot/actions/spoken.py). NOTE: common.resolve_language sets it at the start of every action.
+_channel: ContextVar[str | None] = ContextVar("channel", default=None)
+
+
+def use_channel(channel: str | None) -> None:
+    """Word this action's texts for ``channel`` ("voice", "tty"; anything else: as written)."""
+    _channel.set(channel)
+
+
+def current_channel() -> str | None:
+    return _channel.get()
+
+
 def _catalog(language: str | None) -> str:
     language = language or DEFAULT_LANGUAGE
     return "zh_Hant" if language == "zh" and _chinese_script.get() == "Hant" else language
@@ -49,8 +64,8 @@ def _translations(language: str) -> gettext.NullTranslations:
 
 
 def t(language: str | None, message: str, **values: Any) -> str:
-    """Return ``message`` in ``language`` with its named placeholders filled."""
-    text = _translations(_catalog(language)).gettext(message)
+    """Return ``message`` in ``language``, worded for the conversation's channel, with its placeholders filled."""
+    text = _translations(_catalog(language)).gettext(for_channel(_channel.get(), message))
     return text.format(**values) if values else text
 
 

@@ -416,3 +416,61 @@ def test_a_locked_pin_is_explained_in_the_residents_language_with_the_offices_nu
     action().run(dispatcher, tracker(slots=slots, form=None), {})
     said = " ".join(m.get("text") or "" for m in dispatcher.messages)
     assert "bị khóa" in said and actions.OFFICE_PHONE in said
+
+
+# -- words that fit the channel (issue 15) --------------------------------------------------------
+
+
+@pytest.fixture
+def _channel_reset() -> Any:
+    yield
+    i18n.use_channel(None)  # NOTE: every action sets it; a test that stops mid-way must not leak it
+
+
+def _ask(action: Any, metadata: dict[str, Any], language: str = "es") -> list[str]:
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="x", metadata=metadata, slots={"language": language})
+    action.run(dispatcher, t, DOMAIN)
+    return [m["text"] for m in dispatcher.messages if m.get("text")]
+
+
+def test_a_caller_is_asked_to_say_what_a_texter_is_asked_to_reply(_channel_reset):
+    ask_name = actions.ActionAskContactName()  # type: ignore[attr-defined]
+    (texted,) = _ask(ask_name, {"channel": "sms", "language": "es"})
+    (said,) = _ask(ask_name, {"channel": "voice", "language": "es"})
+    assert "Responda SALTAR" in texted
+    assert "Diga SALTAR" in said and "Responda" not in said
+    (typed,) = _ask(ask_name, {"channel": "tty", "language": "en"}, language="en")
+    assert typed == "What is your name? Type SKIP if you prefer not to say."
+
+
+def test_a_caller_who_asks_for_the_language_menu_is_told_to_call_again(_channel_reset):
+    from bot.actions.common import handle_language_commands, resolve_language
+
+    for channel, language, expected in [
+        ("voice", "es", "vuelva a llamar"),
+        ("tty", "en", "This TTY line is in English"),
+    ]:
+        dispatcher = CollectingDispatcher()
+        t = tracker(text="language", metadata={"channel": channel, "language": language})
+        resolve_language(t)
+        assert handle_language_commands(dispatcher, t, language) == []  # no menu the call cannot use
+        (said,) = [m["text"] for m in dispatcher.messages]
+        assert expected in said and "1. English" not in said
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="language", metadata={"channel": "sms"})
+    resolve_language(t)
+    handle_language_commands(dispatcher, t, "en")
+    assert "1. English" in dispatcher.messages[0]["text"]  # a texter still gets the menu
+
+
+def test_the_date_read_back_ends_its_sentence_once(_channel_reset):
+    for at, expected in [
+        ("2026-11-15T05:30:00+00:00", "p.m. ¿Es correcto?"),
+        ("2026-11-15T08:00:00+00:00", "2026. ¿Es"),
+    ]:
+        dispatcher = CollectingDispatcher()
+        t = tracker(text="sí", metadata={"channel": "sms", "language": "es"}, slots={"incident_at": at})
+        actions.ActionAskIncidentTimeConfirmed().run(dispatcher, t, DOMAIN)
+        (said,) = [m["text"] for m in dispatcher.messages]
+        assert expected in said and ".." not in said, said

@@ -54,23 +54,23 @@ def test_the_script_is_told_by_the_characters_only_one_way_writes(text, script):
 
 def test_a_resident_writing_traditional_is_answered_in_traditional():
     reply = ask_narrative(chinese_tracker("我想投訴一個警員"))
-    assert "發生了什麼事" in reply and "发生了什么事" not in reply
+    assert "發生了甚麼事" in reply and "发生了什么事" not in reply
     assert "獨立" in reply  # the notice too
 
 
 def test_a_resident_writing_simplified_is_answered_in_simplified():
     reply = ask_narrative(chinese_tracker("我想投诉一个警察"))
-    assert "发生了什么事" in reply and "發生了什麼事" not in reply
+    assert "发生了什么事" in reply and "發生了甚麼事" not in reply
 
 
 def test_a_neutral_message_keeps_the_script_the_resident_wrote_before():
     reply = ask_narrative(chinese_tracker("我想投訴一個警員", "警察打了我"))
-    assert "發生了什麼事" in reply
+    assert "發生了甚麼事" in reply
 
 
 def test_the_channel_can_say_the_script():
     reply = ask_narrative(chinese_tracker("你好", metadata={"language": "zh", "script": "Hant"}))
-    assert "發生了什麼事" in reply
+    assert "發生了甚麼事" in reply
 
 
 def test_traditional_is_only_how_it_is_written_the_case_language_stays_zh():

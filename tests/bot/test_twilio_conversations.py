@@ -253,6 +253,7 @@ class Caller:
         self.sid = "CA" + f"{time.time_ns():032x}"[-32:]
         self.phone = phone
         self.action = "/twilio/voice"
+        self.heard: list[str] = []  # everything the caller heard, in order
 
     def form(self, **extra: str) -> dict[str, str]:
         return {
@@ -277,6 +278,7 @@ class Caller:
         response = post_signed(self.client, self.action, self.form(**extra))
         assert response.status_code == 200, response.data
         root = ET.fromstring(response.data)
+        self.heard.append(self.said(root))
         assert root.find(".//Hangup") is None or root.find(".//Gather") is None
         gather = root.find(".//Gather")
         if gather is not None:
@@ -318,6 +320,11 @@ def test_a_voice_call_through_the_menu_files_a_case(twilio_app, bot_stack):
     assert digits, spoken
     assert spoken.count(digits.group(1)) >= 2  # read out twice, digit by digit
     number = digits.group(1).replace(" ", "").replace(",", "-")
+    assert spoken.count("Your PIN is") == 1 and not re.search(r"\b\d{6}\b", spoken)  # the PIN digit by digit
+    pin = re.search(r"Your PIN is (\d \d \d, \d \d \d)\.", spoken)
+    assert pin and spoken.count(pin.group(1)) == 3, spoken  # in the confirmation, then twice more
+    texting = re.compile(r"\b(reply|text (us|status)|write|writing|type|messages)\b", re.IGNORECASE)
+    assert not [said for said in caller.heard if texting.search(said)]  # said or pressed, never texted
     case = _case(bot_stack.database, number)
     assert case.channel.value == "voice" and case.narrative == "the officer shoved me against the wall"
     done = caller.post(Digits="1")  # send it by text, too

@@ -251,12 +251,12 @@ def test_the_language_picker_names_each_language_in_its_own_script(client):
 @pytest.mark.parametrize(
     ("query", "accept", "lang", "words"),
     [
-        ("?lang=zh-Hant", "en-US", "zh-Hant", "您想做什麼？"),
+        ("?lang=zh-Hant", "en-US", "zh-Hant", "您想做甚麼？"),
         ("?lang=zh-Hans", "zh-TW", "zh-Hans", "您想做什么？"),
         ("?lang=zh", "zh-HK", "zh-Hans", "您想做什么？"),  # "zh" named is the Simplified catalog, as before
-        ("", "zh-TW,zh;q=0.9,en;q=0.5", "zh-Hant", "您想做什麼？"),
-        ("", "zh-HK", "zh-Hant", "您想做什麼？"),
-        ("", "zh-Hant-US", "zh-Hant", "您想做什麼？"),
+        ("", "zh-TW,zh;q=0.9,en;q=0.5", "zh-Hant", "您想做甚麼？"),
+        ("", "zh-HK", "zh-Hant", "您想做甚麼？"),
+        ("", "zh-Hant-US", "zh-Hant", "您想做甚麼？"),
         ("", "zh-CN,zh;q=0.9", "zh-Hans", "您想做什么？"),
         ("", "zh-Hans-HK", "zh-Hans", "您想做什么？"),
     ],

@@ -673,7 +673,7 @@ def test_a_pin_keyed_or_spoken_on_a_call_without_caller_id_is_kept_only_masked(s
     client = sms_app.test_client()
     call = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + "7" * 32, "From": "Anonymous", "To": HEARD_NUMBER}
     keyed = post_signed(client, "/twilio/voice/turn?lang=en&step=2", {**call, "Digits": "123456#"})
-    assert keyed.status_code == 200 and b"482-193-7703" in keyed.data
+    assert keyed.status_code == 200 and b"4 8 2, 1 9 3, 7 7 0 3" in keyed.data  # read digit by digit
     spoken = post_signed(client, "/twilio/voice/turn?lang=en&step=3", {**call, "SpeechResult": "6 5 4 3 2 1."})
     assert b"6 5 4 3 2 1" in spoken.data  # read back to the caller, who confirms it
     confirmed = post_signed(client, "/twilio/voice/confirm?lang=en&step=3", {**call, "Digits": "1"})
@@ -692,3 +692,57 @@ def test_a_pin_typed_on_a_tty_call_is_kept_only_masked(sms_app, db):
     channel.rasa = PinDialogue()
     Typing(ws=None, channel=channel, call_sid="CA" + "8" * 32).turn("MY PIN IS 123456")
     assert _inbound_bodies(db) == ["MY PIN IS ••••••"]
+
+
+# -- a filed report read back on a call -----------------------------------------------------------
+
+
+class FilingDialogue:
+    """A dialogue that files the report on every turn and says so, as action_finish_complaint does."""
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> DialogueAnswer:
+        from bot.actions import i18n
+
+        filed = i18n.t(
+            metadata["language"],
+            "Your report has been sent. Your tracking number is {tracking_number} and your PIN is {pin}. "
+            "Keep them to check on your report.",
+            tracking_number="482-193-7703",
+            pin="565585",
+        )
+        return DialogueAnswer(texts=(filed,))
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_caller_hears_the_pin_digit_by_digit_slowly_and_twice_like_the_tracking_number(sms_app, language):
+    import xml.etree.ElementTree as ET
+
+    from webhooks.twilio.voice import DIGITS_RATE, PIN_SPOKEN, TRACKING_SPOKEN
+
+    sms_app.extensions["heard.sms"].rasa = FilingDialogue()
+    call = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + "9" * 32, "From": "+12095550147", "To": HEARD_NUMBER}
+    response = post_signed(sms_app.test_client(), f"/twilio/voice/turn?lang={language}&step=9", {**call, "Digits": "1"})
+    assert response.status_code == 200
+    root = ET.fromstring(response.data)
+    said = " ".join("".join(e.itertext()) for e in root.iter("Say"))
+    assert "565585" not in said and "482-193-7703" not in said  # never one large number
+    assert said.count("5 6 5, 5 8 5") == 3  # in the confirmation, then twice more
+    assert said.count("4 8 2, 1 9 3, 7 7 0 3") == 3
+    slow = [p for p in root.iter("prosody") if p.get("rate") == DIGITS_RATE]
+    slow_text = ["".join(p.itertext()) for p in slow]
+    assert slow_text == [
+        t(language, TRACKING_SPOKEN, digits="4 8 2, 1 9 3, 7 7 0 3"),
+        t(language, PIN_SPOKEN, digits="5 6 5, 5 8 5"),
+    ]
+    assert root.find(".//Gather") is not None  # then the offer to text the tracking number (never the PIN)
+
+
+def test_a_status_answer_on_a_call_goes_on_as_a_turn_and_spells_the_number(sms_app):
+    import xml.etree.ElementTree as ET
+
+    sms_app.extensions["heard.sms"].rasa = PinDialogue()  # answers "Report 482-193-7703 is received."
+    call = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + "a" * 32, "From": "+12095550147", "To": HEARD_NUMBER}
+    response = post_signed(sms_app.test_client(), "/twilio/voice/turn?lang=en&step=4", {**call, "Digits": "123456"})
+    gather = ET.fromstring(response.data).find(".//Gather")
+    assert gather is not None and "/twilio/voice/turn" in gather.get("action")  # no receipt offer, no hang-up
+    assert "Report 4 8 2, 1 9 3, 7 7 0 3 is received." in "".join(gather.itertext())

@@ -43,8 +43,13 @@ END_OF_CALL = re.compile(r"(?:^|\s)S\s?K\s*$")
 LISTEN_SECONDS = 15.0
 IDLE_SECONDS = 600.0
 # NOTE: Baudot carries no accents and few symbols; the bot's English answers, uppercased.
-GREETING = "HEARD HERE. THE CITY'S INDEPENDENT LINE FOR REPORTS ABOUT POLICE. IN DANGER NOW? HANG UP, CALL 911"
-UNAVAILABLE = "SORRY, OUR SYSTEM IS NOT ANSWERING. PLEASE CALL BACK LATER OR TEXT US. GA"
+# TTY etiquette: each turn ends with GA (go ahead), the call with SK (stop keying); the bot's own words
+# are worded for a TTY (bot/actions/spoken.py: "type", never "text us" or "reply by text").
+GREETING = (
+    "HEARD HERE. THE CITY'S INDEPENDENT LINE FOR REPORTS ABOUT POLICE. IN DANGER NOW? HANG UP, CALL 911. "
+    "END EACH TURN WITH GA, TYPE SK TO HANG UP."
+)
+UNAVAILABLE = "SORRY, OUR SYSTEM IS NOT ANSWERING. PLEASE TYPE IT AGAIN IN A MINUTE, OR CALL BACK LATER. GA"
 NO_ANSWER = "SORRY, NO ANSWER CAME TO THAT. PLEASE TYPE IT AGAIN. GA"
 GOODBYE = "THANK YOU FOR CALLING HEARD. GOODBYE SK SK"
 

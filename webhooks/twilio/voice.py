@@ -89,9 +89,10 @@ MENU_REPEAT = "To hear these choices again, press star."
 RECORDING_NOTICE = _("This call is recorded, so that your own words are kept with your report.")
 KEYS = _("At any time, press star to hear the question again, or press 0 to ask a person to call you back.")
 HEARD_YOU = _("I heard: {answer}. If that is right, press 1 or say yes. To say it again, press 2.")
-SAY_AGAIN = _("Please say it again, or type it on the keypad.")
+SAY_AGAIN = _("Please say it again, or enter it on the keypad.")
 NOTHING_HEARD = _("I did not hear anything. Take your time.")
 TRACKING_SPOKEN = _("Your tracking number is {digits}. Again: {digits}.")
+PIN_SPOKEN = _("Your PIN is {digits}. Again: {digits}.")
 SMS_OFFER = _("To get your tracking number by text message, press 1. To finish, press 2.")
 SMS_SENT = _("We sent it. Thank you for calling Heard. Goodbye.")
 GOODBYE = _("Thank you for calling Heard. Goodbye.")
@@ -126,7 +127,13 @@ def _language() -> str:
     return language if language in VOICES else "en"
 
 
-def _say(target: VoiceResponse | Gather, text: str, language: str) -> None:
+# How fast Twilio speaks: a little slower than its default, and slower still for the digits a
+# caller must write down (the tracking number, the PIN).
+RATE = "90%"
+DIGITS_RATE = "70%"
+
+
+def _say(target: VoiceResponse | Gather, text: str, language: str, *, rate: str = RATE) -> None:
     """Speak ``text`` in ``language``, a little slower where the voice takes SSML."""
     voice = VOICES[language]
     if not voice.say_language:
@@ -134,7 +141,7 @@ def _say(target: VoiceResponse | Gather, text: str, language: str) -> None:
         return
     say = target.say(voice=voice.voice, language=voice.say_language)
     if voice.ssml:
-        say.prosody(text, rate="90%")
+        say.prosody(text, rate=rate)
     else:
         say.value = text
 
@@ -143,6 +150,17 @@ def spoken_digits(number: str) -> str:
     """Spell a number digit by digit, in groups, so it is read slowly and clearly."""
     groups = number.split("-")
     return ", ".join(" ".join(group) for group in groups)
+
+
+def spoken_pin(pin: str) -> str:
+    """Spell a six-digit PIN as two groups of three, digit by digit, like the tracking number."""
+    return spoken_digits(f"{pin[:3]}-{pin[3:]}")
+
+
+def _spell_numbers(text: str) -> str:
+    """Read every tracking number and PIN in ``text`` digit by digit, never as one large number."""
+    text = TRACKING.sub(lambda m: spoken_digits("-".join(m.groups())), text)
+    return PIN.sub(lambda m: spoken_pin(m.group(1)), text)
 
 
 def _gather(language: str, step: int, *, confirm: bool = False, numdigits: int | None = None) -> Gather:
@@ -343,18 +361,21 @@ def _dialogue_turn(
         said = t(language, SAY_AGAIN)
     response = response or VoiceResponse()
     filed = TRACKING.search(said)
-    if filed:
+    pin = PIN.search(TRACKING.sub("", said))
+    if filed and pin:
+        # NOTE: only the filing confirmation holds a tracking number and a PIN together; a status
+        # answer ("Report 482-193-7703 is ...") names the number too, and goes on as a turn.
         number = "-".join(filed.groups())
-        spoken = TRACKING.sub(lambda m: spoken_digits("-".join(m.groups())), said)
-        _say(response, spoken, language)
-        _say(response, t(language, TRACKING_SPOKEN, digits=spoken_digits(number)), language)
+        _say(response, _spell_numbers(said), language)
+        _say(response, t(language, TRACKING_SPOKEN, digits=spoken_digits(number)), language, rate=DIGITS_RATE)
+        _say(response, t(language, PIN_SPOKEN, digits=spoken_pin(pin.group(1))), language, rate=DIGITS_RATE)
         response.append(_receipt_offer(language, number, 1))
         message.meta = {**(message.meta or {}), "prompt": messaging.redact_pins(said)}
         return _answered(session, message, response)
     if lead:
         _say(response, lead, language)
     gather = _gather(language, step)
-    _say(gather, said, language)
+    _say(gather, _spell_numbers(said), language)
     response.append(gather)
     message.meta = {**(message.meta or {}), "prompt": messaging.redact_pins(said)}
     return _answered(session, message, response)
@@ -376,7 +397,7 @@ def _reprompt(session: Session, message: Message, language: str, step: int, lead
     prompt = _previous_prompt(session, request.form.get("CallSid") or "") or ""
     response = VoiceResponse()
     gather = _gather(language, step)
-    _say(gather, lead + " " + prompt, language)
+    _say(gather, _spell_numbers(lead + " " + prompt), language)
     response.append(gather)
     message.meta = {**(message.meta or {}), "prompt": prompt}
     return _answered(session, message, response)
@@ -458,7 +479,7 @@ def receipt() -> ResponseReturnValue:
         )
         _say(response, t(language, SMS_SENT), language)
     elif not digits:
-        _say(response, t(language, TRACKING_SPOKEN, digits=spoken_digits(number)), language)
+        _say(response, t(language, TRACKING_SPOKEN, digits=spoken_digits(number)), language, rate=DIGITS_RATE)
         response.append(_receipt_offer(language, number, attempt + 1))
         return _answered(session, message, response)
     else:
