@@ -47,16 +47,8 @@ from intake.db import utcnow
 from intake.enums import Disposition, Kind, Status
 from intake.errors import ValidationError
 from intake.models import Case
-from intake.reports.board import (
-    CATEGORY_NAMES,
-    CHANNEL_NAMES,
-    DISPOSITION_NAMES,
-    LANGUAGE_NAMES,
-    STATUS_NAMES,
-    ReportSettings,
-    category_of,
-    flagged_for_interpreter,
-)
+from intake.reports.board import ReportSettings, category_of, flagged_for_interpreter
+from intake.reports.names import CATEGORY_NAMES, CHANNEL_NAMES, DISPOSITION_NAMES, LANGUAGE_NAMES, STATUS_NAMES
 
 MIN_PUBLISHED_COUNT = 5
 ALL = "all"

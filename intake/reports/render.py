@@ -21,7 +21,8 @@ from markupsafe import Markup
 
 from intake.errors import ConfigurationError
 from intake.reports import charts
-from intake.reports.board import KIND_NAMES, QUALITY_CHECKS, BoardReport, Tally
+from intake.reports.board import BoardReport, Tally
+from intake.reports.names import KIND_NAMES, QUALITY_CHECKS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = TEMPLATES / "board.css"

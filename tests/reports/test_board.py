@@ -17,6 +17,7 @@ from intake.enums import Disposition, Kind, Language, Role, Status
 from intake.errors import ConfigurationError, PermissionDenied, ValidationError
 from intake.models import AuditEntry
 from intake.reports import board as reports
+from intake.reports import names
 from intake.reports.board import Quarter
 from intake.reports.render import render_fragment, render_html, render_pdf
 from intake.triage import CATEGORIES
@@ -120,7 +121,7 @@ def test_nearest_rank_percentile():
 
 
 def test_every_console_category_has_a_report_name():
-    assert set(CATEGORIES) <= set(reports.CATEGORY_NAMES)
+    assert set(CATEGORIES) <= set(names.CATEGORY_NAMES)
 
 
 def test_settings_come_from_the_environment():
@@ -192,7 +193,7 @@ def test_every_figure_matches_a_direct_computation(session, specs, settings):
     assert quality.mean_score == pytest.approx(statistics.fmean(scores.values()))
     assert quality.complete == sum(score == 1 for score in scores.values())
     assert quality.passed == {
-        name: sum(passed[i] for passed in checks.values()) for i, name in enumerate(reports.QUALITY_CHECKS)
+        name: sum(passed[i] for passed in checks.values()) for i, name in enumerate(names.QUALITY_CHECKS)
     }
     assert {item.case_id for item in quality.to_fix} == {case_id for case_id, score in scores.items() if score < 1}
     assert [item.completeness.score for item in quality.to_fix] == sorted(
