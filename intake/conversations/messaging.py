@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence

@@ -373,6 +373,8 @@ def test_a_question_answered_in_the_residents_own_words_says_so_to_the_channel()
     assert {"awaiting": "free_text"} in [m.get("custom") for m in _asked(actions.ActionAskNarrative())]
     for closed in (actions.ActionAskAnonymous(), actions.ActionAskCancelConfirm(), actions.ActionAskPin()):
         assert all(not m.get("custom") for m in _asked(closed))
+
+
 @pytest.mark.parametrize(
     ("form_class", "channel", "asks_pin"),
     [
