@@ -11,6 +11,7 @@ import hashlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,63 @@ def test_help_is_answered_in_the_residents_language(sms_app, db):
     replies = [m for m in _all(db, Message) if m.direction.value == "outbound"]
     assert [m.state for m in replies] == [MessageState.INLINE] * 4
     assert all(m.segments <= messaging.MAX_SEGMENTS for m in replies)
+
+
+@pytest.mark.parametrize("stamp", ["t={:.3f}", "{:.0f}000"])  # nginx's t=seconds.millis, Heroku's milliseconds
+def test_a_text_that_waited_in_a_queue_past_the_inline_window_is_answered_by_rest_not_inline(
+    sms_app, db, fake_twilio, stamp
+):
+    # The front proxy took the request 10 s ago; it then waited for a free web worker. The window is 3 s.
+    arrived = time.time() - 10
+    form = sms_form("help")
+    response = sms_app.test_client().post(
+        "/twilio/sms",
+        data=form,
+        headers={
+            "X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form, AUTH_TOKEN),
+            "X-Request-Start": stamp.format(arrived),
+        },
+    )
+    assert response.status_code == 200
+    assert not any("911" in body for body in _bodies(response.data))  # Twilio has hung up: nothing rides on it
+    with db.session() as s:
+        assert s.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one().reply_via == "rest"
+
+    def all_sent() -> bool:
+        _work(sms_app)  # the turn and the sends run on in the background, or here
+        replies = [m for m in _all(db, Message) if m.direction == Direction.OUTBOUND]
+        return bool(replies) and all(m.state == MessageState.SENT for m in replies)
+
+    assert jobs.wait_for(all_sent, timeout=15, interval=0.2)
+    sent = " ".join(m["Body"] for m in fake_twilio.sent())
+    assert "911" in sent and "STOP" in sent
+
+
+def test_a_request_that_waited_inside_the_server_counts_from_its_arrival(sms_app, db, fake_twilio):
+    # No proxy stamp: the clock is the WSGI entry; a request stamped 10 s ago stands in for one queued that long.
+    form = sms_form("help", sender="+12095550147")
+    response = sms_app.test_client().post(
+        "/twilio/sms",
+        data=form,
+        headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form, AUTH_TOKEN)},
+        environ_overrides={"heard.request_started": time.time() - 10},
+    )
+    assert not any("911" in body for body in _bodies(response.data))
+    with db.session() as s:
+        assert s.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one().reply_via == "rest"
+
+
+def test_a_help_text_that_arrives_now_is_still_answered_inline(sms_app, db):
+    form = sms_form("help", sender="+12095550148")
+    response = sms_app.test_client().post(
+        "/twilio/sms",
+        data=form,
+        headers={
+            "X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form, AUTH_TOKEN),
+            "X-Request-Start": f"t={time.time() + 30:.3f}",  # a proxy clock ahead of ours is ignored
+        },
+    )
+    assert any("911" in body for body in _bodies(response.data))
 
 
 def test_help_is_answered_in_the_chinese_script_the_resident_writes(sms_app, db, fake_twilio):
