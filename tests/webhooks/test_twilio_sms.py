@@ -578,6 +578,80 @@ def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_
         assert [a.sha256 for a in case.attachments] == [a.sha256 for a in kept]
 
 
+def test_each_mms_item_is_fetched_on_its_own_and_the_resident_is_told_which_one_failed(sms_app, db, fake_twilio):
+    sid = "MM" + "3" * 32
+    first = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    gone = fake_twilio.add_media(sid, PNG, "image/png")
+    third = fake_twilio.add_media(sid, PNG, "image/png")
+    del fake_twilio.media[gone.removeprefix("https://api.twilio.com")]  # Twilio answers 404 for this one
+    form = sms_form("", sid=sid, media=[(first, "image/jpeg"), (gone, "image/png"), (third, "image/png")])
+    post_signed(sms_app.test_client(), "/twilio/sms", form)
+    _work(sms_app)
+    _work(sms_app)
+    assert sorted((a.meta or {})["index"] for a in _all(db, Attachment)) == [0, 2]
+    with db.session() as s:
+        message = s.scalars(select(Message).where(Message.provider_id == sid)).one()
+        assert [r["index"] for r in message.meta["media_rejected"]] == [1]
+        media_job = s.scalars(select(Job).where(Job.kind == "sms.media")).one()
+        assert media_job.state == JobState.DONE
+    (notice,) = [m["Body"] for m in fake_twilio.sent() if "could not" in m["Body"]]
+    assert "file 2 of the 3" in notice
+
+
+def test_an_mms_item_that_keeps_failing_is_tried_again_without_fetching_the_others_twice(sms_app, db, fake_twilio):
+    sid = "MM" + "4" * 32
+    first = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    second = fake_twilio.add_media(sid, PNG, "image/png")
+    fake_twilio.flaky_media[first.removeprefix("https://api.twilio.com")] = 2  # Twilio errs twice on the first
+    form = sms_form("", sid=sid, media=[(first, "image/jpeg"), (second, "image/png")])
+    post_signed(sms_app.test_client(), "/twilio/sms", form)
+    _work(sms_app)
+    assert [(a.meta or {})["index"] for a in _all(db, Attachment)] == [1]  # the second did not wait for the first
+    for _ in range(3):
+        _work(sms_app)
+    assert sorted((a.meta or {})["index"] for a in _all(db, Attachment)) == [0, 1]
+    fetched = [r.path for r in fake_twilio.requests if r.method == "GET"]
+    assert fetched.count(first.removeprefix("https://api.twilio.com")) == 3
+    assert fetched.count(second.removeprefix("https://api.twilio.com")) == 1  # kept at once, never fetched again
+    assert not [m for m in fake_twilio.sent() if "could not" in m["Body"]]  # it arrived in the end
+
+
+def test_media_never_join_an_earlier_case_already_referred_and_the_resident_is_told(sms_app, db, keyring, fake_twilio):
+    from intake.cases import filing as complaints
+    from intake.enums import Status
+    from intake.models import Case
+
+    post_signed(sms_app.test_client(), "/twilio/sms", sms_form("HELP"))
+    with db.session() as s:
+        conversation = s.scalars(select(Correspondent)).one().conversation_id
+        submission = complaints.parse_submission(
+            {"kind": "complaint", "channel": "sms", "language": "en", "narrative": "pushed", "anonymous": True}
+        )
+        earlier, _ = complaints.file_case(
+            s, keyring=keyring, submission=submission, actor="bot", conversation_id=conversation
+        )
+        earlier.status = Status.REFERRED
+        s.commit()
+        earlier_id = earlier.id
+    sid = "MM" + "5" * 32
+    photo = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    post_signed(sms_app.test_client(), "/twilio/sms", sms_form("", sid=sid, media=[(photo, "image/jpeg")]))
+    _work(sms_app)
+    _work(sms_app)
+    (kept,) = _all(db, Attachment)
+    assert kept.case_id is None and kept.conversation_id == conversation and kept.meta["held"]
+    held = [m["Body"] for m in fake_twilio.sent() if "earlier report" in m["Body"]]
+    assert len(held) == 1
+    # The resident's next report takes them; the referred case never does.
+    with db.session() as s:
+        later, _ = complaints.file_case(
+            s, keyring=keyring, submission=submission, actor="bot", conversation_id=conversation
+        )
+        s.commit()
+        assert [a.sha256 for a in later.attachments] == [kept.sha256]
+        assert s.get(Case, earlier_id).attachments == []
+
+
 def test_media_of_a_kind_heard_does_not_take_is_refused_with_a_reason(sms_app, db, fake_twilio):
     sid = "MM" + "2" * 32
     page = fake_twilio.add_media(sid, b"<html><script>alert(1)</script></html>", "text/html")
