@@ -57,6 +57,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             x_prefix=settings.trusted_proxies,
         )
 
+    # NOTE: outermost, so the clock starts before anything else handles the request.
+    from web.clock import RequestClock
+
+    app.wsgi_app = RequestClock(app.wsgi_app)  # type: ignore[method-assign]
+
     from console import init_app as init_console
     from console.i18n import select_locale
     from web import session

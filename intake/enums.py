@@ -91,7 +91,7 @@ class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
-    FAILED = "failed"  # gave up after its last attempt; shown to staff, never dropped
+    DEAD = "dead"  # parked after its last attempt (or its last worker died); `intake jobs retry-dead`
 
 
 class MessageState(StrEnum):

@@ -1,9 +1,17 @@
 """Background jobs kept in the database: they survive restarts, retry with back-off, and fail visibly.
 
 A job is claimed by taking a lease (``locked_until``) in one short transaction; the
-work runs outside any transaction; the outcome is written in another. A worker that
-dies mid-job leaves an expired lease, and the job is claimed again. Handlers must
-therefore be safe to run twice (every one here is keyed by the provider's ids).
+work runs outside any transaction, while a heartbeat thread keeps renewing the lease;
+the outcome is written in another transaction. So any number of workers can run: a
+job is never run by two at once, however long it takes. A worker that dies mid-job
+stops renewing, its lease runs out, and the job is claimed again; that death counts
+as an attempt, and a job out of attempts is parked as dead (``intake jobs retry-dead``
+queues it again). Handlers must still be safe to run twice (every one here is keyed by
+the provider's ids): a worker cut off from the database can lose its lease.
+
+Jobs carry a priority (``priority_of``): a resident's reply and every send go before
+media and translations, and each worker keeps a lane of its own for them, so a long
+translation never holds up a reply.
 """
 
 from __future__ import annotations
@@ -15,23 +23,32 @@ import random
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.db import Database, utcnow
 from intake.enums import JobState
-from intake.models import Job
+from intake.models import Job, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = dt.timedelta(minutes=2)
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 15 * 60.0
+# Lower runs first. Replies and sends are what a resident waits for.
+URGENT, NORMAL, BULK = 0, 50, 100
+URGENT_KINDS = frozenset({"sms.turn", "sms.send"})
+BULK_PREFIXES = ("translate.",)
+HEARTBEAT_STALE = dt.timedelta(minutes=2)
+# An idle worker goes round twice a second; its heartbeat is written at most this often.
+HEARTBEAT_EVERY_SECONDS = 5.0
+DIED = "the worker running it stopped before it finished (its lease ran out)"
 
 
 class RetryLater(Exception):
@@ -45,6 +62,13 @@ class RetryLater(Exception):
 Handler = Callable[[dict[str, Any]], None]
 # What became of a job that ran: finished, waiting for a busy resource, to be retried, or given up.
 Outcome = Literal["done", "waiting", "retrying", "failed"]
+
+
+def priority_of(kind: str) -> int:
+    """Return the priority a job of ``kind`` runs at: replies and sends first, translations last."""
+    if kind in URGENT_KINDS:
+        return URGENT
+    return BULK if kind.startswith(BULK_PREFIXES) else NORMAL
 
 
 def worker_name() -> str:
@@ -72,6 +96,7 @@ def enqueue(
         dedupe_key=dedupe_key,
         run_after=run_after or utcnow(),
         max_attempts=max_attempts,
+        priority=priority_of(kind),
     )
     if dedupe_key is None:
         session.add(job)
@@ -88,10 +113,34 @@ def enqueue(
 
 def _claimable(now: dt.datetime) -> Any:
     return (
-        Job.state.in_((JobState.QUEUED, JobState.RUNNING)),
+        Job.state == JobState.QUEUED,
         Job.run_after <= now,
         or_(Job.locked_until.is_(None), Job.locked_until < now),
     )
+
+
+def _reap(session: Session, now: dt.datetime) -> None:
+    """Settle jobs whose worker died (lease ran out while running): queued again, or dead when out of attempts."""
+    query = select(Job.id).where(Job.state == JobState.RUNNING, Job.locked_until < now)
+    if session.get_bind().dialect.name == "postgresql":
+        # NOTE: rows another worker is claiming right now are left to it, so two reapers never deadlock.
+        query = query.with_for_update(skip_locked=True)
+    orphans = list(session.scalars(query))
+    if not orphans:
+        return
+    stale = (Job.id.in_(orphans), Job.state == JobState.RUNNING, Job.locked_until < now)
+    cleared = {"locked_by": None, "locked_until": None, "updated_at": now}
+    session.execute(
+        update(Job)
+        .where(*stale, Job.attempts >= Job.max_attempts)
+        .values(state=JobState.DEAD, last_error=f"{DIED} on its last attempt", **cleared)
+    )
+    session.execute(
+        update(Job)
+        .where(*stale, Job.attempts < Job.max_attempts)
+        .values(state=JobState.QUEUED, last_error=DIED, **cleared)
+    )
+    log.warning("jobs %s: their worker stopped mid-job; settled", orphans)
 
 
 def claim(
@@ -102,15 +151,17 @@ def claim(
     kinds: Iterable[str] | None = None,
     lease: dt.timedelta = DEFAULT_LEASE,
 ) -> Job | None:
-    """Take the lease on one ready job (``job_id``, or the oldest ready one) and return it."""
+    """Take the lease on one ready job (``job_id``, or the most urgent ready one) and return it."""
     now = utcnow()
     with database.session() as session:
+        _reap(session, now)
+        session.commit()
         query = select(Job.id).where(*_claimable(now))
         if job_id is not None:
             query = query.where(Job.id == job_id)
         if kinds is not None:
             query = query.where(Job.kind.in_(list(kinds)))
-        query = query.order_by(Job.run_after, Job.id).limit(1)
+        query = query.order_by(Job.priority, Job.run_after, Job.id).limit(1)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         found = session.scalars(query).first()
@@ -152,15 +203,61 @@ def _finish(database: Database, job: Job, owner: str, **values: Any) -> None:
         session.commit()
 
 
-def run_claimed(database: Database, job: Job, handlers: dict[str, Handler], *, owner: str) -> Outcome:
-    """Run a claimed job's handler and record the outcome."""
+class _LeaseKeeper:
+    """Renew a running job's lease every third of its length until the handler returns."""
+
+    def __init__(self, database: Database, job_id: int, owner: str, lease: dt.timedelta) -> None:
+        self.database, self.job_id, self.owner, self.lease = database, job_id, owner, lease
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        interval = self.lease.total_seconds() / 3
+        while not self.done.wait(interval):
+            try:
+                if not self.renew():
+                    log.error("job %s: lease lost to another worker; its outcome will not be recorded", self.job_id)
+                    return
+            except Exception:  # the database blinked: try again at the next beat, well inside the lease
+                log.exception("job %s: lease renewal failed", self.job_id)
+
+    def renew(self) -> bool:
+        """Push the lease forward; False when this worker no longer holds it."""
+        with self.database.session() as session:
+            renewed = session.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.locked_by == self.owner, Job.state == JobState.RUNNING)
+                .values(locked_until=utcnow() + self.lease)
+            )
+            session.commit()
+            return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def run_claimed(
+    database: Database,
+    job: Job,
+    handlers: dict[str, Handler],
+    *,
+    owner: str,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> Outcome:
+    """Run a claimed job's handler, keeping its lease while it runs, and record the outcome."""
     handler = handlers.get(job.kind)
     if handler is None:
-        _finish(database, job, owner, state=JobState.FAILED, last_error=f"no handler for job kind {job.kind!r}")
+        _finish(database, job, owner, state=JobState.DEAD, last_error=f"no handler for job kind {job.kind!r}")
         log.error("job %s: no handler for kind %s", job.id, job.kind)
         return "failed"
     try:
-        handler(dict(job.payload))
+        with _LeaseKeeper(database, job.id, owner, lease):
+            handler(dict(job.payload))
     except RetryLater as wait:
         later = utcnow() + dt.timedelta(seconds=wait.delay_seconds)
         # NOTE: waiting for a busy resource is not a failed attempt.
@@ -172,7 +269,7 @@ def run_claimed(database: Database, job: Job, handlers: dict[str, Handler], *, o
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if job.attempts >= job.max_attempts:
             log.error("job %s (%s) failed for good after %d attempts: %s", job.id, job.kind, job.attempts, error)
-            _finish(database, job, owner, state=JobState.FAILED, last_error=error)
+            _finish(database, job, owner, state=JobState.DEAD, last_error=error)
             return "failed"
         later = utcnow() + dt.timedelta(seconds=backoff(job.attempts))
         log.warning("job %s (%s) attempt %d failed, retrying: %s", job.id, job.kind, job.attempts, error)
@@ -191,50 +288,156 @@ def run_now(database: Database, job_id: int, handlers: dict[str, Handler]) -> Ou
     return run_claimed(database, job, handlers, owner=owner)
 
 
-def run_ready(database: Database, handlers: dict[str, Handler], *, limit: int = 100) -> int:
-    """Run ready jobs one after another until none is left (or ``limit``); return how many ran."""
+def run_ready(
+    database: Database,
+    handlers: dict[str, Handler],
+    *,
+    limit: int = 100,
+    kinds: Iterable[str] | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> int:
+    """Run ready jobs (of ``kinds``, else any handled), most urgent first, until none is left; return how many ran."""
     owner = worker_name()
+    wanted = list(handlers if kinds is None else kinds)
     ran = 0
     while ran < limit:
-        job = claim(database, owner=owner, kinds=handlers.keys())
+        job = claim(database, owner=owner, kinds=wanted, lease=lease)
         if job is None:
             break
-        run_claimed(database, job, handlers, owner=owner)
+        run_claimed(database, job, handlers, owner=owner, lease=lease)
         ran += 1
     return ran
 
 
+def retry_dead(session: Session, *, kind: str | None = None, job_ids: Iterable[int] | None = None) -> list[int]:
+    """Queue dead jobs (of ``kind``, or these ids) again with fresh attempts; return their ids."""
+    query = select(Job.id).where(Job.state == JobState.DEAD)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if job_ids is not None:
+        query = query.where(Job.id.in_(list(job_ids)))
+    found = list(session.scalars(query.order_by(Job.id)))
+    if found:
+        # NOTE: last_error stays, so whoever looks next sees why it had died.
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(found), Job.state == JobState.DEAD)
+            .values(state=JobState.QUEUED, attempts=0, run_after=utcnow(), updated_at=utcnow())
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """How the queue stands, for ``/healthz``."""
+
+    queued: int
+    due: int
+    running: int
+    dead: int
+    oldest_due_at: dt.datetime | None
+    last_heartbeat: dt.datetime | None
+    workers_seen: int
+
+
+def queue_health(
+    session: Session, *, now: dt.datetime | None = None, recent: dt.timedelta | None = None
+) -> QueueHealth:
+    """Count queued, due, running and dead jobs; find the oldest due job and the workers' last heartbeats."""
+    now = now or utcnow()
+    recent = recent or HEARTBEAT_STALE
+    counts = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).tuples().all())
+    due, oldest = session.execute(
+        select(func.count(), func.min(Job.run_after)).where(Job.state == JobState.QUEUED, Job.run_after <= now)
+    ).one()
+    last = session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+    seen = session.scalar(select(func.count()).where(WorkerHeartbeat.beat_at >= now - recent)) or 0
+    return QueueHealth(
+        queued=counts.get(JobState.QUEUED, 0),
+        due=due,
+        running=counts.get(JobState.RUNNING, 0),
+        dead=counts.get(JobState.DEAD, 0),
+        oldest_due_at=oldest,
+        last_heartbeat=last,
+        workers_seen=seen,
+    )
+
+
+def record_heartbeat(database: Database, *, name: str, started_at: dt.datetime) -> None:
+    """Record that worker ``name`` finished a round now; forget workers silent for a day."""
+    now = utcnow()
+    with database.session() as session:
+        beat = session.get(WorkerHeartbeat, name)
+        if beat is None:
+            session.add(WorkerHeartbeat(name=name, started_at=started_at, beat_at=now))
+        else:
+            beat.beat_at = now
+        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - dt.timedelta(days=1)))
+        session.commit()
+
+
+def _process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+
+
 @dataclass
 class Worker:
-    """The ``worker`` process: runs ready jobs and periodic chores until told to stop."""
+    """The ``worker`` process: runs ready jobs and periodic chores until told to stop.
+
+    Run as many as you like, on as many machines: leases keep them off each other's
+    jobs. Each runs two lanes: the main one (chores, heartbeat, every job, most
+    urgent first) and an urgent one that takes only replies and sends, so those
+    never wait behind a long translation in the main lane.
+    """
 
     database: Database
     handlers: dict[str, Handler]
     chores: list[Callable[[], None]] = field(default_factory=list)
     poll_seconds: float = 0.5
+    lease: dt.timedelta = DEFAULT_LEASE
     stopping: threading.Event = field(default_factory=threading.Event)
+    name: str = field(default_factory=_process_name)
+    started_at: dt.datetime = field(default_factory=utcnow)
+    _last_beat: float | None = field(default=None, init=False, repr=False)
 
     def run_once(self) -> int:
-        """Do every chore once, then run the ready jobs; return how many jobs ran."""
+        """Record a heartbeat, do every chore once, then run the ready jobs; return how many jobs ran."""
+        if self._last_beat is None or time.monotonic() - self._last_beat >= HEARTBEAT_EVERY_SECONDS:
+            try:
+                record_heartbeat(self.database, name=self.name, started_at=self.started_at)
+                self._last_beat = time.monotonic()
+            except Exception:  # a missed heartbeat shows on /healthz; it must not stop the jobs
+                log.exception("worker heartbeat failed")
         for chore in self.chores:
             try:
                 chore()
             except Exception:  # a failing chore must not stop the jobs
                 log.exception("worker chore %s failed", getattr(chore, "__name__", chore))
-        return run_ready(self.database, self.handlers)
+        return run_ready(self.database, self.handlers, lease=self.lease)
+
+    def run_urgent(self) -> int:
+        """Run the ready replies and sends only; return how many ran."""
+        urgent = [kind for kind in self.handlers if priority_of(kind) == URGENT]
+        return run_ready(self.database, self.handlers, kinds=urgent, lease=self.lease) if urgent else 0
 
     def run_forever(self) -> None:
-        """Loop until ``stopping`` is set, sleeping briefly when there is nothing to do."""
-        log.info("worker started with job kinds: %s", ", ".join(sorted(self.handlers)))
+        """Run both lanes until ``stopping`` is set, each sleeping briefly when it has nothing to do."""
+        log.info("worker %s started with job kinds: %s", self.name, ", ".join(sorted(self.handlers)))
+        urgent = threading.Thread(target=self._loop, args=(self.run_urgent,), name="urgent-lane", daemon=True)
+        urgent.start()
+        self._loop(self.run_once)
+        urgent.join()
+        log.info("worker %s stopped", self.name)
+
+    def _loop(self, step: Callable[[], int]) -> None:
         while not self.stopping.is_set():
             try:
-                ran = self.run_once()
+                ran = step()
             except Exception:  # e.g. the database is down: wait and try again
                 log.exception("worker loop failed; retrying")
                 ran = 0
             if ran == 0:
                 self.stopping.wait(self.poll_seconds)
-        log.info("worker stopped")
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:

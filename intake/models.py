@@ -370,7 +370,7 @@ class Job(Base):
     """A unit of background work; survives restarts, retried with back-off, never silently dropped."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_ready", "state", "run_after"),)
+    __table_args__ = (Index("ix_jobs_ready", "state", "priority", "run_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
@@ -380,12 +380,24 @@ class Job(Base):
     state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    # Lower runs first: a resident's reply never waits behind a translation.
+    priority: Mapped[int] = mapped_column(Integer, default=50)
     run_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_by: Mapped[str | None] = mapped_column(String(64))
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """The last round of one worker process: how ``/healthz`` knows the jobs are being run."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    beat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Translation(Base):

@@ -186,3 +186,29 @@ def test_audit_verify_catches_a_tail_cut_and_a_head_rewritten(env, fresh_databas
     kept.write_text(anchor.read_text())
     anchor.unlink()
     assert "cut" in intake(env, "audit", "verify", "--anchor", str(kept)).stderr
+
+
+def test_jobs_retry_dead_queues_dead_jobs_again_and_status_names_them(env, fresh_database_url):
+    from intake import jobs
+    from intake.enums import JobState
+    from intake.models import Job
+
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        dead = jobs.enqueue(s, kind="translate.case", payload={"case_id": 1})
+        dead.state, dead.attempts, dead.last_error = JobState.DEAD, 10, "RuntimeError: model damaged"
+        kept = jobs.enqueue(s, kind="sms.send", payload={"message_id": 1})
+        kept.state = JobState.DEAD
+        s.commit()
+        ids = (dead.id, kept.id)
+    status = intake(env, "jobs", "status")
+    assert status.returncode == 0, status.stderr
+    assert "dead 2" in status.stdout and "model damaged" in status.stdout
+    result = intake(env, "jobs", "retry-dead", "--kind", "translate.case")
+    assert result.returncode == 0, result.stderr
+    assert f"queued 1 dead jobs again: {ids[0]}" in result.stdout
+    with database.session() as s:
+        again, left = s.get(Job, ids[0]), s.get(Job, ids[1])
+        assert again is not None and again.state == JobState.QUEUED and again.attempts == 0
+        assert left is not None and left.state == JobState.DEAD
+    database.dispose()

@@ -78,3 +78,27 @@ def test_0006_adds_merges_and_officers_to_a_database_that_holds_cases(fresh_data
         ]
         assert [(fk["referred_table"], fk["referred_columns"]) for fk in foreign] == [("cases", ["id"])]
     engine.dispose()
+
+
+def test_0010_gives_queued_jobs_their_priority_and_calls_failed_jobs_dead(fresh_database_url):
+    config = alembic_config(fresh_database_url)
+    command.downgrade(config, "0009")
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as connection:
+        for kind, state in [("translate.case", "queued"), ("sms.send", "queued"), ("sms.media", "failed")]:
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at)"
+                    " VALUES (:kind, '{}', :state, 0, 10, :now, :now, :now)"
+                ).bindparams(NOW),
+                {"kind": kind, "state": state, "now": dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)},
+            )
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT kind, state, priority FROM jobs ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("translate.case", "queued", 100),
+        ("sms.send", "queued", 0),
+        ("sms.media", "dead", 50),
+    ]

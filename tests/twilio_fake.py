@@ -40,6 +40,8 @@ class FakeTwilio:
     requests: list[Recorded] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Media paths that answer 500 this many more times before they are served.
+    flaky_media: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -105,6 +107,12 @@ class FakeTwilio:
                 entry = self._record({})
                 if not entry.authorized:
                     return self._send(401, b'{"status": 401}')
+                with fake.lock:
+                    flaky = fake.flaky_media.get(entry.path, 0)
+                    if flaky:
+                        fake.flaky_media[entry.path] = flaky - 1
+                if flaky:
+                    return self._send(500, b'{"status": 500}')
                 item = fake.media.get(entry.path)
                 if item is None:
                     return self._send(404, b'{"status": 404}')

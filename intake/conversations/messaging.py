@@ -24,7 +24,7 @@ from intake import jobs
 from intake.conversations.inbound import find_by_provider_id, store_inbound
 from intake.crypto import Keyring
 from intake.db import utcnow
-from intake.enums import Channel, Direction, Language, MessageState
+from intake.enums import Channel, Direction, Language, MessageState, Status
 from intake.models import Attachment, Case, ConsentChange, Correspondent, Message
 
 # Twilio concatenates at most ten segments; it refuses bodies over 1,600 characters.
@@ -610,6 +610,35 @@ def attach_conversation_evidence(session: Session, *, case: Case) -> int:
         .values(case_id=case.id)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# Evidence sent after filing joins the case only while that report is this fresh and still with intake.
+JUST_FILED = dt.timedelta(hours=24)
+TAKES_EVIDENCE = frozenset({Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.INVESTIGATING})
+
+
+@dataclass(frozen=True)
+class EvidenceHome:
+    """Where new evidence from a conversation goes: a case now, or held for the report being made."""
+
+    case: Case | None
+    # True when an earlier case exists that must not take it (referred, closed, or not this report).
+    held: bool
+
+
+def evidence_home(session: Session, *, conversation_id: str | None, received_at: dt.datetime) -> EvidenceHome:
+    """Decide which case evidence received at ``received_at`` belongs to.
+
+    NOTE: never an earlier case already referred or closed: the police may hold it
+    already. Evidence with no case waits in its conversation and joins the next case
+    filed from it (``attach_conversation_evidence``): the draft the resident is making.
+    """
+    case = latest_case_of_conversation(session, conversation_id=conversation_id) if conversation_id else None
+    if case is None:
+        return EvidenceHome(case=None, held=False)
+    if case.status in TAKES_EVIDENCE and received_at - case.created_at < JUST_FILED:
+        return EvidenceHome(case=case, held=False)
+    return EvidenceHome(case=None, held=True)
 
 
 def latest_case_of_conversation(session: Session, *, conversation_id: str) -> Case | None:

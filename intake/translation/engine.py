@@ -19,6 +19,7 @@ folders into the instance folder.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import re
@@ -205,6 +206,21 @@ def list_models(settings: TranslationSettings) -> list[InstalledModel]:
         if pkg.type == "translate" and pkg.from_code and pkg.to_code:
             models.append(_installed_model(package, pkg))
     return sorted(models, key=lambda m: (m.from_code, m.to_code, m.package_version))
+
+
+def installed_pairs(settings: TranslationSettings) -> list[str]:
+    """Return the installed language pairs (``es-en``), read from the packages' metadata without loading Argos."""
+    if not settings.packages_dir.is_dir():
+        return []
+    pairs = set()
+    for metadata in settings.packages_dir.glob("*/metadata.json"):
+        try:
+            found = json.loads(metadata.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if found.get("type", "translate") == "translate" and found.get("from_code") and found.get("to_code"):
+            pairs.add(f"{found['from_code']}-{found['to_code']}")
+    return sorted(pairs)
 
 
 def _installed_model(package: ModuleType, pkg: Any) -> InstalledModel:

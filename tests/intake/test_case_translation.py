@@ -133,5 +133,5 @@ def test_a_failing_engine_is_retried_and_ends_visibly_failed(db, keyring, engine
     _run(db, engine)
     with db.session() as s:
         job = s.scalars(select(Job).where(Job.kind == "translate.case")).one()
-        assert job.state == JobState.FAILED and "damaged" in job.last_error and job.attempts == 2
+        assert job.state == JobState.DEAD and "damaged" in job.last_error and job.attempts == 2
         assert s.get(Case, case_id).translation_status == "failed"

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,63 @@ def test_help_is_answered_in_the_residents_language(sms_app, db):
     replies = [m for m in _all(db, Message) if m.direction.value == "outbound"]
     assert [m.state for m in replies] == [MessageState.INLINE] * 4
     assert all(m.segments <= messaging.MAX_SEGMENTS for m in replies)
+
+
+@pytest.mark.parametrize("stamp", ["t={:.3f}", "{:.0f}000"])  # nginx's t=seconds.millis, Heroku's milliseconds
+def test_a_text_that_waited_in_a_queue_past_the_inline_window_is_answered_by_rest_not_inline(
+    sms_app, db, fake_twilio, stamp
+):
+    # The front proxy took the request 10 s ago; it then waited for a free web worker. The window is 3 s.
+    arrived = time.time() - 10
+    form = sms_form("help")
+    response = sms_app.test_client().post(
+        "/twilio/sms",
+        data=form,
+        headers={
+            "X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form, AUTH_TOKEN),
+            "X-Request-Start": stamp.format(arrived),
+        },
+    )
+    assert response.status_code == 200
+    assert not any("911" in body for body in _bodies(response.data))  # Twilio has hung up: nothing rides on it
+    with db.session() as s:
+        assert s.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one().reply_via == "rest"
+
+    def all_sent() -> bool:
+        _work(sms_app)  # the turn and the sends run on in the background, or here
+        replies = [m for m in _all(db, Message) if m.direction == Direction.OUTBOUND]
+        return bool(replies) and all(m.state == MessageState.SENT for m in replies)
+
+    assert jobs.wait_for(all_sent, timeout=15, interval=0.2)
+    sent = " ".join(m["Body"] for m in fake_twilio.sent())
+    assert "911" in sent and "STOP" in sent
+
+
+def test_a_request_that_waited_inside_the_server_counts_from_its_arrival(sms_app, db, fake_twilio):
+    # No proxy stamp: the clock is the WSGI entry; a request stamped 10 s ago stands in for one queued that long.
+    form = sms_form("help", sender="+12095550147")
+    response = sms_app.test_client().post(
+        "/twilio/sms",
+        data=form,
+        headers={"X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form, AUTH_TOKEN)},
+        environ_overrides={"heard.request_started": time.time() - 10},
+    )
+    assert not any("911" in body for body in _bodies(response.data))
+    with db.session() as s:
+        assert s.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one().reply_via == "rest"
+
+
+def test_a_help_text_that_arrives_now_is_still_answered_inline(sms_app, db):
+    form = sms_form("help", sender="+12095550148")
+    response = sms_app.test_client().post(
+        "/twilio/sms",
+        data=form,
+        headers={
+            "X-Twilio-Signature": sign(PUBLIC_BASE_URL + "/twilio/sms", form, AUTH_TOKEN),
+            "X-Request-Start": f"t={time.time() + 30:.3f}",  # a proxy clock ahead of ours is ignored
+        },
+    )
+    assert any("911" in body for body in _bodies(response.data))
 
 
 def test_help_is_answered_in_the_chinese_script_the_resident_writes(sms_app, db, fake_twilio):
@@ -518,6 +576,80 @@ def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_
         )
         s.commit()
         assert [a.sha256 for a in case.attachments] == [a.sha256 for a in kept]
+
+
+def test_each_mms_item_is_fetched_on_its_own_and_the_resident_is_told_which_one_failed(sms_app, db, fake_twilio):
+    sid = "MM" + "3" * 32
+    first = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    gone = fake_twilio.add_media(sid, PNG, "image/png")
+    third = fake_twilio.add_media(sid, PNG, "image/png")
+    del fake_twilio.media[gone.removeprefix("https://api.twilio.com")]  # Twilio answers 404 for this one
+    form = sms_form("", sid=sid, media=[(first, "image/jpeg"), (gone, "image/png"), (third, "image/png")])
+    post_signed(sms_app.test_client(), "/twilio/sms", form)
+    _work(sms_app)
+    _work(sms_app)
+    assert sorted((a.meta or {})["index"] for a in _all(db, Attachment)) == [0, 2]
+    with db.session() as s:
+        message = s.scalars(select(Message).where(Message.provider_id == sid)).one()
+        assert [r["index"] for r in message.meta["media_rejected"]] == [1]
+        media_job = s.scalars(select(Job).where(Job.kind == "sms.media")).one()
+        assert media_job.state == JobState.DONE
+    (notice,) = [m["Body"] for m in fake_twilio.sent() if "could not" in m["Body"]]
+    assert "file 2 of the 3" in notice
+
+
+def test_an_mms_item_that_keeps_failing_is_tried_again_without_fetching_the_others_twice(sms_app, db, fake_twilio):
+    sid = "MM" + "4" * 32
+    first = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    second = fake_twilio.add_media(sid, PNG, "image/png")
+    fake_twilio.flaky_media[first.removeprefix("https://api.twilio.com")] = 2  # Twilio errs twice on the first
+    form = sms_form("", sid=sid, media=[(first, "image/jpeg"), (second, "image/png")])
+    post_signed(sms_app.test_client(), "/twilio/sms", form)
+    _work(sms_app)
+    assert [(a.meta or {})["index"] for a in _all(db, Attachment)] == [1]  # the second did not wait for the first
+    for _ in range(3):
+        _work(sms_app)
+    assert sorted((a.meta or {})["index"] for a in _all(db, Attachment)) == [0, 1]
+    fetched = [r.path for r in fake_twilio.requests if r.method == "GET"]
+    assert fetched.count(first.removeprefix("https://api.twilio.com")) == 3
+    assert fetched.count(second.removeprefix("https://api.twilio.com")) == 1  # kept at once, never fetched again
+    assert not [m for m in fake_twilio.sent() if "could not" in m["Body"]]  # it arrived in the end
+
+
+def test_media_never_join_an_earlier_case_already_referred_and_the_resident_is_told(sms_app, db, keyring, fake_twilio):
+    from intake.cases import filing as complaints
+    from intake.enums import Status
+    from intake.models import Case
+
+    post_signed(sms_app.test_client(), "/twilio/sms", sms_form("HELP"))
+    with db.session() as s:
+        conversation = s.scalars(select(Correspondent)).one().conversation_id
+        submission = complaints.parse_submission(
+            {"kind": "complaint", "channel": "sms", "language": "en", "narrative": "pushed", "anonymous": True}
+        )
+        earlier, _ = complaints.file_case(
+            s, keyring=keyring, submission=submission, actor="bot", conversation_id=conversation
+        )
+        earlier.status = Status.REFERRED
+        s.commit()
+        earlier_id = earlier.id
+    sid = "MM" + "5" * 32
+    photo = fake_twilio.add_media(sid, JPEG, "image/jpeg")
+    post_signed(sms_app.test_client(), "/twilio/sms", sms_form("", sid=sid, media=[(photo, "image/jpeg")]))
+    _work(sms_app)
+    _work(sms_app)
+    (kept,) = _all(db, Attachment)
+    assert kept.case_id is None and kept.conversation_id == conversation and kept.meta["held"]
+    held = [m["Body"] for m in fake_twilio.sent() if "earlier report" in m["Body"]]
+    assert len(held) == 1
+    # The resident's next report takes them; the referred case never does.
+    with db.session() as s:
+        later, _ = complaints.file_case(
+            s, keyring=keyring, submission=submission, actor="bot", conversation_id=conversation
+        )
+        s.commit()
+        assert [a.sha256 for a in later.attachments] == [kept.sha256]
+        assert s.get(Case, earlier_id).attachments == []
 
 
 def test_media_of_a_kind_heard_does_not_take_is_refused_with_a_reason(sms_app, db, fake_twilio):

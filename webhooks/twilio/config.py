@@ -30,6 +30,8 @@ class ChannelSettings:
     # How long a resident may pause while telling what happened before the bot moves on
     # (sent to the dialogue with each text; None leaves it to the action server's default).
     narrative_pause_seconds: float | None = None
+    # The action server Rasa calls (HEARD_ACTIONS_URL), when this deployment names one; /healthz checks it.
+    actions_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
@@ -57,4 +59,5 @@ class ChannelSettings:
             media_max_bytes=media_max,
             office_phone=(env.get("HEARD_OFFICE_PHONE") or "").strip() or DEFAULT_OFFICE_PHONE,
             narrative_pause_seconds=narrative_pause,
+            actions_url=(env.get("HEARD_ACTIONS_URL") or "").rstrip("/") or None,
         )

@@ -60,22 +60,40 @@ def _answering(turn: _Turn) -> bool:
 class TurnRelay(ChannelState):
     """Answers each stored message in order through the dialogue; settles turns whose webhook died."""
 
-    def answer_inline(self, message_id: int) -> str:
-        """Give the dialogue a few seconds, then answer: its replies, or an honest holding message."""
-        deadline = time.monotonic() + self.settings.inline_reply_seconds
-        future = self.executor.submit(self._drive, message_id, deadline)
+    def _left(self, received_at: float | None) -> float:
+        """Seconds left of the inline window, counted from when the request arrived."""
+        window = self.settings.inline_reply_seconds
+        return window if received_at is None else window - (time.time() - received_at)
+
+    def answer_inline(self, message_id: int, *, received_at: float | None = None) -> str:
+        """Give the dialogue what is left of a few seconds since the request arrived, then answer.
+
+        The answer is the dialogue's replies, or an honest holding message with the replies
+        sent by REST. NOTE: the window counts from arrival (``received_at``, epoch seconds),
+        not from now: a request that waited in a queue may have been given up by Twilio, and
+        a reply written into its answer would never reach the resident.
+        """
+        left = self._left(received_at)
+        if left > 0:
+            future = self.executor.submit(self._drive, message_id, time.monotonic() + left)
+            # NOTE: waiting on the future, not polling the database: on SQLite every poll would take the write lock.
+            with contextlib.suppress(FutureTimeout):
+                future.result(timeout=left)
+        else:  # arrived too long ago to answer inline: run the turn now, its replies go by REST
+            log.warning("message %s: its request waited %.1f s before reaching Heard", message_id, -left)
+            self.executor.submit(self._drive, message_id, time.monotonic() + self.settings.inline_reply_seconds)
         sends: list[int] = []
-        # NOTE: waiting on the future, not polling the database: on SQLite every poll would take the write lock.
-        with contextlib.suppress(FutureTimeout):
-            future.result(timeout=self.settings.inline_reply_seconds)
         with self.database.session() as session:
             # NOTE: the row lock orders this decision against the turn's own write (see _answer).
             message = session.get(Message, message_id, with_for_update=True)
             assert message is not None
             correspondent = session.get(Correspondent, message.correspondent_id)
             assert correspondent is not None
-            if message.state == MessageState.PROCESSED and messaging.decide_reply_via(
-                session, message_id=message_id, via="inline"
+            in_time = self._left(received_at) > 0
+            if (
+                in_time
+                and message.state == MessageState.PROCESSED
+                and messaging.decide_reply_via(session, message_id=message_id, via="inline")
             ):
                 replies = messaging.replies_to(session, message_id=message_id)
                 now = utcnow()
@@ -102,7 +120,7 @@ class TurnRelay(ChannelState):
         for job_id in job_ids:
             self.executor.submit(jobs.run_now, self.database, job_id, self.handlers())
 
-    def replay_answer(self, message_id: int) -> str:
+    def replay_answer(self, message_id: int, *, received_at: float | None = None) -> str:
         """Answer a redelivered message exactly as its first delivery was answered."""
         found: list[str] = []
 
@@ -114,7 +132,8 @@ class TurnRelay(ChannelState):
                 found.append(answer)
             return answer is not None
 
-        if jobs.wait_for(answered, timeout=self.settings.inline_reply_seconds + 3, interval=0.1):
+        # NOTE: the first delivery settles its answer within the window; wait no longer than this request has left.
+        if jobs.wait_for(answered, timeout=max(0.0, self._left(received_at) + 3), interval=0.1):
             return messaging.open_answer(self.keyring, found[-1])
         with self.database.session() as session:
             message = session.get(Message, message_id)

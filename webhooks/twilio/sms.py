@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from intake.conversations import messaging
 from intake.conversations.messaging import InboundText, MediaRef
+from web.clock import request_started
 from web.session import get_session, keyring
 from webhooks.twilio import signature
 from webhooks.twilio.channel import SmsChannel
@@ -73,6 +74,7 @@ def parse_inbound(form: MultiDict[str, str]) -> InboundText:
 def receive_sms() -> ResponseReturnValue:
     """Store a resident's text first, then answer it inline or with an honest holding reply."""
     signature.verify()
+    received_at = request_started()
     inbound = parse_inbound(fields())
     sms = channel()
     try:
@@ -85,8 +87,8 @@ def receive_sms() -> ResponseReturnValue:
         sms.spool.put(inbound)
         return _xml(sms.holding_answer(inbound.body))
     if not created:
-        return _xml(sms.replay_answer(message_id))
-    return _xml(sms.answer_inline(message_id))
+        return _xml(sms.replay_answer(message_id, received_at=received_at))
+    return _xml(sms.answer_inline(message_id, received_at=received_at))
 
 
 @bp.post("/status")

@@ -30,6 +30,13 @@ MEDIA_TYPE_REJECTED = _(
 )
 MEDIA_SIZE_REJECTED = _("We could not accept a file you sent, because it is larger than {size} MB.")
 MEDIA_FAILED = _("We could not receive a file you sent. Please try sending it again.")
+MEDIA_ITEM_FAILED = _(
+    "We could not receive file {number} of the {count} you sent. The others arrived. Please try sending that one again."
+)
+MEDIA_HELD = _(
+    "We are keeping the photos or files you sent. They were not added to your earlier report, which is already "
+    "being handled; they will go with your next report. If they belong to the earlier one, call {phone}."
+)
 MACHINE_TRANSLATED = _("(This message was translated from English by a machine. Reply if anything is unclear.)")
 
 
