@@ -64,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from console import init_app as init_console
     from console.i18n import select_locale
-    from web import session
+    from web import converters, session
     from web.extensions import babel, limiter
     from webhooks import api, chat, health, internal, pages, web
     from webhooks.tty import stream as tty_stream
@@ -73,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # NOTE: Flask-Babel serves only the console's words (domain "console"); resident-facing
     # pages and channels pass the resident's language explicitly (webhooks/webtext, i18n).
     babel.init_app(app, default_domain="console", locale_selector=select_locale)
+    converters.init_app(app)
     limiter.init_app(app)
     session.init_app(app)
     web.init_app(app)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from intake import inputs
 from intake.cases.officers import LIMITS as OFFICER_FIELDS
 from intake.enums import Channel, Disposition, Kind, Language, Status, StrEnum
 from intake.errors import ValidationError
@@ -67,8 +68,9 @@ def _assignee(args: Mapping[str, str], errors: dict[str, str]) -> int | None:
         return None
     if value == "none":
         return UNASSIGNED
-    if value.isdigit() and int(value) > 0:
-        return int(value)
+    number = inputs.whole_number(value)
+    if number:
+        return number
     errors["assignee"] = "must be a staff member or none"
     return None
 
@@ -119,9 +121,10 @@ def status_change(form: Mapping[str, str]) -> dict[str, Any]:
 def positive_int(form: Mapping[str, str], name: str) -> int:
     """Read a positive whole number from a form field, or raise ValidationError."""
     value = (form.get(name) or "").strip()
-    if not value.isdigit() or int(value) <= 0:
+    number = inputs.whole_number(value)
+    if not number:
         raise ValidationError({name: "choose one"})
-    return int(value)
+    return number
 
 
 def officer(form: Mapping[str, str]) -> dict[str, str | None]:

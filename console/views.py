@@ -6,6 +6,7 @@ turn its refusals into 403 (or 404 when the case must not be known to exist).
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 import time
@@ -32,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from console import display, forms
 from console.i18n import CONSOLE_LOCALES, select_locale
-from intake import evidence, triage
+from intake import evidence, inputs, triage
 from intake.access import staff
 from intake.enums import Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
@@ -84,13 +85,12 @@ def _check_csrf() -> None:
 
 
 def _signed_in() -> StaffUser | None:
-    staff_id = session.get("staff_id")
-    signed_in_at = session.get("signed_in_at")
-    if not isinstance(staff_id, int) or not isinstance(signed_in_at, (int, float)):
+    """The staff member whose server-side session the cookie names; an ended session names nobody."""
+    token = session.get("sid")
+    if not isinstance(token, str):
         return None
-    if time.time() - signed_in_at > current_app.extensions["heard.console"]["max_session_seconds"]:
-        return None
-    return staff.active_staff(get_session(), staff_id=staff_id)
+    max_age = dt.timedelta(seconds=current_app.extensions["heard.console"]["max_session_seconds"])
+    return staff.session_staff(get_session(), keyring=keyring(), token=token, max_age=max_age)
 
 
 @bp.before_request
@@ -101,8 +101,7 @@ def _guard() -> ResponseReturnValue | None:
         return None
     viewer = _signed_in()
     if viewer is None:
-        session.pop("staff_id", None)
-        session.pop("signed_in_at", None)
+        session.pop("sid", None)
         if request.method == "GET":
             flash(_("Please sign in."), "info")
         return redirect(url_for("console.login"), 303)
@@ -113,11 +112,12 @@ def _guard() -> ResponseReturnValue | None:
 def actor_label(actor: str) -> str:
     """Name the staff member behind an audit actor such as ``staff:3``; other actors as they are."""
     kind, _sep, ident = actor.partition(":")
-    if kind != "staff" or not ident.isdigit():
+    staff_id = inputs.whole_number(ident)
+    if kind != "staff" or staff_id is None:
         return actor
     if "staff_names" not in g:
         g.staff_names = triage.staff_names(get_session())
-    return str(g.staff_names.get(int(ident), actor))
+    return str(g.staff_names.get(staff_id, actor))
 
 
 @bp.context_processor
@@ -146,11 +146,18 @@ for _code in (400, 403, 404, 405, 413, 429):
 
 
 def _start_session(user: StaffUser) -> ResponseReturnValue:
-    """Begin a fresh session for ``user``: nothing from before sign-in survives (no fixation)."""
+    """Begin a fresh session for ``user``: nothing from before sign-in survives (no fixation).
+
+    NOTE: the session lives on the server (``staff_sessions``); the signed cookie holds only
+    its random token, so signing out, "sign out everywhere", a new password or a new role
+    end it for any copy of the cookie.
+    """
+    db = get_session()
+    token = staff.open_session(db, keyring=keyring(), user=user)
+    db.commit()
     session.clear()
     session.permanent = True
-    session["staff_id"] = user.id
-    session["signed_in_at"] = time.time()
+    session["sid"] = token
     session["csrf"] = secrets.token_urlsafe(32)
     return redirect(url_for("console.queue"), 303)
 
@@ -164,7 +171,13 @@ def login() -> ResponseReturnValue:
         return render_template("console/login.html")
     db = get_session()
     try:
-        result = staff.sign_in(db, email=request.form.get("email", ""), password=request.form.get("password", ""))
+        result = staff.sign_in(
+            db,
+            email=request.form.get("email", ""),
+            password=request.form.get("password", ""),
+            address=request.remote_addr or "",
+            keyring=keyring(),
+        )
     except SignInRefused:
         db.commit()  # the failure, its count and any lock-out are kept
         return render_template("console/login.html", refused=True, email=request.form.get("email", "")), 200
@@ -195,7 +208,13 @@ def login_code() -> ResponseReturnValue:
         return render_template("console/code.html")
     db = get_session()
     try:
-        user = staff.check_code(db, keyring=keyring(), staff_id=pending, code=request.form.get("code", ""))
+        user = staff.check_code(
+            db,
+            keyring=keyring(),
+            staff_id=pending,
+            code=request.form.get("code", ""),
+            address=request.remote_addr or "",
+        )
     except SignInRefused:
         db.commit()
         return render_template("console/code.html", refused=True), 200
@@ -207,10 +226,23 @@ def login_code() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     """Sign out and forget the session."""
     db = get_session()
+    staff.end_session(db, keyring=keyring(), token=str(session.get("sid", "")))
     staff.signed_out(db, staff_id=_viewer().id)
     db.commit()
     session.clear()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("console.login"), 303)
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere() -> ResponseReturnValue:
+    """Sign out of every browser this staff member is signed in on, this one included."""
+    db = get_session()
+    viewer = _viewer()
+    staff.end_all_sessions(db, staff_id=viewer.id, reason=staff.ENDED_EVERYWHERE, actor=f"staff:{viewer.id}")
+    db.commit()
+    session.clear()
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("console.login"), 303)
 
 
@@ -328,15 +360,11 @@ def audit_log() -> ResponseReturnValue:
     db = get_session()
     before = request.args.get("before", "")
     case_filter = request.args.get("case", "")
-    if (before and not before.isdigit()) or (case_filter and not case_filter.isdigit()):
+    before_id, case_id = inputs.whole_number(before), inputs.whole_number(case_filter)
+    if (before and before_id is None) or (case_filter and case_id is None):
         abort(400)
     try:
-        page = triage.read_audit_log(
-            db,
-            viewer=_viewer(),
-            before=int(before) if before else None,
-            case_id=int(case_filter) if case_filter else None,
-        )
+        page = triage.read_audit_log(db, viewer=_viewer(), before=before_id, case_id=case_id)
     except PermissionDenied as exc:
         _refused(exc)
     db.commit()

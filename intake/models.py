@@ -97,6 +97,39 @@ class StaffUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StaffSession(Base):
+    """A signed-in console session, kept on the server so that it can be ended: the cookie holds only its token.
+
+    The database keeps the token's keyed digest. A session ends on sign-out, on "sign out
+    everywhere", and when the member's password or role changes.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class SignInThrottle(Base):
+    """Wrong passwords and codes for one account from one address, and how long that address must wait.
+
+    Keyed by a keyed digest of the account and the address, so the table holds no address.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    wait_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class Case(Base):
     """A complaint or commendation, with every answer kept in the resident's own words."""
 

@@ -15,11 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from intake import evidence
+from intake import evidence, inputs
 from intake.conversations import messaging, web_sessions
 from intake.conversations.web_sessions import SessionGone
 from intake.enums import Channel, MessageState
@@ -107,8 +107,15 @@ def _rasa() -> RasaClient:
 
 
 def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+    """The request's JSON object, read once; a body nested too deep to read is refused (400)."""
+    if "chat_payload" not in g:
+        g.chat_payload = {}  # what the error answer reads if the body cannot be
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:
+            abort(400)
+        g.chat_payload = data if isinstance(data, dict) else {}
+    return g.chat_payload  # type: ignore[no-any-return]
 
 
 def _language(web: WebSession | None = None) -> str:
@@ -287,7 +294,7 @@ def _replay(web: WebSession, message: Message) -> ResponseReturnValue:
 def send_message() -> ResponseReturnValue:
     """Store the resident's message, relay it to the dialogue and answer with what it said."""
     data = _payload()
-    client_id = str(data.get("id") or "")[:64] or None
+    client_id = inputs.storable(str(data.get("id") or "")[:64]) or None
     session = get_session()
     web = web_sessions.find_session(
         session, keyring=keyring(), token=_token(), channel=Channel.WEB_CHAT, ended=client_id is not None
@@ -350,8 +357,8 @@ def updates() -> ResponseReturnValue:
     """Give what the dialogue said between turns (it moved on after a pause) since message ``after``."""
     web = _web_session()
     session = get_session()
-    after = request.args.get("after", "0")
-    said = web_sessions.said_between_turns(session, web=web, after=int(after) if after.isdigit() else 0)
+    after = inputs.whole_number(request.args.get("after", "0")) or 0
+    said = web_sessions.said_between_turns(session, web=web, after=after)
     language = web.language.value if web.language else _language(web)
     session.commit()
     return jsonify({"messages": [_bot_item(m) for m in said], "lang": language})

@@ -19,7 +19,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import audit
+from intake import audit, inputs
 from intake.audit import canonical_json
 from intake.cases import tracking
 from intake.conversations import messaging
@@ -262,6 +262,9 @@ def _parse_instant(value: Any, errors: dict[str, str]) -> dt.datetime | None:
         errors["incident_time"] = FieldError(
             "must include a UTC offset, e.g. 2026-11-02T21:30:00-08:00", ErrorCode.TIME
         )
+        return None
+    if not inputs.in_range(parsed):
+        errors["incident_time"] = "is not a date this office can record"
         return None
     if parsed > utcnow() + dt.timedelta(days=1):
         errors["incident_time"] = FieldError("is in the future", ErrorCode.FUTURE)

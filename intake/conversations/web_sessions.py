@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from intake import evidence
+from intake import evidence, inputs
 from intake.conversations import inbound, messaging
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -109,6 +109,13 @@ def find_session(
     return web
 
 
+def rotate_token(web: WebSession, *, keyring: Keyring) -> str:
+    """Give the session a fresh token and return it; the old token opens nothing any more."""
+    token = new_token()
+    web.token_digest = _digest(keyring, token)
+    return token
+
+
 def end_session(web: WebSession, *, reason: str, case_id: int | None = None) -> None:
     """End a session for good and drop any draft it held."""
     if web.ended_at is None:
@@ -132,8 +139,11 @@ def save_draft(web: WebSession, *, keyring: Keyring, draft: dict[str, Any]) -> N
 
 
 def clean_text(text: str) -> str:
-    """Drop NUL and other control characters a database cannot store or a person cannot see."""
-    return "".join(c for c in text if c in "\n\t" or c >= " ").strip()
+    """Drop NUL and other control characters a database cannot store or a person cannot see.
+
+    A lone surrogate (which no encoding can write) becomes U+FFFD, so the rest of the words are kept.
+    """
+    return "".join(c for c in inputs.storable(text) if c in "\n\t" or c >= " ").strip()
 
 
 def receive_chat_message(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +53,62 @@ class ContactView:
     phone: str | None
     email: str | None
     preferred: str
+
+
+# What a transcript shows in place of contact details to a role that may not see them.
+WITHHELD = "[contact details withheld]"
+_EMAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
+# Seven or more digits, in any script, with the usual separators: a phone number however typed.
+_PHONE = re.compile(r"\+?\d(?:[\s().\-/]*\d){6,}")
+
+
+class RedactedMessage:
+    """A transcript message whose body has the contact details taken out; everything else as stored.
+
+    NOTE: a wrapper, never the ORM object changed in place, so nothing redacted can be flushed back.
+    """
+
+    def __init__(self, message: Message, body: str) -> None:
+        self._message = message
+        self.body = body
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._message, name)
+
+
+def _contact_words(keyring: Keyring, cases: list[Case]) -> list[str]:
+    """The contact details the residents of these cases gave, and each word of their names, longest first."""
+    words: set[str] = set()
+    for case in cases:
+        given = case.contact
+        if given is None:
+            continue
+        for token in (given.name_token, given.phone_token, given.email_token):
+            value = (keyring.decrypt(token) or "").strip() if token else ""
+            if len(value) >= 3:
+                words.add(value)
+        name = (keyring.decrypt(given.name_token) or "") if given.name_token else ""
+        words.update(part for part in re.split(r"\W+", name) if len(part) >= 3)
+    # "maria" typed for "María": the same words without their accents.
+    words.update(_unaccented(word) for word in list(words))
+    return sorted(words, key=len, reverse=True)
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def redact_contact(text: str, words: list[str]) -> str:
+    """Take the given contact details, and anything shaped like an email address or phone number, out of text."""
+    for word in words:
+        text = re.sub(r"(?<!\w)" + re.escape(word) + r"(?!\w)", WITHHELD, text, flags=re.IGNORECASE)
+    text = _EMAIL.sub(WITHHELD, text)
+    return _PHONE.sub(WITHHELD, text)
+
+
+def _redacted(keyring: Keyring, cases: list[Case], transcript: list[Message]) -> list[Message]:
+    words = _contact_words(keyring, cases)
+    return [RedactedMessage(m, redact_contact(m.body or "", words)) for m in transcript]  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -204,6 +262,10 @@ def get_case_for(
         transcript.extend(theirs)
         attachments.extend(merged.case.attachments)
     transcript.sort(key=lambda message: (message.created_at, message.id))
+    if full and Action.VIEW_CONTACT not in allowed:
+        # NOTE: residents type their name, phone and email into the chat; whoever may not see the
+        # contact details must not read them there either.
+        transcript = _redacted(keyring, [case, *(merged.case for merged in merged_cases)], transcript)
     view = CaseView(
         case=case,
         clock=clock_of(case, targets=targets, now=now),

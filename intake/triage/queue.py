@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, or_, select, table, union_all
 from sqlalchemy.orm import Session
 
-from intake import audit
+from intake import audit, inputs
 from intake.access.permissions import (
     LIAISON_FIELDS,
     Action,
@@ -260,7 +260,9 @@ def _decode_cursor(cursor: str, sort: Sort) -> tuple[dt.datetime, int]:
         value = dt.datetime.fromisoformat(when)
         if sort_value != sort.value or not isinstance(case_id, int) or value.tzinfo is None:
             raise ValueError("cursor of another sort")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        if not 0 < case_id <= inputs.MAX_ID or not inputs.in_range(value):
+            raise ValueError("cursor out of range")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise ValidationError({"cursor": "is not a page of this queue; start again from the first page"}) from exc
     return value, case_id
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from argon2 import PasswordHasher
 
@@ -125,10 +123,17 @@ def sms_case(session, keyring, phone="+12095550142", **overrides) -> tuple[Case,
     return case, correspondent
 
 
-def sign_in(client, user: StaffUser) -> None:
-    """Put a signed-in session for ``user`` in the client's cookie, as a real sign-in leaves it."""
+def sign_in(client, user: StaffUser) -> str:
+    """Open a server-side session for ``user`` and put its token in the client's cookie, as a real sign-in does."""
+    app = client.application
+    db = app.extensions["heard.database"].sessionmaker()
+    try:
+        token = staff_service.open_session(db, keyring=app.extensions["heard.keyring"], user=user)
+        db.commit()
+    finally:
+        db.close()
     with client.session_transaction() as s:
         s.clear()
-        s["staff_id"] = user.id
-        s["signed_in_at"] = time.time()
+        s["sid"] = token
         s["csrf"] = CSRF
+    return token

@@ -6,14 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake import evidence
 from intake.access import staff as staff_service
 from intake.access import totp
 from intake.db import utcnow
 from intake.enums import Language, Role, Status
-from intake.models import Attachment, AuditEntry, Message
+from intake.models import Attachment, AuditEntry, Message, SignInThrottle, StaffSession
 from tests.console.conftest import CSRF, PASSWORD, file, move, sign_in, sms_case
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -65,7 +65,7 @@ def test_signing_in_starts_a_fresh_session_with_safe_cookie_flags(client, sessio
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     with client.session_transaction() as s:
-        assert "planted" not in s and s["staff_id"] == team[Role.INTAKE].id
+        assert "planted" not in s and isinstance(s["sid"], str) and "staff_id" not in s
         assert s["csrf"] != before
     assert client.get("/console/").status_code == 200
     assert _audit(session, "staff.signed_in")[-1].summary == {"staff_id": team[Role.INTAKE].id}
@@ -77,35 +77,31 @@ def test_the_cookie_is_secure_over_https(client, team):
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(client, session, team):
+def test_wrong_passwords_make_that_address_wait_longer_each_time(client, session, team):
     user = team[Role.SUPERVISOR]
-    for _ in range(5):
+    for _ in range(staff_service.FREE_TRIES + 2):
         response = _login(client, user.email, password="wrong password!")
         assert response.status_code == 200 and "not right" in response.get_data(as_text=True)
-    assert user.locked_until is not None and user.locked_until > utcnow() + dt.timedelta(minutes=14)
-    # The right password does not help while it is locked, and the page says nothing different.
-    locked = _login(client, user.email)
-    assert locked.status_code == 200 and "not right" in locked.get_data(as_text=True)
+    waits = [e.summary["wait_seconds"] for e in _audit(session, "staff.sign_in_failed")]
+    assert waits == [0] * (staff_service.FREE_TRIES - 1) + [1]  # the tries after it waited: not even checked
+    session.execute(update(SignInThrottle).values(wait_until=utcnow() - dt.timedelta(seconds=1)))
+    _login(client, user.email, password="wrong password!")
+    assert _audit(session, "staff.sign_in_failed")[-1].summary["wait_seconds"] == 2
+    # While this address waits, even the right password is not checked, and the page says nothing different.
+    waiting = _login(client, user.email)
+    assert waiting.status_code == 200 and "not right" in waiting.get_data(as_text=True)
     with client.session_transaction() as s:
-        assert "staff_id" not in s
-    assert [e.summary["locked"] for e in _audit(session, "staff.sign_in_failed")] == [False] * 4 + [True]
-    assert _audit(session, "staff.sign_in_refused")[-1].summary["reason"] == "locked"
-    user.locked_until = utcnow() - dt.timedelta(seconds=1)
-    session.flush()
+        assert "sid" not in s
+    assert _audit(session, "staff.sign_in_refused")[-1].summary["reason"] == "waiting"
+    session.execute(update(SignInThrottle).values(wait_until=utcnow() - dt.timedelta(seconds=1)))
     assert _login(client, user.email).status_code == 303
-    assert user.failed_logins == 0 and user.locked_until is None
+    assert user.failed_logins == 0 and session.scalars(select(SignInThrottle)).all() == []
 
 
-def test_a_success_resets_the_count_of_failures(client, session, team):
-    user = team[Role.INTAKE]
-    for _ in range(4):
-        _login(client, user.email, password="nope nope nope")
-    assert _login(client, user.email).status_code == 303
-    assert user.failed_logins == 0
-    client.post("/console/logout", data={"csrf_token": _csrf_from(client.get("/console/"))})
-    for _ in range(4):
-        _login(client, user.email, password="nope nope nope")
-    assert user.locked_until is None
+def test_the_wait_grows_to_fifteen_minutes_and_no_further():
+    assert staff_service.wait_after(staff_service.FREE_TRIES - 1) == dt.timedelta(0)
+    assert staff_service.wait_after(staff_service.FREE_TRIES + 3) == dt.timedelta(seconds=8)
+    assert staff_service.wait_after(10_000) == dt.timedelta(minutes=15)
 
 
 def test_unknown_and_inactive_accounts_get_the_same_answer(client, session, team):
@@ -175,10 +171,9 @@ def test_signing_out_is_a_post_and_ends_the_session(client, session, team):
     assert _audit(session, "staff.signed_out")[-1].actor == f"staff:{team[Role.INTAKE].id}"
 
 
-def test_a_session_ends_after_the_longest_working_day(client, team):
+def test_a_session_ends_after_the_longest_working_day(client, session, team):
     sign_in(client, team[Role.INTAKE])
-    with client.session_transaction() as s:
-        s["signed_in_at"] = time.time() - 13 * 3600
+    session.execute(update(StaffSession).values(created_at=utcnow() - dt.timedelta(hours=13)))
     assert client.get("/console/").headers["Location"].endswith("/console/login")
 
 

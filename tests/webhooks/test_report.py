@@ -38,7 +38,19 @@ class Resident:
         self.csrf = _csrf(page.get_data(as_text=True))
 
     def answer(self, slug: str, **fields: str) -> Any:
-        return self.client.post(f"/report/{slug}", data={"csrf": self.csrf, "lang": self.lang, **fields})
+        response = self.client.post(f"/report/{slug}", data={"csrf": self.csrf, "lang": self.lang, **fields})
+        self.follow(response)
+        return response
+
+    def follow(self, response: Any) -> None:
+        """Read the form's new CSRF token as the browser does: the draft's cookie changes at every step."""
+        text = response.get_data(as_text=True)
+        location = response.headers.get("Location", "")
+        if response.status_code == 303 and location.startswith(("/report", "http://localhost/report")):
+            text = self.client.get(location).get_data(as_text=True)
+        found = re.search(r'name="csrf" value="([^"]+)"', text)
+        if found:
+            self.csrf = found.group(1)
 
     def go(self, slug: str, expected_next: str, **fields: str) -> None:
         response = self.answer(slug, **fields)

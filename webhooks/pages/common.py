@@ -60,7 +60,11 @@ def _language() -> str:
 
 
 def _nonce() -> str:
-    """Return this browser's random cookie value, creating it (set on the response) when missing."""
+    """Return this browser's random cookie value, creating it (set on the response) when missing.
+
+    NOTE: a value the browser sends (perhaps planted by someone else) serves only as the key of
+    its CSRF tokens; a draft's token always comes from the server (see ``form.report_step``).
+    """
     if "web_nonce" not in g:
         existing = request.cookies.get(COOKIE, "")
         g.web_nonce = existing if 20 <= len(existing) <= 128 else web_sessions.new_token()
@@ -68,7 +72,17 @@ def _nonce() -> str:
     return str(g.web_nonce)
 
 
+def rotate(web: WebSession) -> None:
+    """Give the draft a fresh token for the browser (the one it sent opens nothing any more); the caller commits."""
+    g.web_nonce = web_sessions.rotate_token(web, keyring=keyring())
+    g.set_cookie = True
+
+
 def _csrf_token() -> str:
+    """The forms' CSRF token: bound to the draft while there is one (it outlives cookie rotation), else the cookie."""
+    web = g.get("web_session") or _draft_session()
+    if web is not None:
+        return keyring().digest("web-csrf", f"draft:{web.conversation_id}")[:40]
     return keyring().digest("web-csrf", _nonce())[:40]
 
 
@@ -79,7 +93,11 @@ def _check_csrf() -> bool:
     cookie = request.cookies.get(COOKIE, "")
     if not sent or not cookie:
         return False
-    return hmac.compare_digest(sent, keyring().digest("web-csrf", cookie)[:40])
+    # NOTE: bytes, because compare_digest refuses str holding anything but ASCII (a TypeError, a 500).
+    web = g.get("web_session") or _draft_session()
+    subject = f"draft:{web.conversation_id}" if web is not None else cookie
+    expected = keyring().digest("web-csrf", subject)[:40]
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 def _draft_session() -> WebSession | None:

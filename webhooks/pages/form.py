@@ -8,7 +8,7 @@ from flask import current_app, g, redirect, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from intake import evidence
+from intake import evidence, inputs
 from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import web_sessions
@@ -27,6 +27,7 @@ from webhooks.pages.common import (
     _with_lang,
     bp,
     error_page,
+    rotate,
 )
 from webhooks.pages.steps import STEP_BY_SLUG, Step, _step_errors, steps_for, validate
 from webhooks.pages.texts import (
@@ -34,7 +35,6 @@ from webhooks.pages.texts import (
     ANONYMOUS,
     COMMENDATION,
     COMPLAINT,
-    COOKIE,
     EVIDENCE_MAX_FILES,
     EXPIRED,
     FILE_ACCEPT,
@@ -141,18 +141,20 @@ def report_step(slug: str) -> ResponseReturnValue:
     if request.method == "GET":
         if step not in steps_for(draft):
             return redirect(_with_lang("web.report_review"), 303)
+        if web is not None and draft:
+            rotate(web)  # the page shows the draft's answers
+            get_session().commit()
         return _render_step(step, draft, {})
     if not _check_csrf():
         return _page("web/message.html", 400, heading=EXPIRED, message=None, restart=True)
     session = get_session()
     if web is None:
+        # NOTE: the draft's token comes from the server, never from the cookie the browser sent.
         web, _ = web_sessions.open_session(
-            session,
-            keyring=keyring(),
-            channel=Channel.WEB_FORM,
-            language=data_language(g.lang),
-            token=request.cookies[COOKIE],
+            session, keyring=keyring(), channel=Channel.WEB_FORM, language=data_language(g.lang)
         )
+        g.web_session = web
+    rotate(web)
     for f in step.fields:
         value = web_sessions.clean_text(request.form.get(f.name, ""))
         if f.kind == "radio" and value not in {key for key, _ in f.options}:
@@ -211,13 +213,15 @@ def report_evidence() -> ResponseReturnValue:
         web_sessions.record_upload(session, web=web, stored=stored, filename=name, declared_type=declared)
         room -= 1
     removed = request.form.get("remove", "")
-    if removed.isdigit():
+    removed_id = inputs.whole_number(removed)
+    if removed_id is not None:
         web_sessions.remove_upload(
-            session, web=web, attachment_id=int(removed), instance_dir=current_app.config["HEARD_SETTINGS"].instance_dir
+            session, web=web, attachment_id=removed_id, instance_dir=current_app.config["HEARD_SETTINGS"].instance_dir
         )
     draft["language"] = data_language(g.lang)
     web.language = Language(data_language(g.lang))
     web_sessions.save_draft(web, keyring=keyring(), draft=draft)
+    rotate(web)
     session.commit()
     if refused:
         return _render_step(step, draft, {"evidence": " ".join(refused)}, 422, [("evidence", m) for m in refused])
@@ -287,6 +291,8 @@ def report_review() -> ResponseReturnValue:
         first = next((s for s in steps_for(draft) if any(f.name in errors for f in s.fields)), STEP_BY_SLUG["what"])
         return redirect(_with_lang("web.report_step", slug=first.slug), 303)
     if request.method == "GET":
+        rotate(web)  # the read-back shows every answer
+        get_session().commit()
         return _page("web/review.html", rows=_summary(draft), total=len(steps_for(draft)) + 1)
     session = get_session()
     try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app, g
 
+from intake import inputs
 from intake.cases import filing as complaints
 from intake.cases.filing import EMAIL_MAX_CHARS, FIELD_MAX_CHARS, NAME_MAX_CHARS, NARRATIVE_MAX_CHARS
 from intake.enums import Channel
@@ -257,7 +258,9 @@ def _submission_data(draft: dict[str, Any], language: str) -> tuple[dict[str, An
         except ValueError:
             errors["when_date" if not when_time else "when_time"] = CHECK
         else:
-            if day > dt.datetime.now(zone).date():
+            if day.year < inputs.EARLIEST.year + 1:
+                errors["when_date"] = CHECK
+            elif day > dt.datetime.now(zone).date():
                 errors["when_date"] = FUTURE
             elif clock is not None:
                 data["incident_time"] = dt.datetime.combine(day, clock, tzinfo=zone).isoformat()

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from intake import jobs
+from intake import inputs, jobs
 from intake.cases import filing as complaints
 from intake.cases.tracking import format_tracking_number
 from intake.conversations import inbound, messaging
 from intake.enums import Channel, Direction, Language, MessageState
+from intake.errors import ValidationError
 from intake.models import Correspondent, Message
 from nlu.languages import BY_CODE, CODES, ENGLISH_NAMES
 from web.session import get_session, keyring
@@ -283,9 +284,10 @@ def choose_language() -> ResponseReturnValue:
         if not created and message.answer:
             return _xml(messaging.open_answer(keyring(), message.answer))
         return _answered(session, message, connect_twiml(_settings(), keyring(), request.form.get("From")))
-    if not digits.isdigit() or not 1 <= int(digits) <= len(MENU_ORDER):
+    choice = inputs.whole_number(digits) or 0
+    if not 1 <= choice <= len(MENU_ORDER):
         return _xml(_menu())
-    language = MENU_ORDER[int(digits) - 1]
+    language = MENU_ORDER[choice - 1]
     message, created = _store_step(session, request.form.to_dict(), "language", digits, language)
     if not created and message.answer:
         return _xml(messaging.open_answer(keyring(), message.answer))
@@ -408,7 +410,7 @@ def turn() -> ResponseReturnValue:
     """Take a spoken or keyed answer: star repeats, zero asks for a call back, speech is read back first."""
     signature.verify()
     language = _language()
-    step = int(request.args.get("step", "1") or 1)
+    step = inputs.whole_number(request.args.get("step", "1")) or 1
     speech = (request.form.get("SpeechResult") or "").strip()
     digits = (request.form.get("Digits") or "").strip().rstrip("#")
     session = get_session()
@@ -436,7 +438,7 @@ def confirm() -> ResponseReturnValue:
     """Count a read-back answer when the caller agrees; otherwise ask for it again."""
     signature.verify()
     language = _language()
-    step = int(request.args.get("step", "1") or 1)
+    step = inputs.whole_number(request.args.get("step", "1")) or 1
     speech = (request.form.get("SpeechResult") or "").strip().lower().strip(".!。")
     digits = (request.form.get("Digits") or "").strip()
     session = get_session()
@@ -464,7 +466,7 @@ def receipt() -> ResponseReturnValue:
     signature.verify()
     language = _language()
     number = request.args.get("number", "")
-    attempt = int(request.args.get("attempt", "1") or 1)
+    attempt = inputs.whole_number(request.args.get("attempt", "1")) or 1
     digits = (request.form.get("Digits") or "").strip()
     session = get_session()
     message, created = _store_step(session, request.form.to_dict(), f"receipt:{attempt}", digits, language)
@@ -500,19 +502,24 @@ def recorded() -> ResponseReturnValue:
         return _xml(messaging.open_answer(keyring(), message.answer))
     caller = form.get("From") or ""
     contact = {"phone": caller, "preferred": "phone"} if caller.startswith("+") else None
-    submission = complaints.parse_submission(
-        {
-            "kind": "complaint",
-            "channel": Channel.VOICE.value,
-            "language": language,
-            "narrative": (
-                f"Recorded report in {LANGUAGE_NAMES_EN[language]} ({form.get('RecordingDuration') or '?'} s); "
-                "an interpreter is needed to hear it."
-            ),
-            "anonymous": contact is None,
-            "contact": contact,
-        }
-    )
+    seconds = inputs.whole_number(form.get("RecordingDuration") or "")
+    fields = {
+        "kind": "complaint",
+        "channel": Channel.VOICE.value,
+        "language": language,
+        "narrative": (
+            f"Recorded report in {LANGUAGE_NAMES_EN[language]} ({seconds if seconds is not None else '?'} s); "
+            "an interpreter is needed to hear it."
+        ),
+        "anonymous": contact is None,
+        "contact": contact,
+    }
+    try:
+        submission = complaints.parse_submission(fields)
+    except ValidationError:
+        # NOTE: a caller id no one can call back (withheld, malformed) must not lose the recording:
+        # the report is filed without contact details instead.
+        submission = complaints.parse_submission({**fields, "anonymous": True, "contact": None})
     case, filed = complaints.file_case(
         session, keyring=keyring(), submission=submission, actor="voice", conversation_id=message.conversation_id
     )
