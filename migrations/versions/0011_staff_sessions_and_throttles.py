@@ -1,8 +1,8 @@
 """Console sessions kept on the server, so that signing out (or a password or role change) ends them;
 sign-in throttles per account and address, which replace the account lock-out a stranger could trigger.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 00:45:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
