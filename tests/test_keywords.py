@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from intake.conversations import messaging
+from intake.conversations import keywords
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ["es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"]
-STOP = messaging.LOCALIZED_KEYWORDS["stop"]
+STOP = keywords.LOCALIZED_KEYWORDS["stop"]
 
 # Common given names and short names residents answer "What is your name?" with, per language,
 # written as residents text them (often without accents, which the matching strips anyway).
@@ -72,27 +72,27 @@ def _words_the_bot_asks_for(language: str) -> set[str]:
                 continue
             words |= {w for w in re.findall(r"\b[^\W\d_a-z]{2,}\b", text) if w.upper() == w and w.lower() != w}
             words |= set(re.findall(r"[“\"«「]([^”\"»」]{1,30})[”\"»」]", text))
-    return {messaging._fold(w) for w in words}
+    return {keywords._fold(w) for w in words}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_opt_out_word_is_a_word_the_bot_asks_for(language):
     asked = _words_the_bot_asks_for(language)
-    clashes = sorted(w for w in STOP[language] if messaging._fold(w) in asked)
+    clashes = sorted(w for w in STOP[language] if keywords._fold(w) in asked)
     assert not clashes, f"{language} opt-out words the dialogue also asks residents to send: {clashes}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_opt_out_word_is_a_common_name(language):
-    names = {messaging._fold(n) for n in COMMON_NAMES[language].split()}
-    clashes = sorted(w for w in STOP[language] if messaging._fold(w) in names)
+    names = {keywords._fold(n) for n in COMMON_NAMES[language].split()}
+    clashes = sorted(w for w in STOP[language] if keywords._fold(w) in names)
     assert not clashes, f"{language} opt-out words that are also names: {clashes}"
 
 
 def test_a_vietnamese_resident_named_dung_is_not_opted_out_by_their_name():
     for name in ("Dung", "Dũng", "DUNG", "dũng", "Đúng"):
-        assert messaging.classify_keyword(name) is None, name
-    assert messaging.classify_keyword("Ngừng").action == "stop"
+        assert keywords.classify_keyword(name) is None, name
+    assert keywords.classify_keyword("Ngừng").action == "stop"
 
 
 @pytest.mark.parametrize("language", [*LANGUAGES, "zh_Hant"])
@@ -108,7 +108,7 @@ def test_the_cancel_question_uses_a_cancel_verb_not_the_stop_verb(language):
 
 def test_the_english_carrier_keywords_are_exactly_twilios():
     # NOTE: Twilio's Advanced Opt-Out defaults; Twilio answers these itself and Heard must match them.
-    assert {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"} == messaging.STOP_WORDS
-    assert {"START", "UNSTOP"} == messaging.START_WORDS
-    assert {"HELP", "INFO"} == messaging.HELP_WORDS
+    assert {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"} == keywords.STOP_WORDS
+    assert {"START", "UNSTOP"} == keywords.START_WORDS
+    assert {"HELP", "INFO"} == keywords.HELP_WORDS
     assert "cancel" not in " ".join(CANCEL_MESSAGES).lower()  # CANCEL is a carrier opt-out word

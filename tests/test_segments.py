@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from intake.conversations import messaging
+from intake.conversations import segments
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ["en", "es", "tl", "vi", "zh", "zh_Hant", "km", "hmn", "lo", "pa"]
@@ -111,15 +111,15 @@ def _texts(domain: str, language: str) -> list[tuple[str, str]]:
 
 
 def _problems(text: str) -> list[str]:
-    parts = messaging.split_reply(text)
+    parts = segments.split_reply(text)
     problems = []
     for number, part in enumerate(parts, 1):
         if twilio_segments(part) > BUDGET:
             problems.append(f"text {number} of {len(parts)} is {twilio_segments(part)} segments")
         if len(parts) > 1 and not SENTENCE_END.search(part):
             problems.append(f"text {number} of {len(parts)} ends mid-sentence: …{part[-20:]!r}")
-        if messaging.segment_count(part) != twilio_segments(part):
-            problems.append(f"Heard counts {messaging.segment_count(part)} segments, Twilio {twilio_segments(part)}")
+        if segments.segment_count(part) != twilio_segments(part):
+            problems.append(f"Heard counts {segments.segment_count(part)} segments, Twilio {twilio_segments(part)}")
     if re.sub(r"\s+", "", "".join(parts)) != re.sub(r"\s+", "", text):
         problems.append("the texts do not add up to the reply")
     return problems
@@ -149,16 +149,16 @@ def test_the_opening_notice_privacy_and_first_question_arrive_as_whole_texts_wit
         i18n.use_chinese_script(None)
     turn = "\n\n".join(said)
     assert not _problems(turn), (language, _problems(turn))
-    parts = messaging.split_reply(turn)
+    parts = segments.split_reply(turn)
     assert parts[-1].endswith(said[-1].strip()[-10:])  # the question comes last, as the last thing read
     assert len(parts) <= 3, [twilio_segments(p) for p in parts]
 
 
 def test_a_long_reply_is_split_between_sentences_and_a_sentence_too_long_between_words():
     sentence = "Ang opisinang tumatanggap ng mga report ang magbabasa ng bawat report ninyo po. "
-    parts = messaging.split_reply(sentence * 12)
+    parts = segments.split_reply(sentence * 12)
     assert len(parts) > 1 and all(twilio_segments(p) <= BUDGET and p.endswith("po.") for p in parts)
     khmer = "ខ្ញុំ" * 400  # no space, no full stop: cut where it must, still within the budget
-    assert all(twilio_segments(p) <= BUDGET for p in messaging.split_reply(khmer))
+    assert all(twilio_segments(p) <= BUDGET for p in segments.split_reply(khmer))
     emoji = "🙂" * 300
-    assert all(twilio_segments(p) <= BUDGET for p in messaging.split_reply(emoji))
+    assert all(twilio_segments(p) <= BUDGET for p in segments.split_reply(emoji))

@@ -8,10 +8,8 @@ keyed by the provider's id, so a redelivery finds the first copy and changes not
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,71 +20,13 @@ from sqlalchemy.orm import Session
 
 from intake import jobs
 from intake.conversations.inbound import find_by_provider_id, store_inbound
+from intake.conversations.segments import segment_count, split_reply
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, Language, MessageState, Status
 from intake.models import Attachment, Case, ConsentChange, Correspondent, Message
 
-# Twilio concatenates at most ten segments; it refuses bodies over 1,600 characters.
-MAX_REPLY_CHARS = 1600
-# NOTE: carriers may split or drop long concatenated texts, so every text Heard sends fits four
-# segments; a longer reply goes as several texts, in order, split between sentences (issue 15).
-MAX_SEGMENTS = 4
 SEALED_PREFIX = "sealed:"
-
-# The keywords carriers and Twilio treat as opt-out, opt-in and help (whole message only).
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-# NOTE: Twilio also reads YES as opt-in; here "yes" answers the dialogue's questions.
-START_WORDS = frozenset({"START", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
-
-# The same keywords in the other eight languages. Twilio answers the English ones itself,
-# so Heard confirms only these; every entry is a whole message, never a dialogue answer.
-# NOTE: no opt-out word may be a common name or a word the dialogue asks for (tests/test_keywords.py):
-# Vietnamese "DUNG" was also the name Dũng and the answer "đúng", and "TSO TSEG" the Hmong for
-# giving up a report. Mid-question, the channel asks before a localized word opts anyone out.
-LOCALIZED_KEYWORDS: dict[str, dict[str, frozenset[str]]] = {
-    "stop": {
-        "es": frozenset({"ALTO", "PARAR", "BAJA", "DETENER"}),
-        "tl": frozenset({"TIGIL", "IHINTO", "HINTO"}),
-        "vi": frozenset({"NGUNG", "HUY DANG KY"}),
-        "zh": frozenset({"停止", "退订", "退訂", "取消订阅", "取消訂閱"}),
-        "km": frozenset({"ឈប់"}),
-        "hmn": frozenset({"NRES"}),
-        "lo": frozenset({"ຢຸດ"}),
-        "pa": frozenset({"ਬੰਦ", "ਰੋਕੋ", "ਬੰਦ ਕਰੋ"}),
-    },
-    "start": {
-        "es": frozenset({"INICIAR", "REANUDAR"}),
-        "tl": frozenset({"SIMULA", "UMPISA"}),
-        "vi": frozenset({"BAT DAU"}),
-        "zh": frozenset({"开始", "開始", "订阅", "訂閱"}),
-        "km": frozenset({"ចាប់ផ្តើម", "ចាប់ផ្ដើម"}),
-        "hmn": frozenset({"PIB"}),
-        "lo": frozenset({"ເລີ່ມ"}),
-        "pa": frozenset({"ਸ਼ੁਰੂ", "ਸ਼ੁਰੂ ਕਰੋ"}),
-    },
-    "help": {
-        "es": frozenset({"AYUDA"}),
-        "tl": frozenset({"TULONG"}),
-        "vi": frozenset({"GIUP", "TRO GIUP", "GIUP DO"}),
-        "zh": frozenset({"帮助", "幫助", "求助"}),
-        "km": frozenset({"ជំនួយ"}),
-        "hmn": frozenset({"PAB", "KEV PAB"}),
-        "lo": frozenset({"ຊ່ວຍ", "ຊ່ວຍເຫຼືອ"}),
-        "pa": frozenset({"ਮਦਦ", "ਸਹਾਇਤਾ"}),
-    },
-}
-ENGLISH_KEYWORDS = {"stop": STOP_WORDS, "start": START_WORDS, "help": HELP_WORDS}
-
-# The GSM 03.38 default alphabet and its extension table (each extension costs two septets).
-_GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENDED = set("^{}\\[~]|€\f")
-# A sentence ends at its full stop and the spaces after it; CJK full stops need no space.
-_SENTENCE_END = re.compile(r"[.!?។៕।॥]+\s+|[。！？]+\s*|\n\s*")
 
 
 @dataclass(frozen=True)
@@ -107,114 +47,6 @@ class InboundText:
     body: str
     media: tuple[MediaRef, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Keyword:
-    """A whole-message keyword: what it asks for, and the language it was written in."""
-
-    action: str  # "stop", "start" or "help"
-    language: str | None  # None for the English keywords that Twilio itself answers
-    word: str
-
-
-def _fold(text: str) -> str:
-    """Uppercase, strip accents and punctuation at the ends, collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.strip())
-    # NOTE: keep combining marks for Khmer, Lao and Gurmukhi, where they are letters' parts.
-    stripped = "".join(
-        c for c in decomposed if not (unicodedata.combining(c) and unicodedata.name(c, "").startswith("COMBINING"))
-    )
-    stripped = unicodedata.normalize("NFC", stripped).replace("Đ", "D").replace("đ", "d")
-    stripped = stripped.strip(" \t\r\n.!?¡¿,;:'\"。！？")
-    return re.sub(r"\s+", " ", stripped).upper()
-
-
-def classify_keyword(body: str) -> Keyword | None:
-    """Return the opt-out, opt-in or help keyword that ``body`` consists of, if it is one."""
-    if len(body) > 40:
-        return None
-    word = _fold(body)
-    if not word:
-        return None
-    for action, words in ENGLISH_KEYWORDS.items():
-        if word in words:
-            return Keyword(action=action, language=None, word=word)
-    for action, by_language in LOCALIZED_KEYWORDS.items():
-        for language, words in by_language.items():
-            if word in {_fold(w) for w in words}:
-                return Keyword(action=action, language=language, word=word)
-    return None
-
-
-def is_gsm7(text: str) -> bool:
-    """Tell whether ``text`` fits the GSM 7-bit alphabet (else the whole message goes as UCS-2)."""
-    return all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text)
-
-
-def segment_count(text: str) -> int:
-    """Count the SMS segments ``text`` takes: 160/153 septets in GSM-7, 70/67 UTF-16 units in UCS-2.
-
-    As carriers do, an extension character (two septets) or a surrogate pair (two units, an
-    emoji) is never split across two segments.
-    """
-    if is_gsm7(text):
-        sizes, single, multi = [2 if c in _GSM_EXTENDED else 1 for c in text], 160, 153
-    else:
-        sizes, single, multi = [len(c.encode("utf-16-le")) // 2 for c in text], 70, 67
-    if sum(sizes) <= single:
-        return 1
-    segments, used = 1, 0
-    for size in sizes:
-        if used + size > multi:
-            segments, used = segments + 1, 0
-        used += size
-    return segments
-
-
-def _pieces(text: str) -> list[str]:
-    """Break text after each sentence's end, keeping its own spacing, so the pieces join back exactly."""
-    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
-    bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
-    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
-
-
-def _fits(text: str, limit: int, max_segments: int) -> bool:
-    text = text.strip()
-    return len(text) <= limit and segment_count(text) <= max_segments
-
-
-def _longest_start(text: str, limit: int, max_segments: int) -> int:
-    """Where to cut a sentence too long for one text: the last space of the longest start that fits."""
-    low, high = 1, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if _fits(text[:middle], limit, max_segments) else (low, middle - 1)
-    space = text.rfind(" ", 0, low + 1)
-    return space if space > low // 2 else low
-
-
-def split_reply(text: str, limit: int = MAX_REPLY_CHARS, max_segments: int = MAX_SEGMENTS) -> list[str]:
-    """Split a reply into texts of at most ``limit`` characters and ``max_segments`` segments, between sentences."""
-    text = text.strip()
-    if _fits(text, limit, max_segments):
-        return [text] if text else []
-    parts: list[str] = []
-    current = ""
-    for piece in _pieces(text):
-        if _fits(current + piece, limit, max_segments):
-            current += piece
-            continue
-        if current.strip():
-            parts.append(current.strip())
-        current = piece.lstrip()
-        while not _fits(current, limit, max_segments):  # one sentence longer than a text: break at a space
-            cut = _longest_start(current, limit, max_segments)
-            parts.append(current[:cut].strip())
-            current = current[cut:].lstrip()
-    if current.strip():
-        parts.append(current.strip())
-    return parts
 
 
 # A receipt's PIN: six digits standing alone (tracking numbers are written 482-193-7703).

@@ -20,7 +20,7 @@ from intake.access.permissions import (
 from intake.cases import duplicates, lifecycle, officers
 from intake.cases import filing as complaints
 from intake.cases.officers import OfficerDetails
-from intake.conversations import messaging
+from intake.conversations import messaging, segments
 from intake.db import utcnow
 from intake.enums import Channel, Disposition, Language, Role, Status
 from intake.errors import IllegalTransition, ValidationError
@@ -36,7 +36,7 @@ from intake.translation import cases as case_translation
 from intake.translation.engine import NoTranslationPair, TranslationEngine
 from intake.triage.case_view import callback_pending, reply_refusal
 
-REPLY_MAX_CHARS = messaging.MAX_REPLY_CHARS
+REPLY_MAX_CHARS = segments.MAX_REPLY_CHARS
 # Categories staff may give a case; "callback_request" is the dialogue's own.
 CATEGORIES = (
     "use_of_force",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intake.conversations import messaging
-from intake.conversations.messaging import MAX_REPLY_CHARS, segment_count, split_reply
+from intake.conversations import keywords, messaging
+from intake.conversations.segments import MAX_REPLY_CHARS, segment_count, split_reply
 
 
 @pytest.mark.parametrize(
@@ -102,10 +102,10 @@ def test_conversation_ids_are_keyed_hashes_apart_per_channel(keyring):
     ],
 )
 def test_whole_message_keywords_in_every_language(body, action, language):
-    keyword = messaging.classify_keyword(body)
+    keyword = keywords.classify_keyword(body)
     assert keyword is not None and (keyword.action, keyword.language) == (action, language)
 
 
 @pytest.mark.parametrize("body", ["yes", "no", "stop it", "help me please", "I want to stop a cop", "1", "", "   "])
 def test_answers_and_sentences_are_not_keywords(body):
-    assert messaging.classify_keyword(body) is None
+    assert keywords.classify_keyword(body) is None

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from app import create_app
 from intake import jobs
-from intake.conversations import messaging
+from intake.conversations import keywords, messaging, segments
 from intake.db import Database, utcnow
 from intake.enums import Direction, JobState, MessageState
 from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
@@ -202,7 +202,7 @@ def test_help_is_answered_in_the_residents_language(sms_app, db):
     assert "911" in zh and any("\u4e00" <= c <= "\u9fff" for c in zh)
     replies = [m for m in _all(db, Message) if m.direction.value == "outbound"]
     assert [m.state for m in replies] == [MessageState.INLINE] * 4
-    assert all(m.segments <= messaging.MAX_SEGMENTS for m in replies)
+    assert all(m.segments <= segments.MAX_SEGMENTS for m in replies)
 
 
 @pytest.mark.parametrize("stamp", ["t={:.3f}", "{:.0f}000"])  # nginx's t=seconds.millis, Heroku's milliseconds
@@ -306,14 +306,14 @@ def test_a_localized_stop_is_confirmed_in_that_language_and_start_opts_back_in(s
 
 
 def test_a_keyword_inside_a_sentence_is_not_an_opt_out():
-    assert messaging.classify_keyword("cancel my complaint") is None
-    assert messaging.classify_keyword("please stop the officer") is None
-    assert messaging.classify_keyword(" STOP! ").action == "stop"
-    assert messaging.classify_keyword("Ngừng").action == "stop"
-    assert messaging.classify_keyword("Dừng") is None  # the name Dũng, and "đúng" (yes)
-    assert messaging.classify_keyword("退订").action == "stop"
-    assert messaging.classify_keyword("ਮਦਦ").action == "help"
-    assert messaging.classify_keyword("ສ່ວຍ") is None
+    assert keywords.classify_keyword("cancel my complaint") is None
+    assert keywords.classify_keyword("please stop the officer") is None
+    assert keywords.classify_keyword(" STOP! ").action == "stop"
+    assert keywords.classify_keyword("Ngừng").action == "stop"
+    assert keywords.classify_keyword("Dừng") is None  # the name Dũng, and "đúng" (yes)
+    assert keywords.classify_keyword("退订").action == "stop"
+    assert keywords.classify_keyword("ਮਦਦ").action == "help"
+    assert keywords.classify_keyword("ສ່ວຍ") is None
 
 
 class NameDialogue:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from intake import jobs
-from intake.conversations import messaging
+from intake.conversations import keywords, messaging
 from intake.db import utcnow
 from intake.enums import Channel, Direction, MessageState
 from intake.models import Correspondent, Job, Message
@@ -222,7 +222,7 @@ class TurnRelay(ChannelState):
         turn = self._read_turn(message_id)
         if turn is None:
             return
-        keyword = messaging.classify_keyword(turn.body) if turn.media_count == 0 else None
+        keyword = keywords.classify_keyword(turn.body) if turn.media_count == 0 else None
         confirm_stop = False
         if keyword is not None and keyword.action == "stop" and keyword.language and _answering(turn):
             # NOTE: a localized word may be the answer (the name Dũng, "alto" for an officer); the
@@ -288,7 +288,7 @@ class TurnRelay(ChannelState):
         self.send_soon(sends)
 
     def _keyword_texts(
-        self, turn: _Turn, keyword: messaging.Keyword, language: str
+        self, turn: _Turn, keyword: keywords.Keyword, language: str
     ) -> tuple[list[str], dict[str, Any] | None]:
         """Return what Heard answers to STOP, START or HELP (in any of their languages), and the replies' meta."""
         if keyword.action == "stop":
