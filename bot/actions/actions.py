@@ -490,12 +490,12 @@ def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: 
     if (tracker.active_loop or {}).get("name"):
         return None
     text = latest_text(tracker)
-    if tracking_in(text) or (pin_in(text) and not is_story(text)):
-        return [FollowupAction("status_form")]
     if opens_with_story(tracker):
         if is_emergency(tracker):
             dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
         return [FollowupAction("complaint_form")]
+    if tracking_in(text) or (pin_in(text) and not is_story(text)):
+        return [FollowupAction("status_form")]
     return None
 
     @abstractmethod

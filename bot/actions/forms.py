@@ -12,7 +12,7 @@ import dateparser
 import phonenumbers
 from dateparser.search import search_dates
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -38,8 +38,8 @@ from bot.actions.common import (
 )
 from bot.actions.i18n import (
     contact_choice,
+    ends_story,
     fold,
-    is_done,
     is_skip,
     leading_answer,
     no_words,
@@ -73,6 +73,7 @@ READ_SLOTS = {
     "pin",
 }
 SERVICE_INTENTS = ("help", "request_human")
+STORY_INTENTS = ("file_complaint", "give_commendation", "add_information", "emergency")
 SERVICE_CONFIDENCE = 0.4
 # NOTE: short on purpose (one or two text messages); it answers the questions residents ask in the
 # middle of a report: is this the police, a person or a bot, who reads it, is it free, trouble, papers.
@@ -234,6 +235,13 @@ class HeardFormValidation(FormValidationAction):
         language, events = resolve_language(tracker)
         requested = tracker.get_slot("requested_slot")
         text = latest_text(tracker)
+        if (
+            requested is None
+            and self.start_intent in ("check_status", "add_information")
+            and opens_with_story(tracker, starting_form=True)
+        ):
+            # NOTE: the NLU heard a status check in a first message that tells a story: take the story.
+            return [*events, ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("complaint_form")]
         if requested is None:  # the form is starting: a fresh draft
             events += [
                 SlotSet("draft_id", uuid.uuid4().hex),
@@ -259,16 +267,20 @@ class HeardFormValidation(FormValidationAction):
         command = handle_language_commands(dispatcher, tracker, language)
         # NOTE: a reply the current question can read ("no, call me", an email address) is that answer,
         # whatever else the NLU heard in it; only what it cannot read may be a command or a question.
-        answered = (
-            requested in READ_SLOTS
-            and requested != "cancel_confirm"
-            and self.reads_as_answer(language, tracker, requested, text)
+        # The bot's own SKIP word is always the answer "skip", never a command, in every language.
+        answered = is_skip(language, text) or (
+            requested in READ_SLOTS and self.reads_as_answer(language, tracker, requested, text)
         )
         if command is None and is_emergency(tracker):
             dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
-            if len(text) <= COMMAND_MAX_CHARS:
-                command = []  # a short cry for help is not an answer; a long one is kept as one
-        if command is None and not answered and requested != "cancel_confirm" and is_command(tracker, "cancel"):
+            if len(text) <= COMMAND_MAX_CHARS and not answered:
+                command = []  # a short cry for help is not an answer; a long one (or a read yes/no) is kept
+        if (
+            command is None
+            and not answered
+            and requested != "cancel_confirm"
+            and is_command(tracker, "cancel", free_text=requested not in READ_SLOTS)
+        ):
             command = [SlotSet("cancel_pending", True)]
         if command is None and not answered and self.is_service_question(language, tracker, requested):
             dispatcher.utter_message(text=t(language, SERVICE_ANSWER, phone=OFFICE_PHONE))
@@ -294,7 +306,12 @@ class HeardFormValidation(FormValidationAction):
             if self.reads_as_answer(language, tracker, requested, text):
                 return False
             return (intent in SERVICE_INTENTS and confidence >= SERVICE_CONFIDENCE) or is_question(language, text)
-        return intent in SERVICE_INTENTS and confidence >= SERVICE_CONFIDENCE and is_question(language, text)
+        if not is_question(language, text) or is_story(text):
+            return False
+        if requested in ("narrative", "narrative_more"):
+            # NOTE: a question asked instead of the story is about the service unless the NLU reads story in it.
+            return intent not in STORY_INTENTS or confidence < SERVICE_CONFIDENCE
+        return intent in SERVICE_INTENTS and confidence >= SERVICE_CONFIDENCE
 
     def reads_as_answer(self, language: str, tracker: Tracker, requested: str, text: str) -> bool:
         """Tell whether ``text`` is an answer the slot ``requested`` understands."""
@@ -339,7 +356,7 @@ class HeardFormValidation(FormValidationAction):
         text = str(value or "").strip()
         if not text:
             return {"narrative_more": None}
-        if is_done(language, text) or yes_no(language, tracker, text, leading=False) is False:
+        if ends_story(language, text) or yes_no(language, tracker, text, leading=False) is False:
             return {"narrative_more": "done"}
         narrative = (tracker.get_slot("narrative") or "").rstrip()
         return {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}

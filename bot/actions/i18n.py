@@ -104,6 +104,25 @@ def is_done(language: str | None, text: str) -> bool:
     return matches(language, text, "keywords", "done|finished|that's all|that is all|nothing else|no more")
 
 
+def ends_story(language: str | None, text: str) -> bool:
+    """Tell whether a short reply says the story is told ("ਬੱਸ ਜੀ, ਇੰਨਾ ਹੀ ਸੀ", "that's all thanks").
+
+    A done word must open it and at most two more words (a few letters in unspaced scripts) follow,
+    so a story line that merely starts with "ya" or "xong" is still part of the story.
+    """
+    if is_done(language, text):
+        return True
+    folded = fold(text)
+    if any(c.isdigit() for c in folded):
+        return False
+    done = keyword_set(language, "keywords", "done|finished|that's all|that is all|nothing else|no more")
+    for word in sorted(done, key=len, reverse=True):
+        if _starts_with(folded, word):
+            rest = folded[len(word) :].strip()
+            return len(rest) <= 6 if _unspaced(word) else len(rest.split()) <= 2
+    return False
+
+
 def is_skip(language: str | None, text: str) -> bool:
     return matches(language, text, "keywords", "skip|pass|none|don't know|i don't know|idk")
 
@@ -126,7 +145,9 @@ def _contains(folded: str, word: str) -> int:
     """Return where ``word`` first occurs in ``folded`` as a whole word (any place in unspaced scripts), or -1."""
     if _unspaced(word):
         return folded.find(word)
-    found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded)
+    # NOTE: an ASCII word is a word next to any non-ASCII letter too ("用email联系", "text我").
+    edge = r"[a-z0-9]" if word.isascii() else r"\w"
+    found = re.search(rf"(?<!{edge}){re.escape(word)}(?!{edge})", folded)
     return found.start() if found else -1
 
 
@@ -139,7 +160,9 @@ def yes_start_words(language: str | None) -> set[str]:
 
 
 def no_start_words(language: str | None) -> set[str]:
-    return keyword_set(language, "answer-start", "no|nope|nah|not|don't|do not|never|not yet|no thanks")
+    return keyword_set(
+        language, "answer-start", "no|nope|nah|not|don't|do not|never|not yet|no thanks|i don't|i do not|i didn't"
+    )
 
 
 def leading_answer(language: str | None, text: str) -> bool | None:
@@ -168,7 +191,8 @@ def contact_choice(language: str | None, text: str) -> str | None:
     none = keyword_set(
         language,
         "contact-choice",
-        "don't contact me|do not contact me|no contact|don't contact|nobody|no one|none|neither|no need",
+        "don't contact me|do not contact me|no contact|don't contact|nobody|no one|none|neither|no need|rather not|"
+        "didn't reach out|don't reach out",
     )
     if any(_contains(folded, word) >= 0 for word in none):
         return "none"

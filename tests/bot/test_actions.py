@@ -542,3 +542,74 @@ def test_a_voice_caller_id_never_stands_in_for_the_pin():
     )
     slots = asyncio.run(ValidateInformationForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
     assert "pin" in slots
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "done"),
+    [
+        ("pa", "ਬੱਸ ਜੀ ਇੰਨਾ ਹੀ", True),
+        ("en", "that's all thanks", True),
+        ("es", "ya no hay mas gracias", True),
+        ("es", "ya me habia pegado antes en la misma calle", False),
+        ("vi", "xong roi nhe", True),
+    ],
+)
+def test_the_residents_own_words_for_done_end_the_story(language, text, done):
+    events, _ = run_form(
+        tracker(
+            text,
+            "deny",
+            confidence=0.3,
+            slots={"language": language, "requested_slot": "narrative_more", "narrative": "he pushed me"},
+            extracted={"narrative_more": text},
+        )
+    )
+    assert (slots_set(events).get("narrative_more") == "done") is done
+
+
+@pytest.mark.parametrize("language", ["es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"])
+def test_the_localized_skip_word_is_never_read_as_cancel(language):
+    skip = sorted(i18n.keyword_set(language, "keywords", "skip|pass|none|don't know|i don't know|idk"))[0]
+    events, _ = run_form(
+        tracker(
+            skip,
+            "cancel",
+            confidence=0.95,
+            slots={
+                "language": language,
+                "requested_slot": "location",
+                "narrative": "x",
+                "narrative_more": "done",
+                "incident_time": "-",
+            },
+            extracted={"location": skip},
+        )
+    )
+    assert not slots_set(events).get("cancel_pending")
+    assert slots_set(events).get("location") == "-"
+
+
+def test_a_name_the_classifier_half_reads_as_cancel_is_the_name():
+    events, _ = run_form(
+        tracker(
+            "Rodel Dela Cruz",
+            "cancel",
+            confidence=0.7,
+            slots={"requested_slot": "contact_name", "anonymous": False},
+            extracted={"contact_name": "Rodel Dela Cruz"},
+        )
+    )
+    assert slots_set(events).get("contact_name") == "Rodel Dela Cruz"
+    assert not slots_set(events).get("cancel_pending")
+
+
+def test_a_first_message_story_the_nlu_read_as_a_status_check_is_taken_as_the_story():
+    story = (
+        "my son is 16, two officers stopped him walking home from school on Tuesday, searched his bag and "
+        "took his picture, said he was in a gang. he did nothing and now he is afraid to walk home"
+    )
+    t = tracker(story, "check_status", confidence=0.5, slots={"requested_slot": None}, form="status_form")
+    t.events.append({"event": "user", "text": story})
+    events = asyncio.run(ValidateStatusForm().run(CollectingDispatcher(), t, DOMAIN))
+    assert any(e["event"] == "followup" and e["name"] == "complaint_form" for e in events)
+    assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
