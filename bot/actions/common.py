@@ -130,6 +130,7 @@ def pin_in(text: str) -> str | None:
 # NOTE: 0.7, not 0.8: the 911 advice is cheap to give twice and costly to miss (issue 14's corpus:
 # "my friend is bleeding a lot" typed without accents read 0.78).
 EMERGENCY_CONFIDENCE = 0.7
+SHORT_EMERGENCY_CONFIDENCE = 0.8
 # A message with this many letters tells its language reliably enough to keep it.
 CONFIDENT_LETTERS = 20
 
@@ -149,7 +150,9 @@ def is_emergency(tracker: Tracker) -> bool:
     if "911" in text:
         return True
     digits = sum(c.isdigit() for c in text)
-    return intent == "emergency" and confidence >= EMERGENCY_CONFIDENCE and _letters(text) > 0 and digits == 0
+    # NOTE: a short answer ("no one", "idk") is where the classifier is least sure of itself.
+    threshold = EMERGENCY_CONFIDENCE if story_length(text) >= CONFIDENT_LETTERS else SHORT_EMERGENCY_CONFIDENCE
+    return intent == "emergency" and confidence >= threshold and _letters(text) > 0 and digits == 0
 
 
 def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
@@ -291,7 +294,8 @@ def is_question(language: str, text: str) -> bool:
         return True
     folded = fold(stripped)
     for word in _QUESTION_END.get(language, ()):
-        if folded.endswith(word) if word[0] > "\u0e00" else (folded == word or folded.endswith(" " + word)):
+        # NOTE: the particle alone is no question: Khmer ទេ and Vietnamese không also mean "no".
+        if folded != word and (folded.endswith(word) if word[0] > "\u0e00" else folded.endswith(" " + word)):
             return True
     return any(folded == w or folded.startswith(w + " ") for w in question_start_words(language))
 

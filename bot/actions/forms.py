@@ -227,6 +227,8 @@ class HeardFormValidation(FormValidationAction):
             slots.remove("incident_time_confirmed")
         if tracker.get_slot("anonymous") is True:
             slots = [s for s in slots if s not in CONTACT_SLOTS]
+        if tracker.get_slot("contact_preferred") in ("email", SKIPPED) and not tracker.get_slot("contact_times"):
+            slots.remove("contact_times")  # an email, or no contact, needs no safe time to call
         if tracker.get_slot("cancel_pending"):
             slots.insert(0, "cancel_confirm")
         return slots
@@ -307,6 +309,10 @@ class HeardFormValidation(FormValidationAction):
                 return False
             return (intent in SERVICE_INTENTS and confidence >= SERVICE_CONFIDENCE) or is_question(language, text)
         if not is_question(language, text) or is_story(text):
+            return False
+        if requested == "narrative_more" and (
+            ends_story(language, text) or yes_no(language, tracker, text, leading=False) is not None
+        ):
             return False
         if requested in ("narrative", "narrative_more"):
             # NOTE: a question asked instead of the story is about the service unless the NLU reads story in it.

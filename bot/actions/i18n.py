@@ -204,11 +204,24 @@ def contact_choice(language: str | None, text: str) -> str | None:
         "email": keyword_set(language, "contact-choice", "email|e-mail|mail|gmail"),
     }
     best: tuple[int, str] | None = None
+    named = set()
     for choice, words in choices.items():
         for word in words:
             at = _contains(folded, word)
-            if at >= 0 and (best is None or at < best[0]):
-                best = (at, choice)
+            if at >= 0:
+                named.add(choice)
+                if best is None or at < best[0]:
+                    best = (at, choice)
+    if best is not None and len(named) >= 2:
+        negations = [
+            at
+            for word in no_start_words(language)
+            if (at := _contains(folded, word)) >= 0
+            # NOTE: not the "not" of a Chinese A-not-A question (可唔可以, 是不是): that asks, it does not refuse.
+            and not (0 < at < len(folded) - 1 and folded[at - 1] == folded[at + 1])
+        ]
+        if negations and min(negations) < best[0]:
+            return "none"  # "I don't want anyone to call or text me", "ਨਾ ਫੋਨ ਨਾ ਮੈਸੇਜ"
     return best[1] if best else None
 
 

@@ -613,3 +613,34 @@ def test_a_first_message_story_the_nlu_read_as_a_status_check_is_taken_as_the_st
     events = asyncio.run(ValidateStatusForm().run(CollectingDispatcher(), t, DOMAIN))
     assert any(e["event"] == "followup" and e["name"] == "complaint_form" for e in events)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
+
+
+@pytest.mark.parametrize(("preferred", "asked"), [("email", False), ("-", False), ("phone", True), ("sms", True)])
+def test_safe_times_are_asked_only_for_calls_and_texts(preferred, asked):
+    t = tracker("", "", slots={"anonymous": False, "contact_preferred": preferred})
+    slots = asyncio.run(ValidateComplaintForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert ("contact_times" in slots) is asked
+
+
+@pytest.mark.parametrize(("language", "text"), [("km", "ទេ"), ("vi", "không"), ("en", "no")])
+def test_a_bare_no_to_anything_more_ends_the_story_and_is_no_question(language, text):
+    events, said = run_form(
+        tracker(
+            text,
+            "deny",
+            confidence=0.9,
+            slots={"language": language, "requested_slot": "narrative_more", "narrative": "he pushed me"},
+            extracted={"narrative_more": text},
+        )
+    )
+    assert slots_set(events).get("narrative_more") == "done", said
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "I don't want anyone to call or text me"), ("zh", "不要打电话也不要发短信给我"), ("pa", "ਨਾ ਫੋਨ ਨਾ ਮੈਸੇਜ")],
+)
+def test_refusing_every_channel_is_no_contact(language, text):
+    assert i18n.contact_choice(language, text) == "none"
+    assert i18n.contact_choice("en", "no, call me") == "phone"
+    assert i18n.contact_choice("en", "can someone call me? I don't text much") == "phone"

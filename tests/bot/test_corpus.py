@@ -125,7 +125,9 @@ def contact_choice(expected: str) -> Callable:  # type: ignore[type-arg]
         assert any(said(lang, actions.QUESTIONS["contact_preferred"]) in r for r in asked), asked
         replies = talk.say(text)
         assert_no_refusal(lang, replies)
-        assert any(said(lang, actions.QUESTIONS["contact_times"]) in r for r in replies), replies
+        # the next question: safe times for a call or a text; the read-back after email or no contact
+        following = actions.QUESTIONS["contact_times"] if expected in ("phone", "sms") else "Here is your report:"
+        assert any(said(lang, following) in r for r in replies), replies
         return replies
 
     check.__name__ = f"check_contact_{expected}"
