@@ -9,19 +9,27 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, ReminderScheduled, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, ReminderScheduled, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import intake_client
 from bot.actions.common import (
+    NOTICE,
+    OFFICE_PHONE,
     handle_language_commands,
+    is_emergency,
+    is_story,
     known_phone_digits,
     language_notice,
     latest_text,
     metadata,
+    opens_with_story,
+    pin_in,
     resolve_language,
+    show_notice_once,
     shown_phone,
+    tracking_in,
 )
 from bot.actions.forms import DRAFT_SLOTS, EMERGENCY_MESSAGE, NARRATIVE_PAUSE_INTENT, SKIPPED, summary_sections
 from bot.actions.i18n import format_day, t
@@ -80,12 +88,6 @@ MERGED = _(
     "This report was joined with another report about the same events; the intake office handles them together. "
     "Your tracking number and PIN still work."
 )
-NOTICE = _(
-    "Heard is run by the city's independent police review office, not by the police department. "
-    "It is not an emergency line: if you are in danger, call 911. Your report goes to the intake office, "
-    "which reviews every report and tells you what happens next."
-)
-OFFICE_PHONE = os.environ.get("HEARD_OFFICE_PHONE", "(209) 555-0100")
 PIN_LOCKED = _(
     "This report is locked because a wrong PIN was entered too many times. "
     "To unlock it, call the intake office at {phone}."
@@ -134,10 +136,7 @@ class ActionAskNarrative(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = resolve_language(tracker)
-        if not tracker.get_slot("notice_shown"):
-            dispatcher.utter_message(text=t(language, NOTICE))
-            dispatcher.utter_message(text=language_notice(language))
-            events.append(SlotSet("notice_shown", True))
+        events += show_notice_once(dispatcher, tracker, language)
         form = (tracker.active_loop or {}).get("name")
         question = (
             _("Thank you for taking the time to recognise good work. What did the officer do?")
@@ -409,6 +408,9 @@ class ActionFinishStatus(Action):
         if answer.status == LOCKED:
             dispatcher.utter_message(text=t(language, PIN_LOCKED, phone=OFFICE_PHONE))
             return events + _reset_draft(language)
+        if answer.status != 200 and "phone" in proof:
+            # NOTE: not filed from this number (or filed anonymously): the PIN proves it instead.
+            return [*events, SlotSet("pin_needed", True), FollowupAction("status_form")]
         if answer.status != 200:
             dispatcher.utter_message(
                 text=t(
@@ -486,16 +488,42 @@ class SimpleAction(Action, ABC):
     def name(self) -> str:
         return self.action_name
 
+    # Whether the notice is given before this action's words, when the conversation has not had it yet.
+    notice_first = True
+
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language, events = resolve_language(tracker)
         command = handle_language_commands(dispatcher, tracker, language)
         if command is not None:
             return events + command
+        routed = route_opening(dispatcher, tracker, language)
+        if routed is not None:
+            return events + routed
+        if self.notice_first:
+            events += show_notice_once(dispatcher, tracker, language)
         return events + self.say(dispatcher, tracker, language)
 
     @abstractmethod
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
         """Answer in ``language``; return any further events."""
+
+
+def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType] | None:
+    """Start the right form when the message itself says what the resident came for, whatever NLU read.
+
+    A first message that tells a story starts the complaint with those words (after the 911 advice
+    if it reads as danger now); a message with a tracking number starts the status check.
+    """
+    if (tracker.active_loop or {}).get("name"):
+        return None
+    text = latest_text(tracker)
+    if opens_with_story(tracker):
+        if is_emergency(tracker):
+            dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
+        return [FollowupAction("complaint_form")]
+    if tracking_in(text) or (pin_in(text) and not is_story(text)):
+        return [FollowupAction("status_form")]
+    return None
 
 
 def _menu(language: str) -> str:
@@ -507,14 +535,17 @@ def _menu(language: str) -> str:
 
 class ActionGreet(SimpleAction):
     action_name = "action_greet"
+    notice_first = False  # the hello comes before the notice
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
         dispatcher.utter_message(
             text=t(language, "Hello, this is Heard, the city's independent line for reports about police conduct.")
         )
-        dispatcher.utter_message(text=language_notice(language))
+        events = show_notice_once(dispatcher, tracker, language)  # the notice carries the language hint
+        if not events:
+            dispatcher.utter_message(text=language_notice(language))
         dispatcher.utter_message(text=_menu(language))
-        return []
+        return events
 
 
 class ActionMenu(SimpleAction):
@@ -542,6 +573,7 @@ class ActionHelp(SimpleAction):
 
 class ActionEmergency(SimpleAction):
     action_name = "action_emergency"
+    notice_first = False  # the 911 advice comes first; the notice comes with the first question
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
         dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))

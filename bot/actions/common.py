@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import unicodedata
 from typing import Any
 
@@ -15,6 +17,7 @@ from bot.actions.i18n import (
     current_channel,
     fold,
     is_language_command,
+    keyword_set,
     t,
     use_channel,
     use_chinese_script,
@@ -26,6 +29,14 @@ CALL_CHANNELS = ("voice", "tty")
 # A message this short that NLU reads as a command is the command, not an answer.
 COMMAND_MAX_CHARS = 40
 COMMAND_CONFIDENCE = 0.5
+# A first message this long (Han characters count twice) already tells what happened: it is kept
+# as the start of the story whatever the NLU reads in it. Greetings and "I want to file a complaint"
+# stay well under it in every language; the stories residents open with are far over it.
+STORY_MIN_LENGTH = 80
+# The same, when the NLU read the first message as a status check or an addition to a report.
+STATUS_STORY_MIN_LENGTH = 110
+# A free-text answer (a name, a place) is taken for a command only when the NLU is this sure.
+FREE_TEXT_COMMAND_CONFIDENCE = 0.85
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -45,13 +56,85 @@ def latest_intent(tracker: Tracker) -> tuple[str, float]:
     return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
 
 
-def is_command(tracker: Tracker, name: str) -> bool:
-    """Tell whether the latest message is the command ``name`` rather than an answer that mentions it."""
+def looks_like_data(text: str) -> bool:
+    """Tell whether a message carries an email address or a number: an answer, never a command."""
+    return "@" in text or sum(c.isdigit() for c in text) >= 3
+
+
+def is_command(tracker: Tracker, name: str, *, free_text: bool = False) -> bool:
+    """Tell whether the latest message is the command ``name`` rather than an answer that mentions it.
+
+    ``free_text``: the question takes any words (a name, a place), so only a confident reading counts.
+    """
     intent, confidence = latest_intent(tracker)
-    return intent == name and confidence >= COMMAND_CONFIDENCE and len(latest_text(tracker)) <= COMMAND_MAX_CHARS
+    text = latest_text(tracker)
+    return (
+        intent == name
+        and confidence >= (FREE_TEXT_COMMAND_CONFIDENCE if free_text else COMMAND_CONFIDENCE)
+        and len(text) <= COMMAND_MAX_CHARS
+        and not looks_like_data(text)
+    )
 
 
-EMERGENCY_CONFIDENCE = 0.8
+def story_length(text: str) -> int:
+    """Measure a message for telling a story from a greeting; a Han character says about two letters' worth."""
+    return sum(2 if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" else 1 for c in text.strip())
+
+
+def is_story(text: str) -> bool:
+    return story_length(text) >= STORY_MIN_LENGTH
+
+
+def is_first_message(tracker: Tracker) -> bool:
+    """Tell whether the latest message is the first the resident sent in this conversation."""
+    return sum(1 for e in tracker.events if e.get("event") == "user") <= 1
+
+
+def opens_with_story(tracker: Tracker, *, starting_form: bool = False) -> bool:
+    """Tell whether the conversation opens with the resident telling what happened, whatever NLU read.
+
+    ``starting_form``: asked by the form that the story started (it is already the active loop).
+    """
+    if not is_first_message(tracker) or ((tracker.active_loop or {}).get("name") and not starting_form):
+        return False
+    text = latest_text(tracker)
+    intent, _ = latest_intent(tracker)
+    if intent in ("check_status", "add_information"):
+        # NOTE: a status question or an addition may tell some story too ("I filed two weeks ago about
+        # the officer who..."); only a long one without a tracking number or PIN is taken as the story.
+        return story_length(text) >= STATUS_STORY_MIN_LENGTH and not tracking_in(text) and not pin_in(text)
+    return is_story(text)
+
+
+_TRACKING = re.compile(r"(?<!\d)(\d{3})[\s.\-‐-―－]*(\d{3})[\s.\-‐-―－]*(\d{4})(?!\d)")
+_PIN = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def ascii_digits(text: str) -> str:
+    """Write every decimal digit (Khmer, Lao, Gurmukhi, full-width) as ASCII; keep the rest."""
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c for c in text)
+
+
+def tracking_in(text: str) -> str | None:
+    """Find a 10-digit tracking number in any script's digits, written with or without separators."""
+    found = _TRACKING.search(ascii_digits(text))
+    return "".join(found.groups()) if found else None
+
+
+def pin_in(text: str) -> str | None:
+    """Find a 6-digit PIN in a message, outside the tracking number."""
+    digits = ascii_digits(text)
+    found = _TRACKING.search(digits)
+    if found:
+        digits = digits[: found.start()] + " " + digits[found.end() :]
+    pin = _PIN.search(digits)
+    return pin.group(1) if pin else None
+
+
+# NOTE: 0.7, not 0.8: the 911 advice is cheap to give twice and costly to miss (issue 14's corpus:
+# "my friend is bleeding a lot" typed without accents read 0.78).
+EMERGENCY_CONFIDENCE = 0.7
+SHORT_EMERGENCY_CONFIDENCE = 0.8
 # A message with this many letters tells its language reliably enough to keep it.
 CONFIDENT_LETTERS = 20
 
@@ -71,7 +154,9 @@ def is_emergency(tracker: Tracker) -> bool:
     if "911" in text:
         return True
     digits = sum(c.isdigit() for c in text)
-    return intent == "emergency" and confidence >= EMERGENCY_CONFIDENCE and _letters(text) > 0 and digits == 0
+    # NOTE: a short answer ("no one", "idk") is where the classifier is least sure of itself.
+    threshold = EMERGENCY_CONFIDENCE if story_length(text) >= CONFIDENT_LETTERS else SHORT_EMERGENCY_CONFIDENCE
+    return intent == "emergency" and confidence >= threshold and _letters(text) > 0 and digits == 0
 
 
 def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
@@ -170,6 +255,68 @@ def handle_language_commands(
             return [SlotSet("language", choice), SlotSet("language_chosen", True), SlotSet("language_menu", False)]
         return [SlotSet("language_menu", False)] if text else None
     return None
+
+
+OFFICE_PHONE = os.environ.get("HEARD_OFFICE_PHONE", "(209) 555-0100")
+# Marks a message for extraction where it is defined; t() translates it where it is said.
+_ = str
+NOTICE = _(
+    "Heard is run by the city's independent police review office, not by the police department. "
+    "It is not an emergency line: if you are in danger, call 911. Your report goes to the intake office, "
+    "which reviews every report and tells you what happens next."
+)
+
+
+def show_notice_once(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+    """Tell who runs Heard, that it is no emergency line, what happens next and how to change language, once.
+
+    Called before the first question of a conversation, whatever the resident's first message was.
+    """
+    if tracker.get_slot("notice_shown"):
+        return []
+    dispatcher.utter_message(text=t(language, NOTICE))
+    dispatcher.utter_message(text=language_notice(language))
+    return [SlotSet("notice_shown", True)]
+
+
+# Han question particles at the end of a message: Mandarin and Cantonese.
+_HAN_QUESTION_END = ("吗", "嗎", "呢", "咩", "㗎", "么", "麼", "未", "冇")
+# Words that close a question in the languages that ask with a final particle (folded, accents off).
+_QUESTION_END = {
+    "vi": ("khong", "ko", "chua", "ha", "vay", "phai khong"),
+    "lo": ("ບໍ", "ບໍ່", "ແມ່ນບໍ"),
+    "km": ("ទេ", "ឬទេ", "អត់", "ទេបង"),
+    "hmn": ("los", "puas"),
+    "tl": ("ba", "ba po"),
+    "pa": ("ਕੀ",),
+}
+_HAN_QUESTION_IN = ("是不是", "係唔係", "係咪", "是否", "有没有", "有冇", "会不会", "會不會", "会唔会", "會唔會")
+
+
+def is_question(language: str, text: str) -> bool:
+    """Tell whether a message is written as a question: a question mark, particle or opening word."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if any(mark in stripped for mark in "?？؟"):
+        return True
+    bare = stripped.rstrip("!！。.~ 🙏")
+    if bare.endswith(_HAN_QUESTION_END) or any(q in bare for q in _HAN_QUESTION_IN):
+        return True
+    folded = fold(stripped)
+    for word in _QUESTION_END.get(language, ()):
+        # NOTE: the particle alone is no question: Khmer ទេ and Vietnamese không also mean "no".
+        if folded != word and (folded.endswith(word) if word[0] > "\u0e00" else folded.endswith(" " + word)):
+            return True
+    return any(folded == w or folded.startswith(w + " ") for w in question_start_words(language))
+
+
+def question_start_words(language: str) -> set[str]:
+    return keyword_set(
+        language,
+        "question-start",
+        "is this|is it|are you|am i|how long|how much|who|whom|will|does|do i|do you|can|could|why|what happens",
+    )
 
 
 def language_notice(language: str) -> str:

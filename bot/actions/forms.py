@@ -12,22 +12,41 @@ import dateparser
 import phonenumbers
 from dateparser.search import search_dates
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import (
     COMMAND_MAX_CHARS,
+    OFFICE_PHONE,
+    ascii_digits,
     handle_language_commands,
     is_command,
     is_emergency,
+    is_question,
+    is_story,
     latest_intent,
     latest_text,
+    looks_like_data,
     metadata,
+    opens_with_story,
+    pin_in,
     resolve_language,
+    show_notice_once,
+    tracking_in,
 )
-from bot.actions.i18n import fold, is_done, is_skip, no_words, t, yes_words
+from bot.actions.i18n import (
+    contact_choice,
+    ends_story,
+    fold,
+    is_skip,
+    leading_answer,
+    no_words,
+    says_no,
+    t,
+    yes_words,
+)
 
 # Marks a message for extraction where it is defined; t() translates it where it is said.
 _ = str
@@ -38,7 +57,31 @@ TIMEZONE = "America/Los_Angeles"
 NARRATIVE_PAUSE_INTENT = "EXTERNAL_narrative_pause"
 # The custom payload that tells the channel the resident's message was their PIN (webhooks/rasa_client.py).
 REDACT_PIN = {"redact": "pin"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+# The slots whose answer is read (yes/no, a choice, a number, an address): anything else said there
+# may be a question about the service. Every other slot takes free text, where only a question
+# written as one (a question mark, a question word) is taken for a question about the service.
+READ_SLOTS = {
+    "incident_time_confirmed",
+    "anonymous",
+    "contact_phone",
+    "contact_email",
+    "contact_preferred",
+    "summary_confirmed",
+    "cancel_confirm",
+    "tracking_number",
+    "pin",
+}
+SERVICE_INTENTS = ("help", "request_human")
+STORY_INTENTS = ("file_complaint", "give_commendation", "add_information", "emergency")
+SERVICE_CONFIDENCE = 0.4
+# NOTE: short on purpose (one or two text messages); it answers the questions residents ask in the
+# middle of a report: is this the police, a person or a bot, who reads it, is it free, trouble, papers.
+SERVICE_ANSWER = _(
+    "This is Heard, the automated intake line of the city's independent police review office; "
+    "it is not the police. Only the intake office's staff read reports. It is free, nobody asks about "
+    "immigration status, and you can stay anonymous. To talk with a person, call {phone}."
+)
 
 COMPLAINT_SLOTS = [
     "narrative",
@@ -86,7 +129,7 @@ DRAFT_SLOTS = sorted(
         "incident_at",
         "draft_id",
         "draft_kind",
-        "notice_shown",
+        "pin_needed",
         "cancel_pending",
         "cancel_confirm",
         "cancelled",
@@ -97,13 +140,21 @@ DRAFT_SLOTS = sorted(
 )
 
 
-def yes_no(language: str, tracker: Tracker, text: str) -> bool | None:
-    """Read a yes or a no in the resident's language (words or the NLU's affirm/deny), else None."""
+def yes_no(language: str, tracker: Tracker, text: str, *, leading: bool = True) -> bool | None:
+    """Read a yes or a no in the resident's language (words or the NLU's affirm/deny), else None.
+
+    ``leading`` also reads a reply that opens with yes or no and goes on ("sí, que sea anónimo");
+    off where a free-text answer may start with "no" ("no, he never showed his badge").
+    """
     folded = fold(text)
     if folded in yes_words(language):
         return True
     if folded in no_words(language):
         return False
+    if leading:
+        opening = leading_answer(language, text)
+        if opening is not None:
+            return opening
     intent, confidence = latest_intent(tracker)
     if confidence >= 0.6 and len(text) <= COMMAND_MAX_CHARS:
         if intent == "affirm":
@@ -139,6 +190,13 @@ def parse_incident_time(language: str, text: str, now: dt.datetime | None = None
     return found.astimezone(dt.timezone.utc)
 
 
+def find_phone(text: str) -> str | None:
+    """Find a phone number inside other words ("no, call me at 209 555 0142")."""
+    for match in phonenumbers.PhoneNumberMatcher(ascii_digits(text), "US"):
+        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
 def normalize_phone(text: str) -> str | None:
     try:
         number = phonenumbers.parse(text, "US")
@@ -169,6 +227,8 @@ class HeardFormValidation(FormValidationAction):
             slots.remove("incident_time_confirmed")
         if tracker.get_slot("anonymous") is True:
             slots = [s for s in slots if s not in CONTACT_SLOTS]
+        if tracker.get_slot("contact_preferred") in ("email", SKIPPED) and not tracker.get_slot("contact_times"):
+            slots.remove("contact_times")  # an email, or no contact, needs no safe time to call
         if tracker.get_slot("cancel_pending"):
             slots.insert(0, "cancel_confirm")
         return slots
@@ -177,6 +237,13 @@ class HeardFormValidation(FormValidationAction):
         language, events = resolve_language(tracker)
         requested = tracker.get_slot("requested_slot")
         text = latest_text(tracker)
+        if (
+            requested is None
+            and self.start_intent in ("check_status", "add_information")
+            and opens_with_story(tracker, starting_form=True)
+        ):
+            # NOTE: the NLU heard a status check in a first message that tells a story: take the story.
+            return [*events, ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("complaint_form")]
         if requested is None:  # the form is starting: a fresh draft
             events += [
                 SlotSet("draft_id", uuid.uuid4().hex),
@@ -186,23 +253,85 @@ class HeardFormValidation(FormValidationAction):
                 SlotSet("draft_kind", self.start_intent),
             ]
             intent, _ = latest_intent(tracker)
-            if "narrative" in self.form_slots and intent == self.start_intent and len(text) > COMMAND_MAX_CHARS:
+            events += show_notice_once(dispatcher, tracker, language)
+            if (
+                "narrative" in self.form_slots
+                and is_story(text)
+                and (intent == self.start_intent or opens_with_story(tracker, starting_form=True))
+            ):
                 events.append(SlotSet("narrative", text))  # the first message already told what happened
+            prefilled = self.prefill(text)
+            if any(e.get("name") == "pin" for e in prefilled):
+                dispatcher.utter_message(json_message=dict(REDACT_PIN))
+            events += prefilled
             tracker.add_slots(events)
             return events + await super().run(dispatcher, tracker, domain)
         command = handle_language_commands(dispatcher, tracker, language)
+        # NOTE: a reply the current question can read ("no, call me", an email address) is that answer,
+        # whatever else the NLU heard in it; only what it cannot read may be a command or a question.
+        # The bot's own SKIP word is always the answer "skip", never a command, in every language.
+        answered = is_skip(language, text) or (
+            requested in READ_SLOTS and self.reads_as_answer(language, tracker, requested, text)
+        )
         if command is None and is_emergency(tracker):
             dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
-            if len(text) <= COMMAND_MAX_CHARS:
-                command = []  # a short cry for help is not an answer; a long one is kept as one
-        if command is None and requested != "cancel_confirm" and is_command(tracker, "cancel"):
+            if len(text) <= COMMAND_MAX_CHARS and not answered:
+                command = []  # a short cry for help is not an answer; a long one (or a read yes/no) is kept
+        if (
+            command is None
+            and not answered
+            and requested != "cancel_confirm"
+            and is_command(tracker, "cancel", free_text=requested not in READ_SLOTS)
+        ):
             command = [SlotSet("cancel_pending", True)]
+        if command is None and not answered and self.is_service_question(language, tracker, requested):
+            dispatcher.utter_message(text=t(language, SERVICE_ANSWER, phone=OFFICE_PHONE))
+            command = []  # answered; the same question is asked again
         if command is None:
             return events + await super().run(dispatcher, tracker, domain)
         events += [*command, SlotSet(requested, None)]
         tracker.add_slots(events)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
+
+    def prefill(self, text: str) -> list[EventType]:
+        """Take what the opening message already answers; nothing by default."""
+        return []
+
+    def is_service_question(self, language: str, tracker: Tracker, requested: str | None) -> bool:
+        """Tell a question about the service ("is this the police?") from an answer to ``requested``."""
+        text = latest_text(tracker)
+        intent, confidence = latest_intent(tracker)
+        if not text or looks_like_data(text) or requested is None:
+            return False
+        if requested in READ_SLOTS:
+            if self.reads_as_answer(language, tracker, requested, text):
+                return False
+            return (intent in SERVICE_INTENTS and confidence >= SERVICE_CONFIDENCE) or is_question(language, text)
+        if not is_question(language, text) or is_story(text):
+            return False
+        if requested == "narrative_more" and (
+            ends_story(language, text) or yes_no(language, tracker, text, leading=False) is not None
+        ):
+            return False
+        if requested in ("narrative", "narrative_more"):
+            # NOTE: a question asked instead of the story is about the service unless the NLU reads story in it.
+            return intent not in STORY_INTENTS or confidence < SERVICE_CONFIDENCE
+        return intent in SERVICE_INTENTS and confidence >= SERVICE_CONFIDENCE
+
+    def reads_as_answer(self, language: str, tracker: Tracker, requested: str, text: str) -> bool:
+        """Tell whether ``text`` is an answer the slot ``requested`` understands."""
+        if is_skip(language, text):
+            return True
+        if requested == "contact_preferred":
+            return contact_choice(language, text) is not None or ascii_digits(fold(text)) in ("1", "2", "3")
+        if requested == "contact_email":
+            return bool(_EMAIL.search(text)) or says_no(language, text)
+        if requested in ("tracking_number", "pin"):
+            return any(c.isdigit() for c in ascii_digits(text))
+        if requested == "summary_confirmed" and ascii_digits(fold(text)).isdigit():
+            return True
+        return yes_no(language, tracker, text) is not None
 
     # --- one validator per slot -------------------------------------------------
 
@@ -233,7 +362,7 @@ class HeardFormValidation(FormValidationAction):
         text = str(value or "").strip()
         if not text:
             return {"narrative_more": None}
-        if is_done(language, text) or yes_no(language, tracker, text) is False:
+        if ends_story(language, text) or yes_no(language, tracker, text, leading=False) is False:
             return {"narrative_more": "done"}
         narrative = (tracker.get_slot("narrative") or "").rstrip()
         return {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}
@@ -319,9 +448,12 @@ class HeardFormValidation(FormValidationAction):
         known = metadata(tracker).get("phone")
         if is_skip(language, text):
             return {"contact_phone": SKIPPED}
-        if known and yes_no(language, tracker, text) is True:
+        phone = normalize_phone(text) or find_phone(text)
+        answer = yes_no(language, tracker, text)
+        if phone is None and known and answer is True:
             return {"contact_phone": known}
-        phone = normalize_phone(text)
+        if phone is None and answer is False:
+            return {"contact_phone": SKIPPED}
         if phone is None:
             dispatcher.utter_message(
                 text=t(
@@ -337,25 +469,29 @@ class HeardFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = str(value or "").strip()
-        if is_skip(language, text) or yes_no(language, tracker, text) is False:
-            return {"contact_email": SKIPPED}
-        if not _EMAIL.match(text):
-            dispatcher.utter_message(
-                text=t(language, "That does not look like an email address. Please type it again, or reply SKIP.")
-            )
-            return {"contact_email": None}
-        return {"contact_email": text}
+        found = _EMAIL.search(text)  # alone, or "my email is ..."
+        if found:
+            return {"contact_email": found.group(0).rstrip(".")}
+        if is_skip(language, text) or says_no(language, text) or yes_no(language, tracker, text) is False:
+            return {"contact_email": SKIPPED}  # "I don't use email"
+        dispatcher.utter_message(
+            text=t(language, "That does not look like an email address. Please type it again, or reply SKIP.")
+        )
+        return {"contact_email": None}
 
     def validate_contact_preferred(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
-        choice = fold(str(value or ""))
+        choice = ascii_digits(fold(str(value or "")))
         options = {"1": "sms", "2": "phone", "3": "email"}
         if choice in options:
             return {"contact_preferred": options[choice]}
         if is_skip(language, choice):
             return {"contact_preferred": SKIPPED}
+        said = contact_choice(language, str(value or ""))  # "call me", "por mensaje", "no contact"
+        if said is not None:
+            return {"contact_preferred": SKIPPED if said == "none" else said}
         dispatcher.utter_message(text=t(language, "Please reply 1, 2 or 3."))
         return {"contact_preferred": None}
 
@@ -363,7 +499,7 @@ class HeardFormValidation(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
-        text = fold(str(value or ""))
+        text = ascii_digits(fold(str(value or "")))
         if yes_no(language, tracker, text) is True:
             return {"summary_confirmed": True}
         sections = summary_sections(tracker)
@@ -402,58 +538,83 @@ class ValidateCommendationForm(HeardFormValidation):
 
 
 class ValidateStatusForm(HeardFormValidation):
+    """Tracking number and PIN, in any order, in one message or several."""
+
     start_intent = "check_status"
+    # NOTE: the number a resident texts from may stand in for the PIN of a report filed from it
+    # (security issue): by text message only, never a caller ID, and never to add information.
+    phone_may_prove = True
 
     def name(self) -> str:
         return "validate_status_form"
+
+    def phone_proof(self, tracker: Tracker) -> bool:
+        data = metadata(tracker)
+        return self.phone_may_prove and bool(data.get("phone")) and data.get("channel") == "sms"
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         if tracker.get_slot("cancelled"):
             return []
-        slots = ["tracking_number"] + ([] if self.phone_proves(tracker) else ["pin"])
+        # A PIN given unasked is always used; the texting phone stands in only until a lookup by it failed.
+        asks_pin = not self.phone_proof(tracker) or tracker.get_slot("pin_needed")
+        slots = ["tracking_number"] + (["pin"] if asks_pin or tracker.get_slot("pin") else [])
         return (["cancel_confirm"] if tracker.get_slot("cancel_pending") else []) + slots
 
-    def phone_proves(self, tracker: Tracker) -> bool:
-        """Tell whether the number they write from may stand in for the PIN: for a status by text only.
-
-        NOTE: the intake API decides (it trusts only the SMS channel's seal); this spares the question.
-        """
-        data = metadata(tracker)
-        return bool(data.get("phone")) and data.get("channel") == "sms"
+    def prefill(self, text: str) -> list[EventType]:
+        number, pin = tracking_in(text), pin_in(text)
+        events: list[EventType] = []
+        if number:
+            events.append(SlotSet("tracking_number", number))
+        if pin:
+            events.append(SlotSet("pin", pin))
+        return events
 
     def validate_tracking_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
-        digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
-        if len(digits) != 10:
+        text = str(value or "")
+        number, pin = tracking_in(text), pin_in(text)
+        if number is None and pin is not None and not tracker.get_slot("pin"):
+            # the PIN came first: keep it and ask for the number again
+            dispatcher.utter_message(json_message=dict(REDACT_PIN))
+            return {"tracking_number": None, "pin": pin}
+        if number is None:
             dispatcher.utter_message(
                 text=t(language, "A tracking number has 10 digits, like 482-193-7703. Please type it again.")
             )
             return {"tracking_number": None}
-        return {"tracking_number": digits}
+        if pin:
+            dispatcher.utter_message(json_message=dict(REDACT_PIN))
+            return {"tracking_number": number, "pin": pin}
+        return {"tracking_number": number}
 
     def validate_pin(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = "".join(c for c in fold(str(value or "")) if c.isdigit())
-        if digits:
+        text = str(value or "")
+        number = tracking_in(text)
+        pin = pin_in(text)
+        if pin is None and number is None:
+            digits = "".join(c for c in ascii_digits(text) if c.isdigit())
+            pin = digits or None
+        if pin:
             # NOTE: the PIN is a credential: this tells the channel to keep the message only masked.
             dispatcher.utter_message(json_message=dict(REDACT_PIN))
-        return {"pin": digits or None}
+        slots: dict[str, Any] = {"pin": pin}
+        if number:
+            slots["tracking_number"] = number  # "the number is ..., PIN ..." sent again at the PIN question
+        return slots
 
 
 class ValidateInformationForm(ValidateStatusForm):
     start_intent = "add_information"
+    phone_may_prove = False
 
     def name(self) -> str:
         return "validate_information_form"
-
-    def phone_proves(self, tracker: Tracker) -> bool:
-        """Adding words to a case always takes the PIN: a phone number is no proof of who writes."""
-        return False
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

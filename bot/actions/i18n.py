@@ -102,8 +102,125 @@ def is_done(language: str | None, text: str) -> bool:
     return matches(language, text, "keywords", "done|finished|that's all|that is all|nothing else|no more")
 
 
+def ends_story(language: str | None, text: str) -> bool:
+    """Tell whether a short reply says the story is told ("ਬੱਸ ਜੀ, ਇੰਨਾ ਹੀ ਸੀ", "that's all thanks").
+
+    A done word must open it and at most two more words (a few letters in unspaced scripts) follow,
+    so a story line that merely starts with "ya" or "xong" is still part of the story.
+    """
+    if is_done(language, text):
+        return True
+    folded = fold(text)
+    if any(c.isdigit() for c in folded):
+        return False
+    done = keyword_set(language, "keywords", "done|finished|that's all|that is all|nothing else|no more")
+    for word in sorted(done, key=len, reverse=True):
+        if _starts_with(folded, word):
+            rest = folded[len(word) :].strip()
+            return len(rest) <= 6 if _unspaced(word) else len(rest.split()) <= 2
+    return False
+
+
 def is_skip(language: str | None, text: str) -> bool:
     return matches(language, text, "keywords", "skip|pass|none|don't know|i don't know|idk")
+
+
+def _unspaced(word: str) -> bool:
+    """Tell whether a word is written in a script without spaces between words (Han, Khmer, Lao)."""
+    first = word[:1]
+    return bool(first) and (
+        "\u3400" <= first <= "\u9fff" or "\u1780" <= first <= "\u17ff" or "\u0e80" <= first <= "\u0eff"
+    )
+
+
+def _starts_with(folded: str, word: str) -> bool:
+    if _unspaced(word):
+        return folded.startswith(word)
+    return folded == word or folded.startswith(word + " ")
+
+
+def _contains(folded: str, word: str) -> int:
+    """Return where ``word`` first occurs in ``folded`` as a whole word (any place in unspaced scripts), or -1."""
+    if _unspaced(word):
+        return folded.find(word)
+    # NOTE: an ASCII word is a word next to any non-ASCII letter too ("用email联系", "text我").
+    edge = r"[a-z0-9]" if word.isascii() else r"\w"
+    found = re.search(rf"(?<!{edge}){re.escape(word)}(?!{edge})", folded)
+    return found.start() if found else -1
+
+
+def yes_start_words(language: str | None) -> set[str]:
+    return keyword_set(
+        language,
+        "answer-start",
+        "yes|yeah|yep|yup|ya|ok|okay|sure|correct|right|of course|please|go ahead|that's right|absolutely|exactly",
+    )
+
+
+def no_start_words(language: str | None) -> set[str]:
+    return keyword_set(
+        language, "answer-start", "no|nope|nah|not|don't|do not|never|not yet|no thanks|i don't|i do not|i didn't"
+    )
+
+
+def leading_answer(language: str | None, text: str) -> bool | None:
+    """Read the yes or no a reply starts with ("sí, que sea anónimo", "no, call me"), else None.
+
+    The longest word that opens the reply wins, so a "no" spelled with a "yes" inside it
+    (Punjabi "ਜੀ ਨਹੀਂ", Cantonese "冇錯" the other way round) is read whole.
+    """
+    folded = fold(text)
+    words = [(w, True) for w in yes_start_words(language)] + [(w, False) for w in no_start_words(language)]
+    for word, meaning in sorted(words, key=lambda pair: -len(pair[0])):
+        if _starts_with(folded, word):
+            return meaning
+    return None
+
+
+def says_no(language: str | None, text: str) -> bool:
+    """Tell whether a reply has a word of refusal anywhere ("I don't use email", "no tengo correo")."""
+    folded = fold(text)
+    return any(_contains(folded, word) >= 0 for word in no_start_words(language))
+
+
+def contact_choice(language: str | None, text: str) -> str | None:
+    """Read how the resident wants to be reached from their own words: sms, phone, email or none."""
+    folded = fold(text)
+    none = keyword_set(
+        language,
+        "contact-choice",
+        "don't contact me|do not contact me|no contact|don't contact|nobody|no one|none|neither|no need|rather not|"
+        "didn't reach out|don't reach out",
+    )
+    if any(_contains(folded, word) >= 0 for word in none):
+        return "none"
+    choices = {
+        "sms": keyword_set(
+            language, "contact-choice", "text|texts|text message|texting|txt|sms|message|messages|write"
+        ),
+        "phone": keyword_set(language, "contact-choice", "call|call me|phone|phone call|ring|calls"),
+        "email": keyword_set(language, "contact-choice", "email|e-mail|mail|gmail"),
+    }
+    best: tuple[int, str] | None = None
+    named = set()
+    for choice, words in choices.items():
+        for word in words:
+            at = _contains(folded, word)
+            if at >= 0:
+                named.add(choice)
+                if best is None or at < best[0]:
+                    best = (at, choice)
+    if best is not None and len(named) >= 2:
+        negations = [
+            at
+            for word in no_start_words(language)
+            if (at := _contains(folded, word)) >= 0
+            # NOTE: not the "not" of a Chinese A-not-A question (可唔可以, 是不是): that asks, it does not refuse.
+            and not (0 < at < len(folded) - 1 and folded[at - 1] == folded[at + 1])
+        ]
+        if negations and min(negations) < best[0]:
+            return "none"  # "I don't want anyone to call or text me", "ਨਾ ਫੋਨ ਨਾ ਮੈਸੇਜ"
+    return best[1] if best else None
 
 
 def is_language_command(text: str) -> bool:

@@ -163,6 +163,14 @@ class Attack:
         try:
             response = self.client.open(url, method=method, data=body, headers=headers)
             status, detail = response.status_code, ""
+            if (
+                status == 503
+                and url.startswith("/healthz")
+                and (response.get_json(silent=True) or {}).get("status") == "degraded"
+            ):
+                # NOTE: /healthz answers 503 by design when a component residents need (here Rasa, absent
+                # from this test) is down: an honest answer about the system, not a fault of the request.
+                status = 200
             response.close()  # a file the answer streams (the widget's script) is closed
         except Exception as exc:
             status, detail = 500, f"{type(exc).__name__}: {exc}"

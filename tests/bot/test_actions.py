@@ -246,7 +246,9 @@ def test_a_merged_reports_status_is_said_in_traditional_to_a_traditional_writer(
 
 def test_an_unexpected_yes_or_no_always_gets_the_menu():
     dispatcher = CollectingDispatcher()
-    actions.ActionMenu().run(dispatcher, tracker("no", "deny", slots={"filing_failed": True}, form=None), {})
+    actions.ActionMenu().run(
+        dispatcher, tracker("no", "deny", slots={"filing_failed": True, "notice_shown": True}, form=None), {}
+    )
     assert dispatcher.messages and "I can help you" in dispatcher.messages[0]["text"]
 
 
@@ -474,3 +476,288 @@ def test_the_date_read_back_ends_its_sentence_once(_channel_reset):
         actions.ActionAskIncidentTimeConfirmed().run(dispatcher, t, DOMAIN)
         (said,) = [m["text"] for m in dispatcher.messages]
         assert expected in said and ".." not in said, said
+
+
+# --- issue 14: residents who write naturally ------------------------------------------------------
+
+
+def _said(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["text"] for m in dispatcher.messages if m.get("text")]
+
+
+@pytest.mark.parametrize(
+    "action", [actions.ActionMenu, actions.ActionGreet, actions.ActionHelp, actions.ActionOutOfScope]
+)
+def test_the_notice_comes_before_the_first_question_whatever_the_first_message(action):
+    dispatcher = CollectingDispatcher()
+    events = action().run(dispatcher, tracker("hi there", "greet", form=None), {})
+    said = " ".join(_said(dispatcher))
+    assert "not by the police department" in said and "911" in said and "LANGUAGE" in said
+    assert slots_set(events).get("notice_shown") is True
+
+
+def test_a_long_first_message_the_nlu_did_not_place_starts_the_complaint_with_those_words():
+    story = (
+        "last night two officers stopped me on Pacific Avenue and searched my car without asking, "
+        "one of them pushed me against the door"
+    )
+    t = tracker(story, "nlu_fallback", confidence=0.2, form=None)
+    t.events.append({"event": "user", "text": story})
+    events = actions.ActionMenu().run(CollectingDispatcher(), t, {})
+    assert any(e["event"] == "followup" and e["name"] == "complaint_form" for e in events)
+
+    dispatcher = CollectingDispatcher()
+    start = tracker(story, "nlu_fallback", confidence=0.2, slots={"requested_slot": None}, form=None)
+    start.events.append({"event": "user", "text": story})
+    events = asyncio.run(ValidateComplaintForm().run(dispatcher, start, DOMAIN))
+    assert slots_set(events)["narrative"] == story
+    assert "not by the police department" in " ".join(_said(dispatcher))
+
+
+def test_a_greeting_that_asks_to_file_is_not_taken_as_the_story():
+    dispatcher = CollectingDispatcher()
+    start = tracker(
+        "Hello, I want to file a complaint against an officer", "file_complaint", slots={"requested_slot": None}
+    )
+    events = asyncio.run(ValidateComplaintForm().run(dispatcher, start, DOMAIN))
+    assert "narrative" not in slots_set(events)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("es", "sí, que sea anónimo por favor", True),
+        ("es", "no, pueden usar mi nombre", False),
+        ("tl", "opo, okay lang po", True),
+        ("tl", "hindi po, gamitin nyo pangalan ko", False),
+        ("vi", "vâng, cứ giữ kín tên tôi", True),
+        ("vi", "khong, toi muon de ten", False),
+        ("zh", "是的，不要写我的名字", True),
+        ("zh", "不用了，可以写我的名字", False),
+        ("km", "បាទ សូមកុំដាក់ឈ្មោះខ្ញុំ", True),
+        ("km", "អត់ទេ ដាក់ឈ្មោះខ្ញុំបាន", False),
+        ("hmn", "yog lawm, tsis txhob qhia kuv lub npe", True),
+        ("hmn", "tsis yog, siv kuv lub npe tau", False),
+        ("lo", "ແມ່ນແລ້ວ ບໍ່ຕ້ອງໃສ່ຊື່", True),
+        ("lo", "ບໍ່ ໃສ່ຊື່ຂ້ອຍໄດ້", False),
+        ("pa", "ਹਾਂ ਜੀ, ਮੇਰਾ ਨਾਮ ਨਾ ਲਿਖੋ", True),
+        ("pa", "ਜੀ ਨਹੀਂ, ਨਾਮ ਲਿਖ ਲਓ", False),
+        ("en", "yes please keep my name out of it", True),
+        ("en", "no, you can use my name", False),
+    ],
+)
+def test_a_yes_or_no_with_more_words_is_read(language, text, expected):
+    events, said = run_form(
+        tracker(
+            text,
+            "out_of_scope",
+            confidence=0.3,
+            slots={"language": language, "requested_slot": "anonymous"},
+            extracted={"anonymous": text},
+        )
+    )
+    assert slots_set(events)["anonymous"] is expected, said
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call me please", "phone"),
+        ("text is best", "sms"),
+        ("by email", "email"),
+        ("please don't contact me", "-"),
+        ("2", "phone"),
+    ],
+)
+def test_the_contact_choice_in_the_residents_words(text, expected):
+    events, said = run_form(
+        tracker(
+            text, "request_human", slots={"requested_slot": "contact_preferred"}, extracted={"contact_preferred": text}
+        )
+    )
+    assert slots_set(events)["contact_preferred"] == expected, said
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("maria.lopez@example.com", "maria.lopez@example.com"),
+        ("my email is ana@example.org", "ana@example.org"),
+        ("I don't use email", "-"),
+        ("no tengo correo", "-"),
+    ],
+)
+def test_an_email_answer_alone_or_in_a_sentence(text, expected):
+    events, said = run_form(
+        tracker(
+            text, "cancel", confidence=0.9, slots={"requested_slot": "contact_email"}, extracted={"contact_email": text}
+        )
+    )
+    assert slots_set(events)["contact_email"] == expected, said
+    assert not slots_set(events).get("cancel_pending")
+
+
+def test_yes_this_number_confirms_the_number_they_write_from():
+    events, said = run_form(
+        tracker(
+            "yes, this number",
+            "affirm",
+            confidence=0.4,
+            slots={"requested_slot": "contact_phone"},
+            metadata={"phone": "sealed:abc", "channel": "sms"},
+            extracted={"contact_phone": "yes, this number"},
+        )
+    )
+    assert slots_set(events)["contact_phone"] == "sealed:abc", said
+
+
+def test_a_question_about_the_service_mid_form_is_answered_and_the_question_asked_again():
+    events, said = run_form(
+        tracker(
+            "is this the police?",
+            "help",
+            confidence=0.8,
+            slots={
+                "requested_slot": "injuries",
+                "narrative": "he pushed me",
+                "narrative_more": "done",
+                "incident_time": "yesterday",
+                "location": "Main St",
+                "officers": "-",
+            },
+            extracted={"injuries": "is this the police?"},
+        )
+    )
+    assert any("not the police" in s for s in said), said
+    assert slots_set(events).get("injuries") is None and slots_set(events).get("requested_slot") == "injuries"
+
+
+def test_a_status_check_takes_number_and_pin_from_one_message_in_any_order():
+    dispatcher = CollectingDispatcher()
+    t = tracker("PIN ១២៣៤៥៦ status 482-193-7703", "check_status", slots={"requested_slot": None}, form="status_form")
+    events = asyncio.run(ValidateStatusForm().run(dispatcher, t, DOMAIN))
+    slots = slots_set(events)
+    assert slots["tracking_number"] == "4821937703" and slots["pin"] == "123456"
+
+
+def test_a_voice_caller_id_never_stands_in_for_the_pin():
+    t = tracker(
+        "",
+        "check_status",
+        slots={"tracking_number": "4821937703"},
+        metadata={"phone": "sealed:x", "channel": "voice"},
+        form="status_form",
+    )
+    slots = asyncio.run(ValidateStatusForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert "pin" in slots
+    t = tracker(
+        "",
+        "add_information",
+        slots={"tracking_number": "4821937703"},
+        metadata={"phone": "sealed:x", "channel": "sms"},
+        form="information_form",
+    )
+    slots = asyncio.run(ValidateInformationForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert "pin" in slots
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "done"),
+    [
+        ("pa", "ਬੱਸ ਜੀ ਇੰਨਾ ਹੀ", True),
+        ("en", "that's all thanks", True),
+        ("es", "ya no hay mas gracias", True),
+        ("es", "ya me habia pegado antes en la misma calle", False),
+        ("vi", "xong roi nhe", True),
+    ],
+)
+def test_the_residents_own_words_for_done_end_the_story(language, text, done):
+    events, _ = run_form(
+        tracker(
+            text,
+            "deny",
+            confidence=0.3,
+            slots={"language": language, "requested_slot": "narrative_more", "narrative": "he pushed me"},
+            extracted={"narrative_more": text},
+        )
+    )
+    assert (slots_set(events).get("narrative_more") == "done") is done
+
+
+@pytest.mark.parametrize("language", ["es", "tl", "vi", "zh", "km", "hmn", "lo", "pa"])
+def test_the_localized_skip_word_is_never_read_as_cancel(language):
+    skip = sorted(i18n.keyword_set(language, "keywords", "skip|pass|none|don't know|i don't know|idk"))[0]
+    events, _ = run_form(
+        tracker(
+            skip,
+            "cancel",
+            confidence=0.95,
+            slots={
+                "language": language,
+                "requested_slot": "location",
+                "narrative": "x",
+                "narrative_more": "done",
+                "incident_time": "-",
+            },
+            extracted={"location": skip},
+        )
+    )
+    assert not slots_set(events).get("cancel_pending")
+    assert slots_set(events).get("location") == "-"
+
+
+def test_a_name_the_classifier_half_reads_as_cancel_is_the_name():
+    events, _ = run_form(
+        tracker(
+            "Rodel Dela Cruz",
+            "cancel",
+            confidence=0.7,
+            slots={"requested_slot": "contact_name", "anonymous": False},
+            extracted={"contact_name": "Rodel Dela Cruz"},
+        )
+    )
+    assert slots_set(events).get("contact_name") == "Rodel Dela Cruz"
+    assert not slots_set(events).get("cancel_pending")
+
+
+def test_a_first_message_story_the_nlu_read_as_a_status_check_is_taken_as_the_story():
+    story = (
+        "my son is 16, two officers stopped him walking home from school on Tuesday, searched his bag and "
+        "took his picture, said he was in a gang. he did nothing and now he is afraid to walk home"
+    )
+    t = tracker(story, "check_status", confidence=0.5, slots={"requested_slot": None}, form="status_form")
+    t.events.append({"event": "user", "text": story})
+    events = asyncio.run(ValidateStatusForm().run(CollectingDispatcher(), t, DOMAIN))
+    assert any(e["event"] == "followup" and e["name"] == "complaint_form" for e in events)
+    assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
+
+
+@pytest.mark.parametrize(("preferred", "asked"), [("email", False), ("-", False), ("phone", True), ("sms", True)])
+def test_safe_times_are_asked_only_for_calls_and_texts(preferred, asked):
+    t = tracker("", "", slots={"anonymous": False, "contact_preferred": preferred})
+    slots = asyncio.run(ValidateComplaintForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert ("contact_times" in slots) is asked
+
+
+@pytest.mark.parametrize(("language", "text"), [("km", "ទេ"), ("vi", "không"), ("en", "no")])
+def test_a_bare_no_to_anything_more_ends_the_story_and_is_no_question(language, text):
+    events, said = run_form(
+        tracker(
+            text,
+            "deny",
+            confidence=0.9,
+            slots={"language": language, "requested_slot": "narrative_more", "narrative": "he pushed me"},
+            extracted={"narrative_more": text},
+        )
+    )
+    assert slots_set(events).get("narrative_more") == "done", said
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "I don't want anyone to call or text me"), ("zh", "不要打电话也不要发短信给我"), ("pa", "ਨਾ ਫੋਨ ਨਾ ਮੈਸੇਜ")],
+)
+def test_refusing_every_channel_is_no_contact(language, text):
+    assert i18n.contact_choice(language, text) == "none"
+    assert i18n.contact_choice("en", "no, call me") == "phone"
+    assert i18n.contact_choice("en", "can someone call me? I don't text much") == "phone"
