@@ -35,10 +35,20 @@ def _authenticate() -> ResponseReturnValue | None:
     return None
 
 
+# As long as the column that keeps it (a conversation id is a keyed hash, far shorter).
+CONVERSATION_ID_MAX_CHARS = 64
+
+
 def _object() -> dict[str, Any]:
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"body": "must be a JSON object"})
+    conversation_id = body.get("conversation_id")
+    if conversation_id is not None and (
+        not isinstance(conversation_id, str) or len(conversation_id) > CONVERSATION_ID_MAX_CHARS
+    ):
+        # NOTE: the dialogue's ids are keyed hashes; anything else is refused here, never cut by the database.
+        raise ValidationError({"conversation_id": f"must be text of at most {CONVERSATION_ID_MAX_CHARS} characters"})
     return _unsealed(body)
 
 
