@@ -95,6 +95,9 @@ def _signed_in() -> StaffUser | None:
 
 @bp.before_request
 def _guard() -> ResponseReturnValue | None:
+    if any("\x00" in value for value in [*request.args.values(), *request.form.values()]):
+        # NOTE: no staff input holds a NUL; PostgreSQL's text columns refuse one, so refuse it here, plainly.
+        abort(400, "A value contains a NUL character.")
     if request.method == "POST":
         _check_csrf()
     if request.endpoint in PUBLIC_ENDPOINTS:

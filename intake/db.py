@@ -60,7 +60,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if parsed.get_backend_name() == "postgresql":
+        _keep_nul_characters(engine)
+    return engine
+
+
+def _keep_nul_characters(engine: Engine) -> None:
+    """Store a NUL character as U+FFFD: PostgreSQL's text columns refuse NUL, and a resident's words are kept.
+
+    NOTE: SQLite keeps NUL as it is; the replacement is what a reader of either database sees as "a
+    character that could not be shown", never a lost message or a 500.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _on_execute(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+    ) -> tuple[str, Any]:
+        return statement, _without_nul(parameters)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(item) for item in value)
+    return value
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -137,10 +137,16 @@ def conversation_id_for(keyring: Keyring, channel: Channel, key: str) -> str:
     return keyring.digest(f"conversation:{channel.value}", key)[:40]
 
 
+# As long as the column that keeps it; an E.164 number is at most 16 characters.
+SERVICE_NUMBER_MAX_CHARS = 32
+
+
 def get_or_create_correspondent(
     session: Session, *, keyring: Keyring, phone: str, service_number: str | None
 ) -> Correspondent:
     """Return the resident behind ``phone``, creating them on their first message."""
+    if service_number is not None and len(service_number) > SERVICE_NUMBER_MAX_CHARS:
+        service_number = None  # not a number of ours: the reply goes from the default number
     digest = keyring.digest("phone", phone)
     found = session.scalars(select(Correspondent).where(Correspondent.phone_digest == digest)).first()
     if found is None:
