@@ -86,11 +86,19 @@ REFUSALS = [
 ]
 
 
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
 def question_in(lang: str, replies: list[str]) -> str | None:
-    """Which question the bot's latest words ask, or None."""
-    for reply in reversed(replies):
+    """Which question the bot's latest words ask, or None.
+
+    A long question may arrive split over several texts (each within the SMS budget, cut between
+    sentences), so the texts are also read joined, as the resident reads them one after another.
+    """
+    for reply in [*reversed(replies), " ".join(replies)]:
         for slot, texts in QUESTION_TEXTS.items():
-            if any(_prefix(said(lang, text)) in reply for text in texts):
+            if any(_squeezed(_prefix(said(lang, text))) in _squeezed(reply) for text in texts):
                 return slot
     return None
 

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.slow
 
 # NOTE: known failures, by (language, persona) with the reason; strict, so a fix must remove its line.
 KNOWN: dict[tuple[str, int], str] = {
-    ("vi", 1): "the name Dũng is the SMS opt-out word DUNG at the Twilio channel (lang-safety branch fixes it)",
     (
         "vi",
         2,
