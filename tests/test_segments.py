@@ -135,14 +135,14 @@ def test_every_message_goes_out_in_texts_within_the_budget(domain, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_opening_notice_privacy_and_first_question_arrive_as_whole_texts_within_the_budget(language):
     """The first turn says who runs Heard, the privacy and language note, then asks: joined, as the channel does."""
-    from bot.actions import actions, i18n
+    from bot.actions import actions, common, i18n
 
     lang = "zh" if language == "zh_Hant" else language
     i18n.use_chinese_script("Hant" if language == "zh_Hant" else None)
     try:
         said = [
-            i18n.t(lang, actions.NOTICE),
-            actions.language_notice(lang),
+            i18n.t(lang, common.NOTICE),
+            common.language_notice(lang),
             i18n.t(lang, actions.QUESTIONS["narrative"]),
         ]
     finally:

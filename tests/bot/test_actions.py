@@ -12,15 +12,10 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import actions, i18n
+from bot.actions import actions, i18n, opening
 from bot.actions.common import is_emergency, language_choice, resolve_language
-from bot.actions.forms import (
-    ValidateComplaintForm,
-    ValidateInformationForm,
-    ValidateStatusForm,
-    parse_incident_time,
-    yes_no,
-)
+from bot.actions.forms import ValidateComplaintForm, parse_incident_time, yes_no
+from bot.actions.status_forms import ValidateInformationForm, ValidateStatusForm
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
@@ -246,7 +241,7 @@ def test_a_merged_reports_status_is_said_in_traditional_to_a_traditional_writer(
 
 def test_an_unexpected_yes_or_no_always_gets_the_menu():
     dispatcher = CollectingDispatcher()
-    actions.ActionMenu().run(
+    opening.ActionMenu().run(
         dispatcher, tracker("no", "deny", slots={"filing_failed": True, "notice_shown": True}, form=None), {}
     )
     assert dispatcher.messages and "I can help you" in dispatcher.messages[0]["text"]
@@ -486,7 +481,7 @@ def _said(dispatcher: CollectingDispatcher) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "action", [actions.ActionMenu, actions.ActionGreet, actions.ActionHelp, actions.ActionOutOfScope]
+    "action", [opening.ActionMenu, opening.ActionGreet, opening.ActionHelp, opening.ActionOutOfScope]
 )
 def test_the_notice_comes_before_the_first_question_whatever_the_first_message(action):
     dispatcher = CollectingDispatcher()
@@ -503,7 +498,7 @@ def test_a_long_first_message_the_nlu_did_not_place_starts_the_complaint_with_th
     )
     t = tracker(story, "nlu_fallback", confidence=0.2, form=None)
     t.events.append({"event": "user", "text": story})
-    events = actions.ActionMenu().run(CollectingDispatcher(), t, {})
+    events = opening.ActionMenu().run(CollectingDispatcher(), t, {})
     assert any(e["event"] == "followup" and e["name"] == "complaint_form" for e in events)
 
     dispatcher = CollectingDispatcher()
