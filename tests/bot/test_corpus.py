@@ -104,7 +104,7 @@ def check_yes(lang, talk, text):  # type: ignore[no-untyped-def]
     at_cancel_question(talk)
     replies = talk.say(text)
     assert_no_refusal(lang, replies)
-    stopped = said(lang, "Your report was stopped and nothing was sent. You can start again at any time.")
+    stopped = said(lang, "Your report was discarded and nothing was sent. You can start again at any time.")
     assert any(stopped in r for r in replies), replies
     return replies
 
