@@ -482,7 +482,12 @@ def test_console(
     team: Any,
     role: Role,
     monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
 ) -> None:
+    if database_url.startswith("postgresql") and role is not Role.SUPERVISOR:
+        # NOTE: CI time: each role's pass takes minutes. On PostgreSQL one role (the supervisor's, which
+        # reaches every console route that writes) checks what the storage refuses; SQLite runs all four.
+        pytest.skip("the console fuzz runs on PostgreSQL for the supervisor only (all roles run on SQLite)")
     from argon2 import PasswordHasher
 
     from intake.access import staff as staff_service
