@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po
 
 from bot.actions import actions, forms
 from bot.actions.common import NOTICE
-from bot.actions.i18n import t, use_chinese_script
+from tests.bot.resident import corpus, said
 
 pytestmark = pytest.mark.slow
 
@@ -31,20 +31,6 @@ CORPORA = ROOT / "tests" / "corpora"
 KNOWN = yaml.safe_load((Path(__file__).parent / "corpus_known_failures.yml").read_text(encoding="utf-8")) or {}
 LANGUAGES = ["en", "es", "tl", "vi", "zh", "zh_Hant", "km", "hmn", "lo", "pa"]
 RESULTS: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-
-
-@functools.cache
-def corpus(lang: str) -> dict[str, list[str]]:
-    return yaml.safe_load((CORPORA / f"{lang}.yml").read_text(encoding="utf-8"))
-
-
-def said(lang: str, message: str, **values: str) -> str:
-    """The bot's words in the corpus language (Traditional Chinese from its own catalog)."""
-    use_chinese_script("Hant" if lang == "zh_Hant" else None)
-    try:
-        return t("zh" if lang == "zh_Hant" else lang, message, **values)
-    finally:
-        use_chinese_script(None)
 
 
 def metadata(lang: str) -> dict[str, str]:
