@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from intake import audit
 from intake.access.permissions import Action, actor_of, require
 from intake.cases import tracking
-from intake.config import office_timezone
+from intake.config import DEFAULT_OFFICE_TIMEZONE, office_timezone
 from intake.db import utcnow
 from intake.enums import Disposition, Kind, Language, Status
 from intake.errors import ConfigurationError, ValidationError
@@ -71,7 +71,7 @@ class ReportSettings:
     ``HEARD_EARLY_WARNING_MONTHS`` (12) months raise a flag.
     """
 
-    timezone: str = "UTC"
+    timezone: str = DEFAULT_OFFICE_TIMEZONE
     early_warning_threshold: int = 3
     early_warning_months: int = 12
 

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from intake.config import DEFAULT_OFFICE_TIMEZONE
 from intake.enums import Status
 from intake.errors import ConfigurationError
 from intake.models import (
@@ -22,7 +23,7 @@ class ServiceTargets:
     """
 
     acknowledge_working_days: int = 3
-    timezone: str = "UTC"
+    timezone: str = DEFAULT_OFFICE_TIMEZONE
 
     def __post_init__(self) -> None:
         if self.acknowledge_working_days < 0:

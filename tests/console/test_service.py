@@ -15,7 +15,7 @@ from tests.console.conftest import file, move, sms_case
 from tests.intake.test_audit import _unlock_audit_log
 
 UTC = dt.timezone.utc
-TARGETS = ServiceTargets()
+TARGETS = ServiceTargets(timezone="UTC")  # the arithmetic below is written in UTC
 
 
 def _audit(session, action=None, case_id=None):
