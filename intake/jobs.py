@@ -12,6 +12,11 @@ the provider's ids): a worker cut off from the database can lose its lease.
 Jobs carry a priority (``priority_of``): a resident's reply and every send go before
 media and translations, and each worker keeps a lane of its own for them, so a long
 translation never holds up a reply.
+
+Idle workers poll twice a second. On PostgreSQL they also ``LISTEN`` on ``heard_jobs``:
+``enqueue`` sends a ``NOTIFY`` in the caller's transaction (delivered at commit), which
+wakes every worker at once, so they poll less often (``LISTENING_POLL_SECONDS``) and a
+new job still starts within milliseconds of its commit.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ HEARTBEAT_STALE = dt.timedelta(minutes=2)
 # An idle worker goes round twice a second; its heartbeat is written at most this often.
 HEARTBEAT_EVERY_SECONDS = 5.0
 DIED = "the worker running it stopped before it finished (its lease ran out)"
+NOTIFY_CHANNEL = "heard_jobs"
+# While a worker LISTENs, polling only catches jobs that become due later (run_after) and missed wake-ups.
+LISTENING_POLL_SECONDS = 2.0
 
 
 class RetryLater(Exception):
@@ -101,6 +109,7 @@ def enqueue(
     if dedupe_key is None:
         session.add(job)
         session.flush()
+        _notify(session, kind)
         return job
     try:
         with session.begin_nested():
@@ -108,7 +117,70 @@ def enqueue(
     except IntegrityError:  # another transaction enqueued it first
         found = session.scalars(select(Job).where(Job.dedupe_key == dedupe_key)).one()
         return found
+    _notify(session, kind)
     return job
+
+
+def _notify(session: Session, kind: str) -> None:
+    """Wake listening workers when this transaction commits (PostgreSQL; a no-op elsewhere)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind[:64])))
+
+
+class Wakeup:
+    """Events the worker's lanes sleep on; on PostgreSQL a thread sets them on every ``NOTIFY``."""
+
+    def __init__(self, database: Database, stopping: threading.Event) -> None:
+        self.database = database
+        self.stopping = stopping
+        self.lanes: list[threading.Event] = []
+        self.listening = threading.Event()
+        self._lock = threading.Lock()
+        self.sleeping = 0  # lanes idle right now (tests wait for this)
+
+    def sleep(self, woken: threading.Event, seconds: float) -> None:
+        """Sleep a lane until woken or ``seconds`` pass."""
+        with self._lock:
+            self.sleeping += 1
+        try:
+            woken.wait(seconds)
+        finally:
+            with self._lock:
+                self.sleeping -= 1
+
+    def lane(self) -> threading.Event:
+        event = threading.Event()
+        self.lanes.append(event)
+        return event
+
+    def ring(self) -> None:
+        for event in self.lanes:
+            event.set()
+
+    def start(self) -> bool:
+        """Start listening when the database can; return whether it does."""
+        if self.database.engine.dialect.name != "postgresql":
+            return False
+        threading.Thread(target=self._listen, name="job-listener", daemon=True).start()
+        return True
+
+    def _listen(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with self.database.engine.connect() as conn:
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    conn.exec_driver_sql(f"LISTEN {NOTIFY_CHANNEL}")
+                    driver = conn.connection.driver_connection
+                    self.listening.set()
+                    self.ring()  # catch anything enqueued before the LISTEN took hold
+                    while not self.stopping.is_set():
+                        for _note in driver.notifies(timeout=1.0, stop_after=1):  # type: ignore[union-attr]
+                            self.ring()
+            except Exception:  # the database went away: poll meanwhile, listen again shortly
+                self.listening.clear()
+                log.warning("job listener lost its connection; polling until it is back", exc_info=True)
+                self.stopping.wait(LISTENING_POLL_SECONDS)
+        self.listening.clear()
 
 
 def _claimable(now: dt.datetime) -> Any:
@@ -399,6 +471,7 @@ class Worker:
     name: str = field(default_factory=_process_name)
     started_at: dt.datetime = field(default_factory=utcnow)
     _last_beat: float | None = field(default=None, init=False, repr=False)
+    wakeup: Wakeup | None = field(default=None, init=False, repr=False)
 
     def run_once(self) -> int:
         """Record a heartbeat, do every chore once, then run the ready jobs; return how many jobs ran."""
@@ -421,23 +494,39 @@ class Worker:
         return run_ready(self.database, self.handlers, kinds=urgent, lease=self.lease) if urgent else 0
 
     def run_forever(self) -> None:
-        """Run both lanes until ``stopping`` is set, each sleeping briefly when it has nothing to do."""
+        """Run both lanes until ``stopping`` is set, each sleeping briefly (or until woken) when idle."""
         log.info("worker %s started with job kinds: %s", self.name, ", ".join(sorted(self.handlers)))
-        urgent = threading.Thread(target=self._loop, args=(self.run_urgent,), name="urgent-lane", daemon=True)
+        wakeup = self.wakeup = Wakeup(self.database, self.stopping)
+        main_lane, urgent_lane = wakeup.lane(), wakeup.lane()
+
+        def wake_on_stop() -> None:
+            self.stopping.wait()
+            wakeup.ring()
+
+        threading.Thread(target=wake_on_stop, name="stop-waker", daemon=True).start()
+        if wakeup.start():
+            log.info("worker %s listens for new jobs (PostgreSQL NOTIFY)", self.name)
+        urgent = threading.Thread(
+            target=self._loop, args=(self.run_urgent, urgent_lane, wakeup), name="urgent-lane", daemon=True
+        )
         urgent.start()
-        self._loop(self.run_once)
+        self._loop(self.run_once, main_lane, wakeup)
         urgent.join()
         log.info("worker %s stopped", self.name)
 
-    def _loop(self, step: Callable[[], int]) -> None:
+    def _loop(self, step: Callable[[], int], woken: threading.Event, wakeup: Wakeup) -> None:
         while not self.stopping.is_set():
+            woken.clear()
             try:
                 ran = step()
             except Exception:  # e.g. the database is down: wait and try again
                 log.exception("worker loop failed; retrying")
                 ran = 0
             if ran == 0:
-                self.stopping.wait(self.poll_seconds)
+                idle = (
+                    max(self.poll_seconds, LISTENING_POLL_SECONDS) if wakeup.listening.is_set() else self.poll_seconds
+                )
+                wakeup.sleep(woken, idle)
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:

@@ -147,3 +147,39 @@ def test_each_worker_round_records_a_heartbeat(db):
         assert [b.name for b in beats] == [worker.name]
         assert utcnow() - beats[0].beat_at < dt.timedelta(seconds=10)
         assert jobs.queue_health(s).last_heartbeat == beats[0].beat_at
+
+
+def test_on_postgresql_a_new_job_wakes_an_idle_worker_without_waiting_for_its_poll(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; workers on SQLite poll (the other tests here)")
+    ran = threading.Event()
+    # A poll this long would leave the job waiting a minute: only the NOTIFY can start it in time.
+    worker = jobs.Worker(database=db, handlers={"sms.send": lambda _p: ran.set()}, poll_seconds=60)
+    thread = _in_thread(worker)
+    try:
+        assert jobs.wait_for(lambda: worker.wakeup is not None and worker.wakeup.listening.is_set(), timeout=10)
+        assert worker.wakeup is not None
+        assert jobs.wait_for(lambda: worker.wakeup.sleeping == 2, timeout=10)  # both lanes idle
+        job_id = _enqueue(db, "sms.send", dedupe_key="wake-me")
+        assert ran.wait(10), "the worker slept through the NOTIFY"
+        assert jobs.wait_for(lambda: _job(db, job_id).state == JobState.DONE, timeout=10)
+    finally:
+        worker.stopping.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_worker_on_sqlite_polls_and_stops_promptly(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the PostgreSQL worker is the test above")
+    ran = threading.Event()
+    worker = jobs.Worker(database=db, handlers={"sms.send": lambda _p: ran.set()}, poll_seconds=0.05)
+    thread = _in_thread(worker)
+    try:
+        _enqueue(db, "sms.send")
+        assert ran.wait(10)
+        assert worker.wakeup is not None and not worker.wakeup.listening.is_set()
+    finally:
+        worker.stopping.set()
+        thread.join(10)
+    assert not thread.is_alive()
