@@ -79,4 +79,7 @@ def init_app(app: Flask) -> None:
     from console.reports import init_app as init_reports
 
     init_reports(app)
+    from console.operations import init_app as init_operations
+
+    init_operations(app)
     app.after_request(_security_headers)

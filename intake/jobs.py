@@ -396,7 +396,14 @@ def retry_dead(session: Session, *, kind: str | None = None, job_ids: Iterable[i
             .where(Job.id.in_(found), Job.state == JobState.DEAD)
             .values(state=JobState.QUEUED, attempts=0, run_after=utcnow(), updated_at=utcnow())
         )
+        _notify(session, "retry")
     return found
+
+
+def dead_jobs(session: Session, *, limit: int = 100) -> list[Job]:
+    """The dead jobs, most recently failed first."""
+    query = select(Job).where(Job.state == JobState.DEAD).order_by(Job.updated_at.desc(), Job.id.desc())
+    return list(session.scalars(query.limit(limit)))
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ class Action(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_REPORTS = "view_reports"  # the board report in the console
     VIEW_EARLY_WARNING = "view_early_warning"  # early-warning flags about officers
+    MANAGE_JOBS = "manage_jobs"  # the background queue's health, its dead jobs, and retrying them
 
 
 _READ = frozenset(
@@ -112,6 +113,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.VIEW_AUDIT_LOG,
         Action.VIEW_REPORTS,
         Action.VIEW_EARLY_WARNING,
+        Action.MANAGE_JOBS,
     },
     Role.AUDITOR: _READ | {Action.VIEW_AUDIT_LOG, Action.VIEW_REPORTS},
     Role.LIAISON: frozenset({Action.VIEW_QUEUE, Action.VIEW_CASE, Action.DOWNLOAD_EVIDENCE}),

@@ -498,6 +498,13 @@ def test_axe_finds_nothing_on_the_login_queue_case_and_audit_pages(axe_page: Any
     page.goto(f"{heard.url}/console/audit")
     assert (found := axe_violations(page)) == [], ("audit", found)
     with heard.database.session() as s:
+        dead = jobs.enqueue(s, kind="sms.send", payload={})
+        dead.state, dead.last_error = JobState.DEAD, "TwilioRestException: 21610"
+        s.commit()
+    page.goto(f"{heard.url}/console/operations/")
+    expect(page.get_by_role("button", name="Queue every dead job again")).to_be_visible()
+    assert (found := axe_violations(page)) == [], ("operations", found)
+    with heard.database.session() as s:
         assert s.get_one(Case, heard.cases["in_hand"]).status is Status.ASSIGNED  # the refused close changed nothing
 
 
