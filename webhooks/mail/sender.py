@@ -54,7 +54,7 @@ def compose(
 ) -> EmailMessage:
     """Write the email: plain text and HTML, in the resident's language; only the catalog's words and ``text``."""
     lang = language if language in CODES else "en"
-    intro = t(lang, INTRO, writing=writing, tracking=tracking)
+    intro = t(lang, INTRO, writing=writing, tracking_number=tracking)
     footer = t(lang, FOOTER, writing=writing, phone=settings.office_phone)
     note = t(lang, MACHINE_TRANSLATED, writing=writing) if machine_translated else ""
     subject = t(lang, SUBJECT, writing=writing)
