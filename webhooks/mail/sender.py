@@ -12,6 +12,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from intake import jobs
+from intake.cases import tracking
 from intake.conversations import mail
 from intake.crypto import Keyring
 from intake.db import Database, utcnow
@@ -50,11 +51,18 @@ def _content_language(language: str) -> str:
 
 
 def compose(
-    *, settings: MailSettings, to: str, language: str, tracking: str, text: str, machine_translated: bool, writing: str
+    *,
+    settings: MailSettings,
+    to: str,
+    language: str,
+    tracking_number: str,
+    text: str,
+    machine_translated: bool,
+    writing: str,
 ) -> EmailMessage:
     """Write the email: plain text and HTML, in the resident's language; only the catalog's words and ``text``."""
     lang = language if language in CODES else "en"
-    intro = t(lang, INTRO, writing=writing, tracking_number=tracking)
+    intro = t(lang, INTRO, writing=writing, tracking_number=tracking_number)
     footer = t(lang, FOOTER, writing=writing, phone=settings.office_phone)
     note = t(lang, MACHINE_TRANSLATED, writing=writing) if machine_translated else ""
     subject = t(lang, SUBJECT, writing=writing)
@@ -75,9 +83,10 @@ def compose(
     message["To"] = to
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=settings.envelope_from.rsplit("@", 1)[-1])
-    message["Content-Language"] = _content_language(lang)
     message.set_content(plain)
     message.add_alternative(body, subtype="html")
+    # NOTE: after the parts are made: making them moves every Content- header into the first part.
+    message["Content-Language"] = _content_language(lang)
     return message
 
 
@@ -135,7 +144,7 @@ class MailSender:
             settings=self.settings,
             to=to,
             language=case.language.value,
-            tracking=case.tracking_number,
+            tracking_number=tracking.format_tracking_number(case.tracking_number),
             text=message.body,
             machine_translated=bool(meta.get("machine_translated")),
             # NOTE: read only to tell Traditional from Simplified Chinese; never written into the email.
