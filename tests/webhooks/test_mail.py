@@ -276,7 +276,7 @@ def test_a_busy_relay_is_tried_again_and_a_refused_address_is_shown_on_the_case_
     assert failed.state is MessageState.FAILED and failed.error_code == "smtp-550"
     assert "nobody@" not in failed.meta["error"]  # the relay's words (with the address) are not kept
     with db.session() as s:
-        job = s.scalars(select(Job).where(Job.payload == {"message_id": bounced.id})).one()
+        job = s.scalars(select(Job).where(Job.dedupe_key == f"{mail.SEND_KIND}:{bounced.id}")).one()
         assert job.state is JobState.DONE and job.attempts == 1  # a bounce is not tried again
         staff = s.get(StaffUser, filed.staff_id)
         assert staff is not None
