@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from intake import jobs
 from intake.conversations import whatsapp
 from intake.conversations.inbound import find_by_provider_id, store_inbound
+from intake.conversations.keywords import classify_keyword
 from intake.conversations.segments import segment_count, split_reply
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -203,7 +204,9 @@ def receive_text(session: Session, *, keyring: Keyring, inbound: InboundText) ->
     )
     if not new:
         return message, False
-    if correspondent.channel is Channel.WHATSAPP:
+    keyword = classify_keyword(inbound.body)
+    if correspondent.channel is Channel.WHATSAPP and not (keyword is not None and keyword.action in ("stop", "start")):
+        # NOTE: not on STOP or START: the turn releases them once the consent they change is recorded.
         whatsapp.release_held(session, correspondent_id=correspondent.id, inbound=message)
     jobs.enqueue(session, kind="sms.turn", payload={"message_id": message.id}, dedupe_key=f"sms.turn:{message.id}")
     if inbound.media:

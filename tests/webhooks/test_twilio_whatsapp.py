@@ -331,3 +331,19 @@ def test_stop_on_whatsapp_is_confirmed_by_heard_and_nothing_goes_after_it_until_
     _staff_reply(db, "Su caso fue reabierto.")
     _work(wa_app)
     assert [m["Body"] for m in fake_twilio.texts()] == ["Su caso fue reabierto."]
+
+
+def test_a_held_text_never_follows_a_stop_and_goes_after_start(wa_app, db, fake_twilio):
+    _write(wa_app, "AYUDA")
+    _age_the_window(db)
+    held = _staff_reply(db, "Su caso fue asignado.")
+    _work(wa_app)
+    _work(wa_app)
+    assert len(fake_twilio.templates()) == 1 and _message(db, held).state is MessageState.HELD
+    assert _write(wa_app, "STOP")  # answering the template with STOP opens the window, but they asked for nothing
+    _work(wa_app)
+    assert fake_twilio.texts() == [] and _message(db, held).state is MessageState.HELD
+    _write(wa_app, "START")
+    _work(wa_app)
+    assert [m["Body"] for m in fake_twilio.texts()] == ["Su caso fue asignado."]
+    assert _message(db, held).state is MessageState.SENT

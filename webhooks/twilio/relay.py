@@ -286,6 +286,8 @@ class TurnRelay(ChannelState):
                 session, keyring=self.keyring, inbound=message, texts=texts, language=language, meta=reply_meta
             )
             sends = messaging.queue_replies(session, message_id=message_id) if message.reply_via == "rest" else []
+            if correspondent.channel is Channel.WHATSAPP and not correspondent.opted_out:
+                sends += whatsapp.release_held(session, correspondent_id=correspondent.id, inbound=message)
             session.commit()
         self.send_soon(sends)
 
