@@ -284,6 +284,7 @@ def test_a_busy_relay_is_tried_again_and_a_refused_address_is_shown_on_the_case_
     sign_in(client, staff)
     page = client.get(f"/console/cases/{filed.case_id}").get_data(as_text=True)
     assert "Delivery problem: smtp-550" in page and "refused" in page
+    assert "Email to the resident" in page  # the reply form says how the reply will go
 
 
 def test_smtps_with_the_relays_own_certificate_and_an_untrusted_certificate_is_not_used(
