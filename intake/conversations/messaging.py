@@ -431,6 +431,8 @@ def record_delivery_status(
         message.delivery_status = status.lower()[:32]
         if error_code:
             message.error_code = error_code[:16]
+        if error_code == whatsapp.OUTSIDE_WINDOW_ERROR:
+            whatsapp.retry_outside_window(session, message=message)
     return message
 
 

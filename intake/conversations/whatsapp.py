@@ -18,6 +18,8 @@ from intake.enums import Channel, Direction, MessageState
 from intake.models import Message
 
 PREFIX = "whatsapp:"
+# Twilio's error when a free-form WhatsApp message went outside the 24-hour window after all.
+OUTSIDE_WINDOW_ERROR = "63016"
 # WhatsApp's customer-service window, counted from the resident's last message.
 WINDOW = dt.timedelta(hours=24)
 
@@ -77,7 +79,12 @@ def release_held(session: Session, *, correspondent_id: int, inbound: Message) -
     released = []
     for message in held(session, correspondent_id=correspondent_id):
         message.state = MessageState.QUEUED
-        message.meta = {**(message.meta or {}), "released_by": inbound.id}
+        meta = {**(message.meta or {}), "released_by": inbound.id}
+        if meta.pop("outside_window", None):
+            # The refused try's report and its 63016; this try goes inside the window and reports afresh.
+            message.error_code = None
+            message.delivery_status = None
+        message.meta = meta
         # NOTE: a fresh key: the text's first send job is done, and a done job is never run again.
         job = jobs.enqueue(
             session,
@@ -87,3 +94,25 @@ def release_held(session: Session, *, correspondent_id: int, inbound: Message) -
         )
         released.append(job.id)
     return released
+
+
+def retry_outside_window(session: Session, *, message: Message) -> bool:
+    """Hold a free-form text WhatsApp refused as outside the window (63016), so the template goes instead.
+
+    NOTE: Heard counts the window from when it stored the resident's message; WhatsApp may count
+    a little earlier. Returns True when the text is queued again, to be held and announced.
+    """
+    meta = dict(message.meta or {})
+    if message.channel is not Channel.WHATSAPP or meta.get("content_sid") or meta.get("outside_window"):
+        return False
+    meta["outside_window"] = True
+    message.meta = meta
+    message.state = MessageState.QUEUED
+    message.delivery_status = None  # the next try's reports start afresh
+    jobs.enqueue(
+        session,
+        kind="sms.send",
+        payload={"message_id": message.id},
+        dedupe_key=f"sms.send:{message.id}:{OUTSIDE_WINDOW_ERROR}",
+    )
+    return True

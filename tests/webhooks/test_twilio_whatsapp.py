@@ -347,3 +347,28 @@ def test_a_held_text_never_follows_a_stop_and_goes_after_start(wa_app, db, fake_
     _work(wa_app)
     assert [m["Body"] for m in fake_twilio.texts()] == ["Su caso fue asignado."]
     assert _message(db, held).state is MessageState.SENT
+
+
+def test_a_text_whatsapp_refuses_as_outside_the_window_is_held_and_announced_by_template(wa_app, db, fake_twilio):
+    _write(wa_app, "AYUDA")
+    message_id = _staff_reply(db, "Su caso fue asignado.")
+    _work(wa_app)
+    assert len(fake_twilio.texts()) == 1  # Heard counted the window open
+    with db.session() as s:
+        sid = s.get(Message, message_id).provider_id
+    # WhatsApp counted otherwise: Twilio reports error 63016 on the signed status callback.
+    report = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "63016", "AccountSid": ACCOUNT_SID}
+    assert post_signed(wa_app.test_client(), "/twilio/status", report).status_code == 204
+    assert post_signed(wa_app.test_client(), "/twilio/status", report).status_code == 204  # repeated: no change
+    _work(wa_app)
+    _work(wa_app)
+    (template,) = fake_twilio.templates()
+    assert template["ContentSid"] == TEMPLATE_ES
+    held = _message(db, message_id)
+    assert held.state is MessageState.HELD and held.error_code == "63016"
+    _write(wa_app, "Hola, aquí estoy")
+    _work(wa_app)
+    assert [m["Body"] for m in fake_twilio.texts()] == ["Su caso fue asignado.", "Su caso fue asignado."]
+    again = _message(db, message_id)
+    assert again.state is MessageState.SENT and again.error_code is None and again.provider_id != sid
+    assert again.delivery_status == "queued"  # this try's own reports, not the refused one's

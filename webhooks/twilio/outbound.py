@@ -44,7 +44,10 @@ class OutboundSender(ChannelState):
             if (
                 correspondent.channel is Channel.WHATSAPP
                 and not template
-                and not whatsapp.window_open(session, correspondent_id=correspondent.id)
+                and (
+                    (message.meta or {}).get("outside_window")
+                    or not whatsapp.window_open(session, correspondent_id=correspondent.id)
+                )
             ):
                 self._hold_for_window(session, message, correspondent)
                 session.commit()
