@@ -17,8 +17,15 @@ from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Case, Message
 
 SEND_KIND = "mail.send"
-# Tries before an email is marked failed on the case (the worker backs off between them).
-ATTEMPTS = 6
+# How long to wait after each failed try: a relay that is down for hours still gets the email.
+RETRY_DELAYS_SECONDS = (60.0, 5 * 60.0, 15 * 60.0, 60 * 60.0, 4 * 60 * 60.0)
+# Tries before an email is marked failed on the case.
+ATTEMPTS = len(RETRY_DELAYS_SECONDS) + 1
+
+
+def retry_delay(attempt: int) -> float:
+    """Return how long to wait after the ``attempt``-th failed try."""
+    return RETRY_DELAYS_SECONDS[min(attempt, len(RETRY_DELAYS_SECONDS)) - 1]
 
 
 def queue_email(

@@ -265,6 +265,10 @@ def test_a_busy_relay_is_tried_again_and_a_refused_address_is_shown_on_the_case_
     _work(app)
     waiting = _message(db, busy.id)
     assert waiting.state is MessageState.QUEUED and waiting.error_code == "smtp-451" and relay.received == []
+    with db.session() as s:
+        job = s.scalars(select(Job).where(Job.dedupe_key == f"{mail.SEND_KIND}:{busy.id}")).one()
+        later = job.run_after if job.run_after.tzinfo else job.run_after.replace(tzinfo=dt.UTC)
+        assert job.state is JobState.QUEUED and later - utcnow() > dt.timedelta(seconds=50)  # waits a minute
     _work(app)
     assert _message(db, busy.id).state is MessageState.SENT and len(relay.received) == 1
     relay.refused["nobody@example.org"] = "550 5.1.1 <nobody@example.org>: Recipient address rejected"

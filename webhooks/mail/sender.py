@@ -126,7 +126,8 @@ class MailSender:
                     "email %s not sent (attempt %d%s): %s", message_id, attempt, ", final" if final else "", exc
                 )
                 if not final:
-                    raise
+                    # NOTE: the worker's own back-off spans a minute; a relay may be down for hours.
+                    raise jobs.RetryLater(mail.retry_delay(attempt), str(exc)) from exc
                 return
             message = session.get(Message, message_id)
             assert message is not None
