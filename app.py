@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["heard.database"] = services.database
     app.extensions["heard.channel_settings"] = services.channel_settings
     app.extensions["heard.sms"] = services.sms
+    app.extensions["heard.mail"] = services.mail
     app.extensions["heard.translation"] = services.translation
 
     if settings.trusted_proxies:

@@ -20,6 +20,8 @@ from intake.db import Database
 from intake.logs import install_redaction
 from intake.private import lock_down
 from intake.translation.engine import TranslationEngine, TranslationSettings
+from webhooks.mail.config import MailSettings
+from webhooks.mail.sender import MailSender
 from webhooks.twilio.channel import SmsChannel
 from webhooks.twilio.config import ChannelSettings
 
@@ -27,6 +29,7 @@ from webhooks.twilio.config import ChannelSettings
 OBJECTS = ("KEYRING", "DATABASE", "SMS_CHANNEL")
 # Overrides read as if they came from the environment.
 ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL")
+# (settings named TWILIO_* and HEARD_* are read from the overrides too: HEARD_SMTP_URL, HEARD_MAIL_FROM, …)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Services:
     channel_settings: ChannelSettings
     sms: SmsChannel
     translation: TranslationEngine
+    mail: MailSender
 
 
 def build_services(config: Mapping[str, Any] | None = None) -> Services:
@@ -61,7 +65,9 @@ def build_services(config: Mapping[str, Any] | None = None) -> Services:
     )
     # NOTE: nothing is loaded until a translation is first asked for.
     translation = TranslationEngine(TranslationSettings.from_env(env, settings.instance_dir))
+    mail = MailSender(database=database, keyring=keyring, settings=MailSettings.from_env(env))
     return Services(
+        mail=mail,
         settings=settings,
         keyring=keyring,
         database=database,

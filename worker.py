@@ -1,4 +1,4 @@
-"""The ``worker`` process: background jobs (turns that outlived their webhook, sends, media, translation).
+"""The ``worker`` process: background jobs (turns that outlived their webhook, texts, emails, media, translation).
 
 Run: ``python -m worker`` (the Procfile does). It builds the same services as the web
 process (``services.build_services``), without the web application.
@@ -31,7 +31,7 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
 
     return Worker(
         database=services.database,
-        handlers={**services.sms.handlers(), **translator.handlers()},
+        handlers={**services.sms.handlers(), **services.mail.handlers(), **translator.handlers()},
         chores=[*services.sms.chores(), anchor_audit_log],
     )
 

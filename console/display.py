@@ -36,6 +36,8 @@ CHANNEL_LABELS = {
     Channel.PARTNER: _l("Partner organisation"),
     Channel.IN_PERSON: _l("In person"),
     Channel.MAIL: _l("Mail"),
+    Channel.WHATSAPP: _l("WhatsApp"),
+    Channel.EMAIL: _l("Email"),
 }
 CATEGORY_LABELS = {
     "use_of_force": _l("Use of force"),

@@ -35,7 +35,7 @@ from console import display, forms
 from console.i18n import CONSOLE_LOCALES, select_locale
 from intake import evidence, inputs, triage
 from intake.access import staff
-from intake.enums import Role
+from intake.enums import Channel, Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
 from intake.errors import ValidationError as InvalidInput
 from intake.models import StaffUser
@@ -132,6 +132,7 @@ def _template_helpers() -> dict[str, Any]:
         "viewer": viewer,
         "can": (lambda action: viewer is not None and triage.can(viewer, action)),
         "Action": Action,
+        "Channel": Channel,
         "console_locale": select_locale(),
         **display.helpers(_targets()),
     }

@@ -54,6 +54,8 @@ class Channel(StrEnum):
     PARTNER = "partner"
     IN_PERSON = "in_person"
     MAIL = "mail"
+    WHATSAPP = "whatsapp"  # WhatsApp through Twilio: addresses ``whatsapp:+1…`` on the Messaging webhook
+    EMAIL = "email"  # Heard's emails to residents who chose email (Heard receives none)
 
 
 class Language(StrEnum):
@@ -104,4 +106,5 @@ class MessageState(StrEnum):
     QUEUED = "queued"  # outbound, to be sent through the provider's REST API
     SENT = "sent"  # outbound, accepted by the provider
     SUPPRESSED = "suppressed"  # outbound, never sent: the resident opted out
+    HELD = "held"  # outbound WhatsApp text outside the 24-hour window: sent when the resident next writes
     FAILED = "failed"

@@ -376,6 +376,8 @@ class Correspondent(Base):
     conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
     # The language the resident chose or clearly wrote in; None until one is known.
     language: Mapped[Language | None] = mapped_column(_enum(Language))
+    # How they write: a text message, or WhatsApp (their address and ours are then ``whatsapp:+1…``).
+    channel: Mapped[Channel] = mapped_column(_enum(Channel), default=Channel.SMS, server_default=Channel.SMS.value)
     # Heard's own number the resident last wrote to, replies go out from it.
     service_number: Mapped[str | None] = mapped_column(String(32))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,6 +1,7 @@
 """A local stand-in for what lies off this machine: Twilio's REST API and its media host.
 
-It answers ``Messages.json`` like Twilio (a message resource with a fresh SID), serves
+It answers ``Messages.json`` like Twilio (a message resource with a fresh SID; a text, or a
+WhatsApp template by ``ContentSid`` + ``ContentVariables``, refusing a message with neither), serves
 registered media only to requests with the account's Basic credentials, records
 every request, and can be told to fail the next few requests (429, 500, a 400 error).
 Webhook requests are built as Twilio builds them, with real signatures.
@@ -22,6 +23,7 @@ from twilio.request_validator import RequestValidator
 ACCOUNT_SID = "AC" + "0" * 30 + "01"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 HEARD_NUMBER = "+12095550100"
+HEARD_WHATSAPP = "whatsapp:+12095550199"
 PUBLIC_BASE_URL = "https://heard.example.org"
 
 
@@ -88,6 +90,12 @@ class FakeTwilio:
                 if not entry.path.endswith("/Messages.json"):
                     return self._send(404, b'{"status": 404}')
                 body = form.get("Body", "")
+                content_sid = form.get("ContentSid", "")
+                if not body and not content_sid and not form.get("MediaUrl"):
+                    message = "A text message body, media URL or ContentSid is required."
+                    return self._send(400, json.dumps({"code": 21619, "message": message, "status": 400}).encode())
+                if content_sid and not content_sid.startswith("HX"):
+                    return self._send(400, b'{"code": 21655, "message": "The ContentSid is Invalid.", "status": 400}')
                 ucs2 = any(ord(c) > 0x7F for c in body)
                 per = 67 if ucs2 else 153
                 segments = 1 if len(body) <= (70 if ucs2 else 160) else -(-len(body) // per)
@@ -97,6 +105,7 @@ class FakeTwilio:
                     "to": form.get("To"),
                     "from": form.get("From"),
                     "body": body,
+                    "content_sid": content_sid or None,
                     "status": "queued",
                     "num_segments": str(segments),
                     "direction": "outbound-api",
@@ -147,6 +156,14 @@ class FakeTwilio:
         with self.lock:
             return [r.form for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")]
 
+    def templates(self) -> list[dict[str, str]]:
+        """The WhatsApp templates Heard sent (ContentSid and ContentVariables), in order."""
+        return [form for form in self.sent() if form.get("ContentSid")]
+
+    def texts(self) -> list[dict[str, str]]:
+        """The free-form messages Heard sent (a Body), in order."""
+        return [form for form in self.sent() if not form.get("ContentSid")]
+
     def redirected(self) -> list[dict[str, str]]:
         """The calls Heard gave new instructions, with the TwiML it sent."""
         with self.lock:
@@ -186,6 +203,38 @@ def sms_form(
         "To": HEARD_NUMBER,
         "ToZip": "95202",
         "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    for i, (url, content_type) in enumerate(media or []):
+        form[f"MediaUrl{i}"] = url
+        form[f"MediaContentType{i}"] = content_type
+    return form
+
+
+def whatsapp_form(
+    body: str,
+    *,
+    sender: str = "whatsapp:+12095550142",
+    sid: str | None = None,
+    media: list[tuple[str, str]] | None = None,
+) -> dict[str, str]:
+    """The fields Twilio posts to the Messaging webhook for an incoming WhatsApp message."""
+    sid = sid or new_message_sid()
+    form = {
+        "SmsMessageSid": sid,
+        "NumMedia": str(len(media or [])),
+        "ProfileName": "Resident",
+        "MessageType": "image" if media else "text",
+        "SmsSid": sid,
+        "WaId": sender.removeprefix("whatsapp:+"),
+        "SmsStatus": "received",
+        "Body": body,
+        "To": HEARD_WHATSAPP,
+        "NumSegments": "1",
+        "ReferralNumMedia": "0",
         "MessageSid": sid,
         "AccountSid": ACCOUNT_SID,
         "From": sender,

@@ -141,14 +141,14 @@ class ActionAskNarrative(Action):
 DEFAULT_NARRATIVE_PAUSE_SECONDS = 180.0
 # Channels that can carry a message the bot sends between the resident's turns (bot/channels.py
 # hands it to the web app): a text message, or the chat's transcript, which the open widget fetches.
-DEFAULT_NARRATIVE_PAUSE_CHANNELS = "sms,web_chat"
+DEFAULT_NARRATIVE_PAUSE_CHANNELS = "sms,web_chat,whatsapp"
 
 
 def narrative_pause_seconds(tracker: Tracker) -> float | None:
     """How long a silence ends "what happened" in this conversation; None when the bot waits for DONE.
 
     ``HEARD_NARRATIVE_PAUSE_SECONDS`` (default 180) and ``HEARD_NARRATIVE_PAUSE_CHANNELS`` (default
-    ``sms,web_chat``) configure the action server; a channel may send its own length as the message metadata
+    ``sms,web_chat,whatsapp``) configure the action server; a channel may send its own length as the message metadata
     ``narrative_pause_seconds``. Zero turns the pause off.
     """
     data = metadata(tracker)

@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake import jobs
+from intake.conversations import whatsapp
 from intake.conversations.inbound import find_by_provider_id, store_inbound
+from intake.conversations.keywords import classify_keyword
 from intake.conversations.segments import segment_count, split_reply
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -144,7 +146,10 @@ SERVICE_NUMBER_MAX_CHARS = 32
 def get_or_create_correspondent(
     session: Session, *, keyring: Keyring, phone: str, service_number: str | None
 ) -> Correspondent:
-    """Return the resident behind ``phone``, creating them on their first message."""
+    """Return the resident behind ``phone``, creating them on their first message.
+
+    A WhatsApp address (``whatsapp:+1…``) is a resident of its own, apart from texts from the same number.
+    """
     if service_number is not None and len(service_number) > SERVICE_NUMBER_MAX_CHARS:
         service_number = None  # not a number of ours: the reply goes from the default number
     digest = keyring.digest("phone", phone)
@@ -154,6 +159,7 @@ def get_or_create_correspondent(
             phone_digest=digest,
             phone_token=keyring.encrypt(phone),
             conversation_id=conversation_id_for(keyring, Channel.SMS, phone),
+            channel=whatsapp.channel_of(phone),
             service_number=service_number,
             opted_out=False,
         )
@@ -186,7 +192,7 @@ def receive_text(session: Session, *, keyring: Keyring, inbound: InboundText) ->
     message, new = store_inbound(
         session,
         message=Message(
-            channel=Channel.SMS,
+            channel=correspondent.channel,
             direction=Direction.INBOUND,
             provider_id=inbound.provider_id,
             conversation_id=correspondent.conversation_id,
@@ -198,6 +204,10 @@ def receive_text(session: Session, *, keyring: Keyring, inbound: InboundText) ->
     )
     if not new:
         return message, False
+    keyword = classify_keyword(inbound.body)
+    if correspondent.channel is Channel.WHATSAPP and not (keyword is not None and keyword.action in ("stop", "start")):
+        # NOTE: not on STOP or START: the turn releases them once the consent they change is recorded.
+        whatsapp.release_held(session, correspondent_id=correspondent.id, inbound=message)
     jobs.enqueue(session, kind="sms.turn", payload={"message_id": message.id}, dedupe_key=f"sms.turn:{message.id}")
     if inbound.media:
         jobs.enqueue(
@@ -353,12 +363,12 @@ def queue_outbound(
     case: Case | None = None,
     meta: dict[str, Any] | None = None,
 ) -> list[Message]:
-    """Queue messages Heard starts (a status update, a staff reply) to a resident."""
+    """Queue messages Heard starts (a status update, a staff reply) to a resident, on the channel they write on."""
     queued = []
     for text in texts:
         for part in split_reply(text):
             message = Message(
-                channel=Channel.SMS,
+                channel=correspondent.channel,
                 direction=Direction.OUTBOUND,
                 conversation_id=correspondent.conversation_id,
                 correspondent_id=correspondent.id,
@@ -421,6 +431,8 @@ def record_delivery_status(
         message.delivery_status = status.lower()[:32]
         if error_code:
             message.error_code = error_code[:16]
+        if error_code == whatsapp.OUTSIDE_WINDOW_ERROR:
+            whatsapp.retry_outside_window(session, message=message)
     return message
 
 

@@ -26,6 +26,8 @@ CHANNEL_NAMES = {
     Channel.PARTNER.value: "Partner organisation",
     Channel.IN_PERSON.value: "In person",
     Channel.MAIL.value: "Mail",
+    Channel.WHATSAPP.value: "WhatsApp",
+    Channel.EMAIL.value: "Email",
 }
 LANGUAGE_NAMES = {
     Language.EN.value: "English",

@@ -20,13 +20,14 @@ from intake.access.permissions import (
 from intake.cases import duplicates, lifecycle, officers
 from intake.cases import filing as complaints
 from intake.cases.officers import OfficerDetails
-from intake.conversations import messaging, segments
+from intake.conversations import mail, messaging, segments
 from intake.db import utcnow
 from intake.enums import Channel, Disposition, Language, Role, Status
 from intake.errors import IllegalTransition, ValidationError
 from intake.models import (
     Case,
     CaseOfficer,
+    Contact,
     Message,
     StaffNote,
     StaffUser,
@@ -195,7 +196,7 @@ def reply(
     translated_from: str | None = None,
     models: tuple[str, ...] = (),
 ) -> list[Message]:
-    """Send the resident a text message on the case's conversation, and record it on the case.
+    """Send the resident a reply (text, WhatsApp or, when they chose it, email), and record it on the case.
 
     A machine-translated reply (``translated_from`` holds the staff's English) goes in the
     resident's language, marked as machine-translated when it is sent.
@@ -206,28 +207,30 @@ def reply(
         raise ValidationError({"text": "a reply cannot be empty"})
     if len(body) > REPLY_MAX_CHARS:
         raise ValidationError({"text": f"must be at most {REPLY_MAX_CHARS} characters"})
-    correspondent, refusal = reply_refusal(session, case)
-    if correspondent is None:
+    target, refusal = reply_refusal(session, case)
+    if target is None:
         raise ValidationError({"text": refusal or "there is no one to reply to"})
     translated = bool(translated_from and translated_from.strip() and models)
     meta: dict[str, Any] = {"staff_id": viewer.id, "source": "console"}
     if translated:
         meta.update(machine_translated=True, source_text=(translated_from or "").strip(), models=list(models))
-    sent = messaging.queue_outbound(
-        session,
-        correspondent=correspondent,
-        texts=[body],
-        language=case.language.value if translated else Language.EN.value,
-        case=case,
-        meta=meta,
-    )
+    language = case.language.value if translated else Language.EN.value
+    if isinstance(target, Contact):
+        # NOTE: the resident chose email: the worker sends it, with retries; refusals show on the case.
+        sent = [mail.queue_email(session, case=case, text=body, language=language, meta=meta)]
+        channel = Channel.EMAIL
+    else:
+        sent = messaging.queue_outbound(
+            session, correspondent=target, texts=[body], language=language, case=case, meta=meta
+        )
+        channel = target.channel
     touch(case)
     audit.record(
         session,
         actor=actor_of(viewer),
         action="case.replied",
         case_id=case.id,
-        summary={"channel": Channel.SMS.value, "message_ids": [m.id for m in sent]},
+        summary={"channel": channel.value, "message_ids": [m.id for m in sent]},
         change={"text": body},
     )
     session.flush()

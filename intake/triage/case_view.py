@@ -27,13 +27,14 @@ from intake.cases import duplicates, lifecycle, officers, tracking
 from intake.cases.duplicates import Merge
 from intake.crypto import Keyring
 from intake.db import utcnow
-from intake.enums import Role, Status
+from intake.enums import Channel, PreferredContact, Role, Status
 from intake.errors import ConfigurationError, NotFound
 from intake.models import (
     Attachment,
     AuditEntry,
     Case,
     CaseOfficer,
+    Contact,
     Correspondent,
     Message,
     StaffNote,
@@ -142,6 +143,8 @@ class CaseView:
     # The duplicate each message of the transcript came from, when it is not this case's own.
     message_origin: dict[int, Case] = field(default_factory=dict)
     can_merge: bool = False
+    # How a staff reply reaches the resident (a text, WhatsApp or email); None when it cannot.
+    reply_channel: Channel | None = None
 
     def origin(self, case_id: int | None) -> Case | None:
         """Return the merged duplicate a record with ``case_id`` belongs to; None for this case's own."""
@@ -196,7 +199,19 @@ def _correspondent(session: Session, case: Case) -> Correspondent | None:
     return found
 
 
-def reply_refusal(session: Session, case: Case) -> tuple[Correspondent | None, str | None]:
+def email_reply(case: Case) -> Contact | None:
+    """Return the contact to email when the resident chose to be reached by email and gave an address."""
+    contact = case.contact
+    if contact is not None and contact.preferred is PreferredContact.EMAIL and contact.email_token:
+        return contact
+    return None
+
+
+def reply_refusal(session: Session, case: Case) -> tuple[Correspondent | Contact | None, str | None]:
+    """Return whom a staff reply goes to (a texting resident, or the email contact), or why there is no one."""
+    contact = email_reply(case)
+    if contact is not None:
+        return contact, None
     correspondent = _correspondent(session, case)
     if correspondent is None:
         return None, "This case has no text-message conversation to reply to; reach the resident another way."
@@ -285,6 +300,13 @@ def get_case_for(
         assignable=assignable_staff(session) if Action.ASSIGN in allowed and case.status in OPEN_STATUSES else [],
         can_reply=correspondent is not None,
         reply_refusal=refusal,
+        reply_channel=(
+            Channel.EMAIL
+            if isinstance(correspondent, Contact)
+            else correspondent.channel
+            if correspondent is not None
+            else None
+        ),
         callback_pending=callback_pending(session, case) if Action.CALLBACK_DONE in allowed else False,
         allowed=allowed,
         translations=_current_translations(session, case),

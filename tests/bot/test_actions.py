@@ -273,6 +273,7 @@ def test_channels_that_cannot_reach_the_resident_between_turns_never_pause(monke
     monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_CHANNELS", raising=False)
     assert _ask_more({"channel": "voice"}) == []
     assert len(_ask_more({"channel": "web_chat"})) == 1  # the widget fetches what is said between turns
+    assert len(_ask_more({"channel": "whatsapp"})) == 1  # sent like a text (a template outside the 24 hours)
     monkeypatch.setenv("HEARD_NARRATIVE_PAUSE_CHANNELS", "sms")
     assert _ask_more({"channel": "web_chat", "narrative_pause_seconds": 2}) == []
 

@@ -5,6 +5,7 @@ Twilio's REST API and media host are the local stand-in of tests/twilio_fake.py.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -388,3 +389,87 @@ def test_pressing_zero_on_a_call_asks_a_person_to_call_back(twilio_app, bot_stac
     with bot_stack.database.session() as s:
         callback = s.scalars(select(Case).where(Case.category == "callback_request").order_by(Case.id.desc())).first()
         assert callback is not None and callback.channel.value == "voice" and callback.language.value == "es"
+
+
+def test_a_whole_complaint_on_whatsapp_then_staff_replies_inside_and_outside_the_24_hour_window(
+    bot_stack, keyring, fake_twilio, tmp_path
+):
+    from intake.conversations import messaging as _messaging
+    from intake.enums import Channel, Direction
+    from intake.models import Correspondent, StaffUser
+    from intake.triage import actions as triage_actions
+    from tests.factories import make_staff
+    from tests.twilio_fake import HEARD_WHATSAPP, whatsapp_form
+    from webhooks.i18n import t
+    from webhooks.twilio.texts import WHATSAPP_NEW_MESSAGE
+
+    template = "HX" + "a1" * 16
+    app = make_twilio_app(bot_stack, keyring, fake_twilio, tmp_path, HEARD_WHATSAPP_TEMPLATE_ES=template)
+    client = app.test_client()
+    address = "whatsapp:+12095550231"
+
+    def write(body: str) -> str:
+        response = post_signed(client, "/twilio/sms", whatsapp_form(body, sender=address))
+        assert response.status_code == 200, response.data
+        return "\n".join(_bodies(response.data))
+
+    lines = [
+        "quiero poner una queja contra un policía",
+        "el oficial me empujó en la parada del autobús",
+        "listo",
+        "no sé",
+        "calle Main y Weber",
+        "no sé",
+        "nadie",
+        "nadie",
+    ]
+    assert all(write(line) for line in lines)
+    write("sí")  # stay anonymous
+    receipt = write("sí")  # the read-back is right
+    number = TRACKING.search(receipt)
+    assert number, receipt
+    case = _case(bot_stack.database, number.group(1))
+    assert case.channel is Channel.WHATSAPP and case.language.value == "es" and case.narrative == lines[1]
+    with bot_stack.database.session() as s:
+        resident = s.scalars(select(Correspondent).where(Correspondent.channel == Channel.WHATSAPP)).one()
+        assert resident.service_number == HEARD_WHATSAPP
+        staff = make_staff(s, email="whatsapp-intake@example.org")
+        s.commit()
+        staff_id = staff.id
+    tracker = (bot_stack.logs.parent / "rasa-tracker.db").read_bytes()
+    assert b"+12095550231" not in tracker and b"2095550231" not in tracker
+
+    def reply(text: str) -> int:
+        with bot_stack.database.session() as s:
+            viewer = s.get(StaffUser, staff_id)
+            (sent,) = triage_actions.reply(s, viewer=viewer, case_id=case.id, text=text)
+            s.commit()
+            assert sent.channel is Channel.WHATSAPP
+            return sent.id
+
+    before = len(fake_twilio.sent())
+    reply("We received your report.")  # inside the window: free-form, from the WhatsApp sender
+    _work(app)
+    (inside,) = fake_twilio.sent()[before:]
+    assert inside["Body"] == "We received your report." and inside["To"] == address
+    assert inside["From"] == HEARD_WHATSAPP and "ContentSid" not in inside
+    with bot_stack.database.session() as s:
+        s.execute(
+            update(Message)
+            .where(Message.correspondent_id == resident.id, Message.direction == Direction.INBOUND)
+            .values(created_at=utcnow() - _dt.timedelta(hours=30))
+        )
+        s.commit()
+    held = reply("Your case is assigned to an investigator.")
+    _work(app)
+    _work(app)
+    (notice,) = fake_twilio.sent()[before + 1 :]
+    assert notice["ContentSid"] == template and t("es", WHATSAPP_NEW_MESSAGE) in notice["ContentVariables"]
+    with bot_stack.database.session() as s:
+        assert s.get(Message, held).state is MessageState.HELD
+    assert write("hola")  # the resident answers the template: the dialogue answers, and the held text goes
+    _work(app)
+    assert "Your case is assigned to an investigator." in [m.get("Body") for m in fake_twilio.sent()[before + 2 :]]
+    with bot_stack.database.session() as s:
+        assert s.get(Message, held).state is MessageState.SENT
+        assert _messaging.latest_case_of_conversation(s, conversation_id=resident.conversation_id).id == case.id

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from intake.config import DEFAULT_OFFICE_PHONE
 from intake.errors import ConfigurationError
 
 TWILIO_API = "https://api.twilio.com"
+# HEARD_WHATSAPP_TEMPLATE_<LANG>: the ContentSid of the approved template in that language (ES, ZH_HANT, …).
+TEMPLATE_PREFIX = "HEARD_WHATSAPP_TEMPLATE_"
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
+def whatsapp_templates(env: Mapping[str, str]) -> dict[str, str]:
+    """Return the configured WhatsApp templates' ContentSids by language code; a malformed one is refused."""
+    found: dict[str, str] = {}
+    for key, value in env.items():
+        if not key.startswith(TEMPLATE_PREFIX) or not value.strip():
+            continue
+        code = key[len(TEMPLATE_PREFIX) :]
+        language = code.lower() if code != "ZH_HANT" else "zh_Hant"
+        if not _CONTENT_SID.fullmatch(value.strip()):
+            raise ConfigurationError(f"{key} must be a Content SID (HX followed by 32 hex digits)")
+        found[language] = value.strip()
+    return found
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,12 @@ class ChannelSettings:
     narrative_pause_seconds: float | None = None
     # The action server Rasa calls (HEARD_ACTIONS_URL), when this deployment names one; /healthz checks it.
     actions_url: str | None = None
+    # The approved WhatsApp template for each language (ContentSid), sent outside the 24-hour window.
+    whatsapp_templates: dict[str, str] = field(default_factory=dict)
+
+    def whatsapp_template(self, language: str | None) -> str | None:
+        """Return the template for ``language``, else the English one, else None."""
+        return self.whatsapp_templates.get(language or "en") or self.whatsapp_templates.get("en")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
@@ -60,4 +84,5 @@ class ChannelSettings:
             office_phone=(env.get("HEARD_OFFICE_PHONE") or "").strip() or DEFAULT_OFFICE_PHONE,
             narrative_pause_seconds=narrative_pause,
             actions_url=(env.get("HEARD_ACTIONS_URL") or "").rstrip("/") or None,
+            whatsapp_templates=whatsapp_templates(env),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -75,9 +76,24 @@ class TwilioGateway:
         return self._client
 
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
-        """Send one text; raise TransientError or PermanentError when Twilio does not take it."""
+        """Send one text (an SMS, or WhatsApp to ``whatsapp:`` addresses); raise TransientError or PermanentError."""
+        return self._create(to=to, from_=from_, body=body, status_callback=status_callback)
+
+    def send_template(
+        self, *, to: str, from_: str, content_sid: str, variables: dict[str, str], status_callback: str | None
+    ) -> SentMessage:
+        """Send an approved WhatsApp template (Twilio's Content API) with its variables filled."""
+        return self._create(
+            to=to,
+            from_=from_,
+            content_sid=content_sid,
+            content_variables=json.dumps(variables, ensure_ascii=False),
+            status_callback=status_callback,
+        )
+
+    def _create(self, **fields: Any) -> SentMessage:
         try:
-            message = self.client.messages.create(to=to, from_=from_, body=body, status_callback=status_callback)
+            message = self.client.messages.create(**fields)
         except TwilioRestException as exc:
             if exc.status == 429 or exc.status >= 500:
                 raise TransientError(f"Twilio answered {exc.status}") from exc

@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from intake import jobs
-from intake.conversations import messaging
+from intake.conversations import messaging, whatsapp
 from intake.db import utcnow
-from intake.enums import MessageState
-from intake.models import Correspondent, Message
+from intake.enums import Channel, Language, MessageState
+from intake.models import Case, Correspondent, Message
 from webhooks.i18n import t
 from webhooks.twilio.gateway import PermanentError
 from webhooks.twilio.state import ChannelState
-from webhooks.twilio.texts import MACHINE_TRANSLATED
+from webhooks.twilio.texts import MACHINE_TRANSLATED, WHATSAPP_NEW_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,18 @@ class OutboundSender(ChannelState):
                 return
             if not (self.settings.account_sid and self.settings.auth_token and correspondent.service_number):
                 raise RuntimeError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")
+            template = (message.meta or {}).get("content_sid")
+            if (
+                correspondent.channel is Channel.WHATSAPP
+                and not template
+                and (
+                    (message.meta or {}).get("outside_window")
+                    or not whatsapp.window_open(session, correspondent_id=correspondent.id)
+                )
+            ):
+                self._hold_for_window(session, message, correspondent)
+                session.commit()
+                return
             wait = self._pace(session, correspondent.service_number)
             if wait > 0:
                 session.rollback()
@@ -56,7 +68,12 @@ class OutboundSender(ChannelState):
         assert to is not None
         callback = f"{self.settings.public_base_url}/twilio/status" if self.settings.public_base_url else None
         try:
-            sent = self.gateway.send_sms(to=to, from_=from_, body=body, status_callback=callback)
+            if template:
+                sent = self.gateway.send_template(
+                    to=to, from_=from_, content_sid=template, variables={"1": body}, status_callback=callback
+                )
+            else:
+                sent = self.gateway.send_sms(to=to, from_=from_, body=body, status_callback=callback)
         except PermanentError as exc:
             with self.database.session() as session:
                 message = session.get(Message, message_id)
@@ -76,6 +93,30 @@ class OutboundSender(ChannelState):
             if message.delivery_status is None:
                 message.delivery_status = sent.status
             session.commit()
+
+    def _hold_for_window(self, session: Session, message: Message, correspondent: Correspondent) -> None:
+        """Hold a WhatsApp text outside the 24-hour window; tell the resident once, by template, that it waits."""
+        told = any(
+            (m.meta or {}).get("template_message_id") for m in whatsapp.held(session, correspondent_id=correspondent.id)
+        )
+        language = (correspondent.language or message.language or Language.EN).value
+        content_sid = self.settings.whatsapp_template(language)
+        template_id = None
+        if not told and content_sid:
+            (notice,) = messaging.queue_outbound(
+                session,
+                correspondent=correspondent,
+                texts=[t(language, WHATSAPP_NEW_MESSAGE)],
+                language=language,
+                case=session.get(Case, message.case_id) if message.case_id else None,
+                meta={"content_sid": content_sid, "for_message_id": message.id},
+            )
+            template_id = notice.id
+        elif not told:
+            # NOTE: held all the same, and visible on the case as held; it goes when the resident writes.
+            log.warning("message %s held: no WhatsApp template is configured (HEARD_WHATSAPP_TEMPLATE_EN)", message.id)
+        whatsapp.hold(message, template_message_id=template_id)
+        log.info("message %s held until the resident writes again (WhatsApp's 24-hour window)", message.id)
 
     def _pace(self, session: Session, service_number: str) -> float:
         last = messaging.last_sent_at(session, service_number=service_number)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from intake import jobs
-from intake.conversations import keywords, messaging
+from intake.conversations import keywords, messaging, whatsapp
 from intake.db import utcnow
 from intake.enums import Channel, Direction, MessageState
 from intake.models import Correspondent, Job, Message
@@ -50,6 +50,7 @@ class _Turn:
     language: str | None
     opted_out: bool
     last_reply: dict[str, Any] = field(default_factory=dict)
+    channel: Channel = Channel.SMS
 
 
 def _answering(turn: _Turn) -> bool:
@@ -215,6 +216,7 @@ class TurnRelay(ChannelState):
                 language=language,
                 opted_out=correspondent.opted_out,
                 last_reply=messaging.last_reply_meta(session, correspondent_id=correspondent.id),
+                channel=correspondent.channel,
             )
 
     def _answer(self, message_id: int) -> None:
@@ -284,6 +286,8 @@ class TurnRelay(ChannelState):
                 session, keyring=self.keyring, inbound=message, texts=texts, language=language, meta=reply_meta
             )
             sends = messaging.queue_replies(session, message_id=message_id) if message.reply_via == "rest" else []
+            if correspondent.channel is Channel.WHATSAPP and not correspondent.opted_out:
+                sends += whatsapp.release_held(session, correspondent_id=correspondent.id, inbound=message)
             session.commit()
         self.send_soon(sends)
 
@@ -292,19 +296,25 @@ class TurnRelay(ChannelState):
     ) -> tuple[list[str], dict[str, Any] | None]:
         """Return what Heard answers to STOP, START or HELP (in any of their languages), and the replies' meta."""
         if keyword.action == "stop":
-            # NOTE: Twilio confirms its own English keywords; Heard confirms the other languages'.
-            return ([t(language, STOPPED, writing=turn.body)] if keyword.language else []), {
-                "consent_confirmation": True
-            }
+            # NOTE: Twilio confirms its own English keywords by text; Heard confirms the other languages', and
+            # every STOP on WhatsApp, which has no carrier opt-out: Heard's own handling is the only one there.
+            confirm = bool(keyword.language) or turn.channel is Channel.WHATSAPP
+            return ([t(language, STOPPED, writing=turn.body)] if confirm else []), {"consent_confirmation": True}
         if keyword.action == "start":
             return [t(language, STARTED, writing=turn.body)], None
         return [t(language, HELP, writing=turn.body, phone=self.settings.office_phone)], None
 
     def _ask_dialogue(self, message_id: int, turn: _Turn) -> DialogueAnswer:
         """Send the resident's words to the dialogue; a dialogue that is down leaves the message to wait."""
+        if turn.channel is Channel.WHATSAPP:
+            # NOTE: the number without its ``whatsapp:``, sealed vouching for nothing: a status asked on
+            # WhatsApp needs the PIN (only a text message's answer is known to reach that very phone).
+            phone = messaging.seal_phone(self.keyring, whatsapp.plain_number(turn.phone))
+        else:
+            phone = messaging.seal_phone(self.keyring, turn.phone, channel=Channel.SMS)
         metadata: dict[str, Any] = {
-            "channel": Channel.SMS.value,
-            "phone": messaging.seal_phone(self.keyring, turn.phone, channel=Channel.SMS),
+            "channel": turn.channel.value,
+            "phone": phone,
             "phone_last_digits": turn.phone[-4:],
             MESSAGE_ID: f"sms:{message_id}",
         }
@@ -326,7 +336,7 @@ class TurnRelay(ChannelState):
             orphans = session.scalars(
                 select(Message.id).where(
                     Message.direction == Direction.INBOUND,
-                    Message.channel == Channel.SMS,
+                    Message.channel.in_((Channel.SMS, Channel.WHATSAPP)),
                     Message.reply_via.is_(None),
                     Message.created_at < cutoff,
                 )

@@ -1,4 +1,4 @@
-"""``POST /twilio/sms`` and ``POST /twilio/status``: texts in, delivery reports in."""
+"""``POST /twilio/sms`` and ``POST /twilio/status``: texts in (SMS, MMS and WhatsApp), delivery reports in."""
 
 from __future__ import annotations
 

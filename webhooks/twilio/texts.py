@@ -37,6 +37,8 @@ MEDIA_HELD = _(
     "We are keeping the photos or files you sent. They were not added to your earlier report, which is already "
     "being handled; they will go with your next report. If they belong to the earlier one, call {phone}."
 )
+# The variable of Heard's approved WhatsApp template, sent when a message waits outside WhatsApp's 24-hour window.
+WHATSAPP_NEW_MESSAGE = _("You have a new message about your report. Reply to this message to read it.")
 MACHINE_TRANSLATED = _("(This message was translated from English by a machine. Reply if anything is unclear.)")
 
 

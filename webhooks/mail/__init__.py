@@ -1,0 +1,1 @@
+"""Email out: staff replies to residents who chose email, sent by the worker through an SMTP relay."""
