@@ -11,7 +11,6 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import (
@@ -41,7 +40,7 @@ from intake.errors import ValidationError as InvalidInput
 from intake.models import StaffUser
 from intake.triage import Action, ServiceTargets
 from web.extensions import limiter
-from web.session import get_session, keyring
+from web.session import get_session, keyring, storage
 
 bp = Blueprint(
     "console",
@@ -318,7 +317,7 @@ def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[triag
     except NotFound:
         abort(404)
     try:
-        data = evidence.load(Path(current_app.instance_path), keyring(), found.attachment.storage_key)
+        data = evidence.load(storage(), keyring(), found.attachment.storage_key)
         triage.verify_evidence(found.attachment, data)
     except (OSError, ConfigurationError) as exc:
         db.rollback()

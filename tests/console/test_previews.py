@@ -8,6 +8,7 @@ from sqlalchemy import select
 from intake import evidence
 from intake.enums import Role, Status
 from intake.models import Attachment, AuditEntry
+from intake.storage import FolderStorage
 from tests.console.conftest import file, move, sign_in
 
 IMAGES = {
@@ -30,7 +31,7 @@ def _audit(session, action, case_id):
 
 
 def _store(app, session, keyring, case, data, content_type):
-    stored = evidence.store(Path(app.instance_path), keyring, data, content_type)
+    stored = evidence.store(FolderStorage(Path(app.instance_path)), keyring, data, content_type)
     attachment = Attachment(
         case_id=case.id,
         content_type=content_type,

@@ -14,6 +14,7 @@ from intake.access import totp
 from intake.db import utcnow
 from intake.enums import Language, Role, Status
 from intake.models import Attachment, AuditEntry, Message, SignInThrottle, StaffSession
+from intake.storage import FolderStorage
 from tests.console.conftest import CSRF, PASSWORD, file, move, sign_in, sms_case
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -38,7 +39,7 @@ def _login(client, email, password=PASSWORD, base=""):
 
 
 def _store(app, session, keyring, case, data=PNG):
-    stored = evidence.store(Path(app.instance_path), keyring, data, "image/png")
+    stored = evidence.store(FolderStorage(Path(app.instance_path)), keyring, data, "image/png")
     attachment = Attachment(
         case_id=case.id,
         content_type=stored.content_type,

@@ -25,6 +25,7 @@ from intake.conversations import keywords, messaging, segments
 from intake.db import Database, utcnow
 from intake.enums import Direction, JobState, MessageState
 from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
+from intake.storage import FolderStorage
 from tests.twilio_fake import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -559,7 +560,7 @@ def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_
     assert JPEG[:64] not in stored  # encrypted at rest
     from intake import evidence
 
-    assert evidence.load(tmp_path, keyring, kept[0].storage_key) == JPEG
+    assert evidence.load(FolderStorage(tmp_path), keyring, kept[0].storage_key) == JPEG
     _work(sms_app)
     assert sorted(fake_twilio.deleted()) == sorted(u.removeprefix("https://api.twilio.com") for u in (first, second))
     assert fake_twilio.media == {}
