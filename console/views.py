@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from console import display, forms
 from console.i18n import CONSOLE_LOCALES, select_locale
-from intake import evidence, inputs, triage
+from intake import evidence, inputs, redact, triage
 from intake.access import staff
 from intake.enums import Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
@@ -323,6 +323,12 @@ def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[triag
         db.rollback()
         current_app.logger.error("evidence %s cannot be served: %s", found.attachment.id, exc)
         abort(404, _("This file is missing or damaged; nothing was downloaded. Tell your administrator."))
+    if found.redact:
+        clean = redact.strip_metadata(data, found.attachment.content_type)
+        if clean is None:  # NOTE: never the original instead: nothing is handed out, nothing recorded
+            db.rollback()
+            abort(404, _("This file cannot be given to you without its original details. Ask a supervisor."))
+        data = clean
     return found, data
 
 
@@ -354,6 +360,29 @@ def attachment_preview(case_id: int, attachment_id: int) -> ResponseReturnValue:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/share")
+def share_attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Share one original file (a recording, say) with the police liaison, with the reason given."""
+    reason = request.form.get("reason", "")
+    return _act(
+        case_id,
+        lambda: triage.share_with_liaison(
+            get_session(), viewer=_viewer(), case_id=case_id, attachment_id=attachment_id, reason=reason
+        ),
+        _("The original file is shared with the police liaison."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/unshare")
+def unshare_attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Stop sharing an original file with the police liaison."""
+    return _act(
+        case_id,
+        lambda: triage.revoke_share(get_session(), viewer=_viewer(), case_id=case_id, attachment_id=attachment_id),
+        _("The police liaison no longer has the original file."),
+    )
 
 
 @bp.get("/audit")
