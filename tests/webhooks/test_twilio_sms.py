@@ -420,7 +420,12 @@ def test_when_the_dialogue_is_down_the_resident_hears_so_and_the_message_waits(s
 
 
 def test_when_the_database_is_down_the_message_is_spooled_and_stored_when_it_returns(
-    db, keyring, fake_twilio, tmp_path, caplog, storage_env
+    db,
+    keyring,
+    fake_twilio,
+    tmp_path,
+    caplog,
+    storage_env,  # noqa: F811
 ):
     storage = storage_for(storage_env, tmp_path)
     broken = create_app(
@@ -542,7 +547,11 @@ def test_delivery_reports_only_move_forward(sms_app, db, keyring, fake_twilio):
 
 
 def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_at_twilio(
-    db, keyring, fake_twilio, tmp_path, storage_env
+    db,
+    keyring,
+    fake_twilio,
+    tmp_path,
+    storage_env,  # noqa: F811
 ):
     sms_app = create_app({**_settings(fake_twilio, tmp_path, **storage_env), "DATABASE": db, "KEYRING": keyring})
     storage = storage_for(storage_env, tmp_path)
