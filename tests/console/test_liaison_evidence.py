@@ -222,3 +222,20 @@ def test_sharing_as_an_outsider_would_try_it(app, client, session, keyring, team
     sign_in(client, team[Role.LIAISON])
     assert client.get(_url(other, elsewhere)).status_code == 404
     assert client.get(_url(case, elsewhere)).status_code == 404
+
+
+def test_a_referral_records_which_files_go_re_encoded_and_which_are_withheld(app, session, keyring, team):
+    from intake import triage
+
+    case = move(session, file(session, keyring), Status.INVESTIGATING, assignee=team[Role.INTAKE])
+    photo = _attach(app, session, keyring, case, photo_with_metadata("JPEG"), "image/jpeg")
+    recording = _attach(app, session, keyring, case, _wav(), "audio/wav", meta={"kind": "call recording"})
+    heic = _attach(app, session, keyring, case, HEIC, "image/heic")
+    triage.share_with_liaison(
+        session, viewer=team[Role.SUPERVISOR], case_id=case.id, attachment_id=heic.id, reason="asked for it"
+    )
+    triage.change_status(session, viewer=team[Role.SUPERVISOR], case_id=case.id, to=Status.REFERRED)
+    summary = _audit(session, "case.referred", case.id)[-1].summary
+    assert summary["shared_attachments"] == [photo.sha256, heic.sha256]
+    assert summary["metadata_removed"] == [photo.sha256]
+    assert summary["withheld_attachments"] == [recording.sha256]
