@@ -184,19 +184,23 @@ class S3Storage:
         return True
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
-        paginator = self.client.get_paginator("list_objects_v2")
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + _check_prefix(prefix)
+        )
         try:
-            pages = list(paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + _check_prefix(prefix)))
-        except Exception as exc:
+            for page in pages:  # NOTE: a page at a time (1,000 keys), so a large bucket is never held whole
+                found = [self._object(item) for item in page.get("Contents", ())]
+                yield from (item for item in found if item.key)
+        except Exception as exc:  # botocore's errors share no base class with OSError
             raise StorageError(f"cannot list bucket {self.bucket!r}: {exc}") from exc
-        for page in pages:
-            for item in page.get("Contents", ()):
-                key = str(item["Key"])[len(self.prefix) :]
-                try:
-                    check_key(key)
-                except ValueError:
-                    continue
-                yield StoredObject(key=key, size=int(item["Size"]), modified=item["LastModified"])
+
+    def _object(self, item: dict[str, Any]) -> StoredObject:
+        key = str(item["Key"])[len(self.prefix) :]
+        try:
+            check_key(key)
+        except ValueError:  # not written by Heard: left alone
+            key = ""
+        return StoredObject(key=key, size=int(item["Size"]), modified=item["LastModified"])
 
     def delete(self, key: str) -> None:
         name = self._name(key)
