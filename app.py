@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = services.keyring.secret_key
     app.extensions["heard.keyring"] = services.keyring
     app.extensions["heard.database"] = services.database
+    app.extensions["heard.storage"] = services.storage
     app.extensions["heard.channel_settings"] = services.channel_settings
     app.extensions["heard.sms"] = services.sms
     app.extensions["heard.mail"] = services.mail

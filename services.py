@@ -19,6 +19,7 @@ from intake.crypto import Keyring, load_keyring
 from intake.db import Database
 from intake.logs import install_redaction
 from intake.private import lock_down
+from intake.storage import Storage, from_settings
 from intake.translation.engine import TranslationEngine, TranslationSettings
 from webhooks.mail.config import MailSettings
 from webhooks.mail.sender import MailSender
@@ -39,6 +40,7 @@ class Services:
     settings: Settings
     keyring: Keyring
     database: Database
+    storage: Storage
     channel_settings: ChannelSettings
     sms: SmsChannel
     translation: TranslationEngine
@@ -59,9 +61,10 @@ def build_services(config: Mapping[str, Any] | None = None) -> Services:
     lock_down(settings.instance_dir, settings.database_url)
     audit.use_key(audit.chain_key(keyring.hmac_key))
     database: Database = config.get("DATABASE") or Database(settings.database_url)
+    storage = from_settings(settings.storage_url, instance_dir=settings.instance_dir, environ=env)
     channel_settings = ChannelSettings.from_env(env)
     sms = config.get("SMS_CHANNEL") or SmsChannel(
-        database=database, keyring=keyring, settings=channel_settings, instance_dir=settings.instance_dir
+        database=database, keyring=keyring, settings=channel_settings, storage=storage
     )
     # NOTE: nothing is loaded until a translation is first asked for.
     translation = TranslationEngine(TranslationSettings.from_env(env, settings.instance_dir))
@@ -71,6 +74,7 @@ def build_services(config: Mapping[str, Any] | None = None) -> Services:
         settings=settings,
         keyring=keyring,
         database=database,
+        storage=storage,
         channel_settings=channel_settings,
         sms=sms,
         translation=translation,

@@ -11,7 +11,6 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import (
@@ -33,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from console import display, forms
 from console.i18n import CONSOLE_LOCALES, select_locale
-from intake import evidence, inputs, triage
+from intake import evidence, inputs, redact, triage
 from intake.access import staff
 from intake.enums import Channel, Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
@@ -41,7 +40,7 @@ from intake.errors import ValidationError as InvalidInput
 from intake.models import StaffUser
 from intake.triage import Action, ServiceTargets
 from web.extensions import limiter
-from web.session import get_session, keyring
+from web.session import get_session, keyring, storage
 
 bp = Blueprint(
     "console",
@@ -319,12 +318,18 @@ def _evidence(case_id: int, attachment_id: int, *, preview: bool) -> tuple[triag
     except NotFound:
         abort(404)
     try:
-        data = evidence.load(Path(current_app.instance_path), keyring(), found.attachment.storage_key)
+        data = evidence.load(storage(), keyring(), found.attachment.storage_key)
         triage.verify_evidence(found.attachment, data)
     except (OSError, ConfigurationError) as exc:
         db.rollback()
         current_app.logger.error("evidence %s cannot be served: %s", found.attachment.id, exc)
         abort(404, _("This file is missing or damaged; nothing was downloaded. Tell your administrator."))
+    if found.redact:
+        clean = redact.strip_metadata(data, found.attachment.content_type)
+        if clean is None:  # NOTE: never the original instead: nothing is handed out, nothing recorded
+            db.rollback()
+            abort(404, _("This file cannot be given to you without its original details. Ask a supervisor."))
+        data = clean
     return found, data
 
 
@@ -356,6 +361,29 @@ def attachment_preview(case_id: int, attachment_id: int) -> ResponseReturnValue:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/share")
+def share_attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Share one original file (a recording, say) with the police liaison, with the reason given."""
+    reason = request.form.get("reason", "")
+    return _act(
+        case_id,
+        lambda: triage.share_with_liaison(
+            get_session(), viewer=_viewer(), case_id=case_id, attachment_id=attachment_id, reason=reason
+        ),
+        _("The original file is shared with the police liaison."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/unshare")
+def unshare_attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Stop sharing an original file with the police liaison."""
+    return _act(
+        case_id,
+        lambda: triage.revoke_share(get_session(), viewer=_viewer(), case_id=case_id, attachment_id=attachment_id),
+        _("The police liaison no longer has the original file."),
+    )
 
 
 @bp.get("/audit")

@@ -28,6 +28,9 @@ class Settings:
     ratelimit_storage_uri: str
     office_timezone: str = DEFAULT_OFFICE_TIMEZONE
     office_phone: str = DEFAULT_OFFICE_PHONE
+    # Where evidence, recordings and the spool go: unset for files under ``instance_dir``,
+    # ``s3://bucket/prefix`` for object storage (``intake.storage``).
+    storage_url: str | None = None
 
     @property
     def office_zone(self) -> zoneinfo.ZoneInfo:
@@ -53,6 +56,7 @@ class Settings:
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             office_timezone=office_timezone(env),
             office_phone=(env.get("HEARD_OFFICE_PHONE") or "").strip() or DEFAULT_OFFICE_PHONE,
+            storage_url=(env.get("HEARD_STORAGE_URL") or "").strip() or None,
         )
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
+import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from intake.crypto import Keyring
-from intake.private import make_private_dir
+from intake.storage import Storage
 
 # What residents may send, by the type the bytes themselves show.
 ALLOWED_TYPES = frozenset(
@@ -33,6 +32,7 @@ ALLOWED_TYPES = frozenset(
     }
 )
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+_EVIDENCE_KEY = re.compile(r"evidence/[0-9a-f]{2}/[0-9a-f]{64}\.bin")
 # Images a browser can show safely inline, recognised by their bytes (never by what the sender declared).
 INLINE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 # How residents know each allowed type, for the pages that tell them what they may send.
@@ -139,31 +139,22 @@ def check(data: bytes, declared_type: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     return sniffed
 
 
-def store(instance_dir: Path, keyring: Keyring, data: bytes, content_type: str) -> StoredEvidence:
-    """Encrypt and store a file under the instance folder; the same bytes are stored once."""
+def store(storage: Storage, keyring: Keyring, data: bytes, content_type: str) -> StoredEvidence:
+    """Encrypt and store a file; the same bytes are stored once."""
     sha256 = hashlib.sha256(data).hexdigest()
     key = f"evidence/{sha256[:2]}/{sha256}.bin"
-    path = instance_dir / key
-    if not path.exists():
-        make_private_dir(path.parent)
-        token = keyring.encrypt_bytes(data)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            handle.write(token)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+    if not storage.exists(key):
+        storage.put(key, keyring.encrypt_bytes(data))
     return StoredEvidence(sha256=sha256, size_bytes=len(data), content_type=content_type, storage_key=key)
 
 
-def load(instance_dir: Path, keyring: Keyring, storage_key: str) -> bytes:
-    """Return a stored file's bytes, decrypted."""
-    return keyring.decrypt_bytes((instance_dir / storage_key).read_bytes())
+def load(storage: Storage, keyring: Keyring, storage_key: str) -> bytes:
+    """Return a stored file's bytes, decrypted (``NotStored``, an OSError, when it is gone)."""
+    return keyring.decrypt_bytes(storage.open(storage_key))
 
 
-def discard(instance_dir: Path, storage_key: str) -> None:
+def discard(storage: Storage, storage_key: str) -> None:
     """Delete a stored file the resident took back before filing (nothing when it is already gone)."""
-    path = (instance_dir / storage_key).resolve()
-    if path.parent.parent != (instance_dir / "evidence").resolve():
+    if not _EVIDENCE_KEY.fullmatch(storage_key):
         raise ValueError(f"not an evidence key: {storage_key!r}")
-    path.unlink(missing_ok=True)
+    storage.delete(storage_key)

@@ -319,6 +319,24 @@ class Attachment(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class EvidenceShare(Base):
+    """A supervisor's explicit share of one original file with the police liaison, with the reason; revocable.
+
+    Without one, a liaison gets only images re-encoded without their metadata, and never a
+    call recording, a video, a sound file, a document or an image Heard cannot re-encode.
+    """
+
+    __tablename__ = "evidence_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), index=True)
+    shared_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+
 class IdempotencyKey(Base):
     """An idempotency key and the answer it got, so a repeat gets the same answer.
 

@@ -6,8 +6,8 @@ What Heard encrypts with the Fernet keys, and where:
   drafts, idempotency answers (they hold PINs), TOTP secrets, the exact answers kept for
   redeliveries (``messages.answer``) and the sealed originals of masked texts
   (``messages.meta["sealed_body"]``);
-- files in the instance folder: evidence (``evidence/**.bin``) and the SMS spool
-  (``spool/**.msg``).
+- objects in storage (files under the instance folder, or a bucket): evidence
+  (``evidence/**.bin``) and the SMS spool (``spool/**.msg``).
 
 Every pass works in small committed batches and skips what the primary key already
 opens, so an interrupted rotation is finished by running it again.
@@ -16,11 +16,9 @@ opens, so an interrupted rotation is finished by running it again.
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +28,7 @@ from intake import audit
 from intake.crypto import Keyring
 from intake.db import Database
 from intake.models import Contact, Correspondent, IdempotencyKey, Message, StaffUser, WebSession
+from intake.storage import NotStored, Storage
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,11 @@ _COLUMNS: tuple[tuple[str, type[Any], InstrumentedAttribute[int], tuple[str, ...
     ("TOTP secrets", StaffUser, StaffUser.id, ("totp_secret_token",)),
     ("sealed answers", Message, Message.id, ("answer",)),
 )
-# Files under the instance folder, by the pattern that finds them.
-_FILES: tuple[tuple[str, str], ...] = (("evidence files", "evidence/**/*.bin"), ("spooled messages", "spool/**/*.msg"))
+# Objects in storage (``intake.storage``), by folder and ending.
+_FILES: tuple[tuple[str, str, str], ...] = (
+    ("evidence files", "evidence/", ".bin"),
+    ("spooled messages", "spool/", ".msg"),
+)
 _SEALED_BODY = "sealed_body"
 
 
@@ -106,22 +108,19 @@ def _database_pass(database: Database, keyring: Keyring, survey: Survey, *, rewr
             session.commit()
 
 
-def _rewrite_file(path: Path, rotate: Callable[[bytes], bytes]) -> None:
-    token = path.read_bytes()
-    tmp = path.with_name(f"{path.name}.rekey{os.getpid()}")
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-        handle.write(rotate(token))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)  # NOTE: atomic: a file is under the old key or the new one, never half-written
+def _rewrite(storage: Storage, key: str, token: bytes, rotate: Callable[[bytes], bytes]) -> None:
+    # NOTE: ``put`` is atomic: an object is under the old key or the new one, never half-written.
+    storage.put(key, rotate(token))
 
 
-def _files_pass(instance_dir: Path, keyring: Keyring, survey: Survey, *, rewrite: bool) -> None:
-    for kind, pattern in _FILES:
-        for path in sorted(instance_dir.glob(pattern)):
+def _files_pass(storage: Storage, keyring: Keyring, survey: Survey, *, rewrite: bool) -> None:
+    for kind, prefix, suffix in _FILES:
+        for stored in storage.list(prefix):
+            if not stored.key.endswith(suffix):
+                continue
             try:
-                token = path.read_bytes()
-            except FileNotFoundError:  # taken by the worker meanwhile (a drained spool message)
+                token = storage.open(stored.key)
+            except NotStored:  # taken by the worker meanwhile (a drained spool message)
                 continue
             if keyring.is_current(token):
                 continue
@@ -131,30 +130,28 @@ def _files_pass(instance_dir: Path, keyring: Keyring, survey: Survey, *, rewrite
                 survey.stale[kind] += 1
             else:
                 try:
-                    _rewrite_file(path, keyring.rotate_bytes)
-                except FileNotFoundError:
-                    continue
+                    _rewrite(storage, stored.key, token, keyring.rotate_bytes)
                 except OSError as exc:  # left as it was, still under the old key, and counted so
-                    log.error("%s %s cannot be rewritten: %s", kind, path.name, exc.strerror)
+                    log.error("%s %s cannot be rewritten: %s", kind, stored.key, exc)
                     survey.stale[kind] += 1
                     continue
                 survey.rewritten[kind] += 1
 
 
-def survey(database: Database, instance_dir: Path, keyring: Keyring) -> Survey:
+def survey(database: Database, storage: Storage, keyring: Keyring) -> Survey:
     """Count, without changing anything, what still needs an older key."""
     found = Survey()
     _database_pass(database, keyring, found, rewrite=False)
-    _files_pass(instance_dir, keyring, found, rewrite=False)
+    _files_pass(storage, keyring, found, rewrite=False)
     return found
 
 
-def reencrypt_everything(database: Database, instance_dir: Path, *, keyring: Keyring, actor: str) -> Survey:
+def reencrypt_everything(database: Database, storage: Storage, *, keyring: Keyring, actor: str) -> Survey:
     """Rewrite every encrypted value and file under the primary key, then survey what is left."""
     done = Survey()
     _database_pass(database, keyring, done, rewrite=True)
-    _files_pass(instance_dir, keyring, done, rewrite=True)
-    left = survey(database, instance_dir, keyring)  # written meanwhile by a process still on the old key
+    _files_pass(storage, keyring, done, rewrite=True)
+    left = survey(database, storage, keyring)  # written meanwhile by a process still on the old key
     left.rewritten = done.rewritten
     left.unreadable = done.unreadable
     with database.session() as session:

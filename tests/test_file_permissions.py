@@ -10,6 +10,7 @@ import pytest
 from app import create_app
 from intake import evidence
 from intake.conversations.messaging import InboundText
+from intake.storage import FolderStorage
 from tests.test_cli import INTAKE, ROOT
 from webhooks.twilio.spool import Spool
 
@@ -69,8 +70,8 @@ def test_an_installation_made_before_is_tightened_at_start(tmp_path, loose_umask
 
 def test_evidence_and_the_spool_are_private(tmp_path, loose_umask, keyring):
     instance = tmp_path / "instance"
-    stored = evidence.store(instance, keyring, b"\x89PNG\r\n\x1a\n" + b"x" * 100, "image/png")
-    Spool(instance / "spool" / "sms", keyring).put(
+    stored = evidence.store(FolderStorage(instance), keyring, b"\x89PNG\r\n\x1a\n" + b"x" * 100, "image/png")
+    Spool(FolderStorage(instance), keyring).put(
         InboundText(provider_id="SM1", from_number="+12095550142", to_number="+1555", body="hola", media=(), meta={})
     )
     assert (instance / stored.storage_key).exists() and list((instance / "spool" / "sms").glob("*.msg"))

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -13,15 +14,28 @@ from intake.conversations import messaging, web_sessions
 from intake.db import Database
 from intake.enums import Channel, Direction, Role
 from intake.models import Correspondent, Message, StaffUser, WebSession
+from intake.storage import Storage
 from tests.factories import submission_data
-from tests.test_cli import env, intake  # noqa: F401 - the fixture is used by name
+from tests.s3 import s3_endpoint, storage_env, storage_for  # noqa: F401 - fixtures used by name
+from tests.test_cli import env as cli_env  # noqa: F401 - the fixture is used by name
+from tests.test_cli import intake
 from webhooks.twilio.spool import Spool
 
 PHONE = "+12095550142"
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"evidence bytes" * 40
 
 
-def _put_everything(instance: Path, url: str, keyring: crypto.Keyring) -> dict[str, object]:
+@pytest.fixture
+def env(cli_env, storage_env):  # noqa: F811
+    """The command's environment, on files under the instance folder and on a local S3 bucket."""
+    return {**cli_env, **storage_env}
+
+
+def _storage(env: dict[str, str]) -> Storage:
+    return storage_for(env, Path(env["HEARD_INSTANCE_DIR"]))
+
+
+def _put_everything(storage: Storage, url: str, keyring: crypto.Keyring) -> dict[str, object]:
     """Store one of every kind of encrypted thing, as the running service stores them."""
     database = Database(url)
     with database.session() as s:
@@ -48,14 +62,14 @@ def _put_everything(instance: Path, url: str, keyring: crypto.Keyring) -> dict[s
         s.commit()
         ids = {"message": inbound.id, "web": web.id}
     database.dispose()
-    stored = evidence.store(instance, keyring, PHOTO, "image/png")
-    Spool(instance / "spool" / "sms", keyring).put(
+    stored = evidence.store(storage, keyring, PHOTO, "image/png")
+    Spool(storage, keyring).put(
         messaging.InboundText(provider_id="SM2", from_number=PHONE, to_number="+1555", body="hola", media=(), meta={})
     )
     return {**ids, "receipt": receipt, "totp": secret, "evidence": stored.storage_key}
 
 
-def _read_everything(instance: Path, url: str, keyring: crypto.Keyring, put: dict[str, object]) -> None:
+def _read_everything(storage: Storage, url: str, keyring: crypto.Keyring, put: dict[str, object]) -> None:
     database = Database(url)
     with database.session() as s:
         submission = filing.parse_submission(submission_data())
@@ -74,22 +88,22 @@ def _read_everything(instance: Path, url: str, keyring: crypto.Keyring, put: dic
         user = s.scalars(select(StaffUser)).one()
         assert keyring.decrypt(user.totp_secret_token) == put["totp"]
     database.dispose()
-    assert evidence.load(instance, keyring, str(put["evidence"])) == PHOTO
-    spooled = list(Spool(instance / "spool" / "sms", keyring).items())
+    assert evidence.load(storage, keyring, str(put["evidence"])) == PHOTO
+    spooled = list(Spool(storage, keyring).items())
     assert [item.body for _, item in spooled] == ["hola"]
 
 
-def test_rotate_retire_and_restart_reads_every_encrypted_thing(env, fresh_database_url):  # noqa: F811
+def test_rotate_retire_and_restart_reads_every_encrypted_thing(env, fresh_database_url):
     instance = Path(env["HEARD_INSTANCE_DIR"])
     assert intake(env, "secrets", "init").returncode == 0
-    put = _put_everything(instance, fresh_database_url, crypto.load_keyring(instance, environ={}))
+    put = _put_everything(_storage(env), fresh_database_url, crypto.load_keyring(instance, environ={}))
 
     rotated = intake(env, "keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
     # A process not yet restarted still writes with the old key after the rotation.
     old_only = json.loads((instance / crypto.SECRETS_FILE).read_text())["fernet_keys"][1]
     old = crypto.Keyring(fernet_keys=(old_only,), hmac_key=b"h" * 32, secret_key="s")
-    late = evidence.store(instance, old, b"%PDF-1.4 written late by an old worker", "application/pdf")
+    late = evidence.store(_storage(env), old, b"%PDF-1.4 written late by an old worker", "application/pdf")
 
     too_soon = intake(env, "keys", "retire")
     assert too_soon.returncode == 1 and "dialogues in progress" in too_soon.stderr
@@ -100,19 +114,19 @@ def test_rotate_retire_and_restart_reads_every_encrypted_thing(env, fresh_databa
     # Restart: a new Keyring from the secrets as they are now, holding the new key alone.
     restarted = crypto.load_keyring(instance, environ={})
     assert len(restarted.fernet_keys) == 1 and restarted.fernet_keys[0] != old_only
-    _read_everything(instance, fresh_database_url, restarted, put)
-    assert evidence.load(instance, restarted, late.storage_key).startswith(b"%PDF")
+    _read_everything(_storage(env), fresh_database_url, restarted, put)
+    assert evidence.load(_storage(env), restarted, late.storage_key).startswith(b"%PDF")
 
 
-def test_an_interrupted_rotation_resumes_with_the_same_key(env, fresh_database_url):  # noqa: F811
+def test_an_interrupted_rotation_resumes_with_the_same_key(env, fresh_database_url):
     instance = Path(env["HEARD_INSTANCE_DIR"])
     assert intake(env, "secrets", "init").returncode == 0
-    put = _put_everything(instance, fresh_database_url, crypto.load_keyring(instance, environ={}))
+    put = _put_everything(_storage(env), fresh_database_url, crypto.load_keyring(instance, environ={}))
     # The first run added its key and was killed before it rewrote anything.
     assert crypto.begin_rotation(instance, now="2026-01-01T00:00:00+00:00")
     keyring = crypto.load_keyring(instance, environ={})
     database = Database(fresh_database_url)
-    assert rekey.survey(database, instance, keyring).needs_old_keys
+    assert rekey.survey(database, _storage(env), keyring).needs_old_keys
     database.dispose()
 
     resumed = intake(env, "keys", "rotate")
@@ -121,19 +135,21 @@ def test_an_interrupted_rotation_resumes_with_the_same_key(env, fresh_database_u
     assert len(json.loads((instance / crypto.SECRETS_FILE).read_text())["fernet_keys"]) == 2
     retired = intake(env, "keys", "retire")  # the rotation began long ago: no grace left to wait
     assert retired.returncode == 0, retired.stdout + retired.stderr
-    _read_everything(instance, fresh_database_url, crypto.load_keyring(instance, environ={}), put)
+    _read_everything(_storage(env), fresh_database_url, crypto.load_keyring(instance, environ={}), put)
 
 
-def test_retire_refuses_while_anything_needs_an_old_key(env, fresh_database_url, monkeypatch):  # noqa: F811
+def test_retire_refuses_while_anything_needs_an_old_key(env, fresh_database_url, monkeypatch):
     instance = Path(env["HEARD_INSTANCE_DIR"])
     assert intake(env, "secrets", "init").returncode == 0
-    _put_everything(instance, fresh_database_url, crypto.load_keyring(instance, environ={}))
+    _put_everything(_storage(env), fresh_database_url, crypto.load_keyring(instance, environ={}))
     assert crypto.begin_rotation(instance, now="2026-01-01T00:00:00+00:00")
 
-    def cannot_write(path: Path, rotate: object) -> None:  # a full disk, a read-only mount
+    def cannot_write(
+        storage: Storage, key: str, token: bytes, rotate: object
+    ) -> None:  # a full disk, a read-only mount
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(rekey, "_rewrite_file", cannot_write)
+    monkeypatch.setattr(rekey, "_rewrite", cannot_write)
     refused = CliRunner().invoke(cli.main, ["keys", "retire"], env=env)
     assert refused.exit_code == 1
     assert "still under an older key: evidence files: 1, spooled messages: 1" in refused.output

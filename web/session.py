@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from intake.crypto import Keyring
 from intake.db import Database
+from intake.storage import Storage
 
 
 def database() -> Database:
@@ -17,6 +18,11 @@ def database() -> Database:
 def keyring() -> Keyring:
     """Return the application's keys."""
     return current_app.extensions["heard.keyring"]  # type: ignore[no-any-return]
+
+
+def storage() -> Storage:
+    """Return where the application keeps evidence, recordings and the spool."""
+    return current_app.extensions["heard.storage"]  # type: ignore[no-any-return]
 
 
 def get_session() -> Session:

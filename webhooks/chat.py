@@ -26,7 +26,7 @@ from intake.enums import Channel, MessageState
 from intake.errors import ValidationError
 from intake.models import Message, WebSession
 from web.extensions import limiter
-from web.session import get_session, keyring
+from web.session import get_session, keyring, storage
 from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
 from webhooks.webtext import (
     LANGUAGES,
@@ -384,8 +384,7 @@ def upload() -> ResponseReturnValue:
         message = {"type": FILE_TYPE, "size": FILE_SIZE}.get(exc.reason, FILE_EMPTY)
         text = wt(language, message, size=max_bytes // (1024 * 1024))
         return jsonify({"error": text, "code": f"file_{exc.reason}", "lang": language}), 422
-    settings = current_app.config["HEARD_SETTINGS"]
-    stored = evidence.store(settings.instance_dir, keyring(), data, real_type)
+    stored = evidence.store(storage(), keyring(), data, real_type)
     name = web_sessions.upload_name(sent.filename)
     session = get_session()
     attachment = web_sessions.record_upload(session, web=web, stored=stored, filename=name, declared_type=declared)

@@ -16,7 +16,10 @@ Who sees what (``PERMISSIONS`` below is the whole rule):
 - ``liaison`` (the police department's) sees only cases in status ``referred``, and
   of those only what a referral shares (``LIAISON_FIELDS`` and the evidence); never
   the complainant's contact details, the transcript, notes or the audit trail; nor the
-  officers staff identified, nor cases merged into the one referred.
+  officers staff identified, nor cases merged into the one referred. Of the evidence, a
+  liaison gets images re-encoded without their metadata (``intake.redact``); an original,
+  a call recording or any other file only when a supervisor shares that one file, with
+  a reason (``intake.triage.sharing``), until the share is revoked.
 
 NOTE: merging is a supervisor's alone: it closes a resident's case, and closing is a
 supervisor's. Intake staff who spot a duplicate say so in a note.
@@ -64,6 +67,7 @@ class Action(StrEnum):
     VIEW_NOTES = "view_notes"
     VIEW_HISTORY = "view_history"  # status history and the case's audit trail
     DOWNLOAD_EVIDENCE = "download_evidence"
+    SHARE_EVIDENCE = "share_evidence"  # an original file or recording, with the police liaison
     CATEGORISE = "categorise"
     ASSIGN = "assign"
     CHANGE_STATUS = "change_status"
@@ -110,6 +114,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.CLOSE,
         Action.REFER,
         Action.MERGE,
+        Action.SHARE_EVIDENCE,
         Action.VIEW_AUDIT_LOG,
         Action.VIEW_REPORTS,
         Action.VIEW_EARLY_WARNING,

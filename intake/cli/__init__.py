@@ -27,6 +27,7 @@ from intake.errors import IntakeError, NotFound, ValidationError
 from intake.logs import install_redaction
 from intake.private import lock_down, make_private_dir
 from intake.rekey import Survey, reencrypt_everything
+from intake.storage import Storage, from_settings
 
 
 def _actor() -> str:
@@ -111,7 +112,7 @@ def keys_rotate(settings: Settings) -> None:
     keyring = crypto.load_keyring(settings.instance_dir)
     database = Database(settings.database_url)
     try:
-        left = reencrypt_everything(database, settings.instance_dir, keyring=keyring, actor=_actor())
+        left = reencrypt_everything(database, _storage(settings), keyring=keyring, actor=_actor())
     finally:
         database.dispose()
     click.echo(f"re-encrypted {sum(left.rewritten.values())} values and files ({_kinds(left.rewritten)})")
@@ -148,7 +149,7 @@ def keys_retire(settings: Settings, grace_hours: float) -> None:
     database = Database(settings.database_url)
     try:
         # NOTE: one more pass picks up what a process still on the old key wrote since `rotate`.
-        left = reencrypt_everything(database, settings.instance_dir, keyring=keyring, actor=_actor())
+        left = reencrypt_everything(database, _storage(settings), keyring=keyring, actor=_actor())
     finally:
         database.dispose()
     if left.needs_old_keys:
@@ -159,6 +160,10 @@ def keys_retire(settings: Settings, grace_hours: float) -> None:
         return
     dropped = crypto.retire_old_keys(settings.instance_dir)
     click.echo(f"nothing needs the older keys; removed {dropped} from {crypto.SECRETS_FILE}")
+
+
+def _storage(settings: Settings) -> Storage:
+    return from_settings(settings.storage_url, instance_dir=settings.instance_dir)
 
 
 def _kinds(counts: Counter[str]) -> str:

@@ -14,7 +14,6 @@ import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -28,6 +27,7 @@ from intake.enums import Channel, Direction, Language, MessageState
 from intake.errors import ValidationError
 from intake.evidence import StoredEvidence
 from intake.models import Attachment, Message, WebSession
+from intake.storage import Storage
 
 # A session nobody has used for this long is over; the dialogue's draft is not lost with it
 # (Rasa keeps it), but the browser can no longer resume it.
@@ -344,7 +344,7 @@ def pending_uploads(session: Session, *, web: WebSession) -> list[Attachment]:
     )
 
 
-def remove_upload(session: Session, *, web: WebSession, attachment_id: int, instance_dir: Path) -> bool:
+def remove_upload(session: Session, *, web: WebSession, attachment_id: int, storage: Storage) -> bool:
     """Take back a file before the case is filed; False when the file is not this session's to take back.
 
     The encrypted copy is deleted too, unless another record holds the same bytes.
@@ -363,7 +363,7 @@ def remove_upload(session: Session, *, web: WebSession, attachment_id: int, inst
     session.flush()
     shared = session.scalar(select(Attachment.id).where(Attachment.storage_key == storage_key).limit(1))
     if shared is None:
-        evidence.discard(instance_dir, storage_key)
+        evidence.discard(storage, storage_key)
     return True
 
 

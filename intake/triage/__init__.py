@@ -45,6 +45,7 @@ from intake.triage.queue import (
     Sort,
     list_cases,
 )
+from intake.triage.sharing import LiaisonCopy, revoke_share, share_with_liaison
 
 __all__ = [
     "CATEGORIES",
@@ -62,6 +63,7 @@ __all__ = [
     "Clock",
     "ContactView",
     "Evidence",
+    "LiaisonCopy",
     "QueuePage",
     "QueueRow",
     "ReplyPreview",
@@ -88,6 +90,8 @@ __all__ = [
     "read_audit_log",
     "remove_officer",
     "reply",
+    "revoke_share",
+    "share_with_liaison",
     "staff_names",
     "verify_evidence",
 ]

@@ -35,7 +35,9 @@ from intake.models import (
 )
 from intake.translation import cases as case_translation
 from intake.translation.engine import NoTranslationPair, TranslationEngine
+from intake.triage import sharing
 from intake.triage.case_view import callback_pending, reply_refusal
+from intake.triage.sharing import LiaisonCopy
 
 REPLY_MAX_CHARS = segments.MAX_REPLY_CHARS
 # Categories staff may give a case; "callback_request" is the dialogue's own.
@@ -135,6 +137,9 @@ def change_status(
     )
     if to is Status.REFERRED:
         shared = [name for name in LIAISON_FIELDS if getattr(case, name) not in (None, "")]
+        files = list(case.attachments)
+        shares = sharing.active_shares(session, [a.id for a in files])
+        copies = {a.id: sharing.liaison_copy(a, shared=a.id in shares) for a in files}
         audit.record(
             session,
             actor=actor_of(viewer),
@@ -142,7 +147,9 @@ def change_status(
             case_id=case.id,
             summary={
                 "shared_fields": shared,
-                "shared_attachments": [a.sha256 for a in case.attachments],
+                "shared_attachments": [a.sha256 for a in files if copies[a.id] is not LiaisonCopy.NONE],
+                "metadata_removed": [a.sha256 for a in files if copies[a.id] is LiaisonCopy.REDACTED],
+                "withheld_attachments": [a.sha256 for a in files if copies[a.id] is LiaisonCopy.NONE],
                 "contact_shared": False,
             },
         )

@@ -20,6 +20,7 @@ from intake.access.permissions import (
     Action,
     actor_of,
     can,
+    deny,
     may_move,
     visible_case,
 )
@@ -36,6 +37,7 @@ from intake.models import (
     CaseOfficer,
     Contact,
     Correspondent,
+    EvidenceShare,
     Message,
     StaffNote,
     StaffUser,
@@ -43,7 +45,9 @@ from intake.models import (
     Translation,
 )
 from intake.translation import cases as case_translation
+from intake.triage import sharing
 from intake.triage.clocks import Clock, ServiceTargets, clock_of
+from intake.triage.sharing import LiaisonCopy
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,10 @@ class CaseView:
     can_merge: bool = False
     # How a staff reply reaches the resident (a text, WhatsApp or email); None when it cannot.
     reply_channel: Channel | None = None
+    # The explicit shares with the police liaison in force, by attachment id (supervisors see and revoke them).
+    shares: dict[int, EvidenceShare] = field(default_factory=dict)
+    # What a liaison gets of each file: shown to supervisors before they share, to a liaison as a note.
+    liaison_copies: dict[int, LiaisonCopy] = field(default_factory=dict)
 
     def origin(self, case_id: int | None) -> Case | None:
         """Return the merged duplicate a record with ``case_id`` belongs to; None for this case's own."""
@@ -277,6 +285,11 @@ def get_case_for(
         transcript.extend(theirs)
         attachments.extend(merged.case.attachments)
     transcript.sort(key=lambda message: (message.created_at, message.id))
+    shares = sharing.active_shares(session, [attachment.id for attachment in attachments])
+    copies = {a.id: sharing.liaison_copy(a, shared=a.id in shares) for a in attachments}
+    if viewer.role is Role.LIAISON:
+        # NOTE: a liaison is not told what else the resident sent: a withheld file is not listed.
+        attachments = [a for a in attachments if copies[a.id] is not LiaisonCopy.NONE]
     if full and Action.VIEW_CONTACT not in allowed:
         # NOTE: residents type their name, phone and email into the chat; whoever may not see the
         # contact details must not read them there either.
@@ -316,6 +329,8 @@ def get_case_for(
         merged_cases=merged_cases,
         message_origin=message_origin,
         can_merge=Action.MERGE in allowed and case.status in duplicates.MERGEABLE,
+        shares=shares if Action.SHARE_EVIDENCE in allowed else {},
+        liaison_copies=copies if viewer.role in (Role.LIAISON, Role.SUPERVISOR) else {},
     )
     summary: dict[str, Any] = {"role": viewer.role.value, "contact_shown": contact is not None, "full": full}
     if merged_cases:
@@ -360,6 +375,8 @@ class Evidence:
 
     attachment: Attachment
     filename: str
+    # A liaison's copy of an image is re-encoded without metadata; everyone else gets the original bytes.
+    redact: bool = False
 
 
 def previewable(attachment: Attachment) -> bool:
@@ -381,12 +398,22 @@ def get_attachment_for(
         raise NotFound("no such attachment on this case")
     if preview and not previewable(attachment):
         raise NotFound("this attachment has no preview; download it")
+    redacted = False
+    if viewer.role is Role.LIAISON:
+        shared = attachment.id in sharing.active_shares(session, [attachment.id])
+        copy = sharing.liaison_copy(attachment, shared=shared)
+        if copy is LiaisonCopy.NONE:
+            deny(session, viewer, Action.DOWNLOAD_EVIDENCE.value, case.id, conceal=True)
+        redacted = copy is LiaisonCopy.REDACTED
+    summary: dict[str, Any] = {"attachment_id": attachment.id, "sha256": attachment.sha256}
+    if redacted:
+        summary["copy"] = "metadata removed"
     audit.record(
         session,
         actor=actor_of(viewer),
         action="attachment.previewed" if preview else "attachment.downloaded",
         case_id=case.id,
-        summary={"attachment_id": attachment.id, "sha256": attachment.sha256},
+        summary=summary,
     )
     extension = {
         "image/jpeg": ".jpg",
@@ -397,7 +424,7 @@ def get_attachment_for(
     }.get(attachment.content_type, ".bin")
     # NOTE: never the resident's file name: it is theirs to choose and may say anything.
     filename = f"case-{tracking.format_tracking_number(case.tracking_number)}-{attachment.sha256[:12]}{extension}"
-    return Evidence(attachment=attachment, filename=filename)
+    return Evidence(attachment=attachment, filename=filename, redact=redacted)
 
 
 def verify_evidence(attachment: Attachment, data: bytes) -> None:

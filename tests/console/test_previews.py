@@ -8,7 +8,9 @@ from sqlalchemy import select
 from intake import evidence
 from intake.enums import Role, Status
 from intake.models import Attachment, AuditEntry
+from intake.storage import FolderStorage
 from tests.console.conftest import file, move, sign_in
+from tests.factories import photo_with_metadata
 
 IMAGES = {
     "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32,
@@ -30,7 +32,7 @@ def _audit(session, action, case_id):
 
 
 def _store(app, session, keyring, case, data, content_type):
-    stored = evidence.store(Path(app.instance_path), keyring, data, content_type)
+    stored = evidence.store(FolderStorage(Path(app.instance_path)), keyring, data, content_type)
     attachment = Attachment(
         case_id=case.id,
         content_type=content_type,
@@ -104,7 +106,7 @@ def test_a_liaison_previews_images_of_referred_cases_only(app, client, session, 
     hidden = move(session, file(session, keyring), Status.INVESTIGATING, assignee=team[Role.INTAKE])
     referred = move(session, file(session, keyring), Status.REFERRED, assignee=team[Role.INTAKE])
     hidden_image = _store(app, session, keyring, hidden, IMAGES["image/png"], "image/png")
-    referred_image = _store(app, session, keyring, referred, IMAGES["image/jpeg"], "image/jpeg")
+    referred_image = _store(app, session, keyring, referred, photo_with_metadata("JPEG"), "image/jpeg")
     sign_in(client, team[Role.LIAISON])
     assert client.get(_preview_url(hidden, hidden_image)).status_code == 404
     assert _audit(session, "access.denied", hidden.id)[-1].summary == {

@@ -14,9 +14,11 @@ from intake.access import totp
 from intake.db import utcnow
 from intake.enums import Language, Role, Status
 from intake.models import Attachment, AuditEntry, Message, SignInThrottle, StaffSession
+from intake.storage import FolderStorage
 from tests.console.conftest import CSRF, PASSWORD, file, move, sign_in, sms_case
+from tests.factories import photo_with_metadata
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo_with_metadata("PNG")  # a real image: a liaison is given it re-encoded
 
 
 def _audit(session, action, case_id=None):
@@ -38,7 +40,7 @@ def _login(client, email, password=PASSWORD, base=""):
 
 
 def _store(app, session, keyring, case, data=PNG):
-    stored = evidence.store(Path(app.instance_path), keyring, data, "image/png")
+    stored = evidence.store(FolderStorage(Path(app.instance_path)), keyring, data, "image/png")
     attachment = Attachment(
         case_id=case.id,
         content_type=stored.content_type,
@@ -411,7 +413,7 @@ def _audit_all(session, case_id):
 # ------------------------------------------------------------------ the permission matrix, through URLs
 
 PAGES = ["queue", "case", "attachment", "preview", "audit"]
-FORMS = ["category", "assign", "status", "close", "refer", "notes", "reply", "callback", "officers", "merge"]
+FORMS = ["category", "assign", "status", "close", "refer", "notes", "reply", "callback", "officers", "merge", "share"]
 READS = {"queue", "case", "attachment", "preview"}
 ALLOWED = {
     Role.INTAKE: READS | {"category", "status", "notes", "reply", "callback", "officers"},
@@ -431,6 +433,7 @@ EFFECT = {
     "callback": "case.callback_done",
     "officers": "case.officer_added",
     "merge": "case.merged",
+    "share": "attachment.shared",
 }
 
 
@@ -445,6 +448,9 @@ def _request(client, team, what, case, attachment, original=None):
         return client.get(f"/console/cases/{case.id}/attachments/{attachment.id}/preview")
     if what == "audit":
         return client.get("/console/audit")
+    if what == "share":
+        url = f"/console/cases/{case.id}/attachments/{attachment.id}/share"
+        return client.post(url, data={"reason": "the department asked for the original", "csrf_token": CSRF})
     path, data = {
         "category": ("category", {"category": "property"}),
         "assign": ("assign", {"assignee": str(team[Role.SUPERVISOR].id)}),

@@ -18,6 +18,7 @@ from intake import evidence
 from intake.cases import filing as complaints
 from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Attachment, Case, Message, WebSession
+from intake.storage import FolderStorage
 from tests.conftest import RolledBackDatabase
 from tests.factories import submission_data
 from webhooks.chat import RASA_EXTENSION, STRINGS
@@ -310,7 +311,7 @@ def test_an_uploaded_photo_is_kept_encrypted_for_the_conversation(app, client, s
     stored = session.scalars(select(Attachment).where(Attachment.conversation_id == web.conversation_id)).one()
     assert stored.case_id is None and stored.filename == "foto.png"
     raw = (tmp_path / stored.storage_key).read_bytes()
-    assert PNG not in raw and evidence.load(tmp_path, keyring, stored.storage_key) == PNG
+    assert PNG not in raw and evidence.load(FolderStorage(tmp_path), keyring, stored.storage_key) == PNG
     transcript = client.get("/chat/api/transcript", headers=auth).json["messages"]
     assert transcript[-1]["file"]["name"] == "foto.png"
 

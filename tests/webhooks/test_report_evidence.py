@@ -17,6 +17,7 @@ from app import create_app
 from intake import evidence
 from intake.enums import Channel
 from intake.models import Attachment, WebSession
+from intake.storage import FolderStorage
 from tests.conftest import RolledBackDatabase
 from tests.webhooks.test_report import Resident, _case, _text
 
@@ -111,7 +112,7 @@ def test_files_are_checked_by_their_bytes_kept_encrypted_listed_as_text_and_join
     ]
     assert all(a.case_id is None and a.meta["provider"] == "web_form" for a in kept)
     raw = (tmp_path / kept[0].storage_key).read_bytes()
-    assert PNG[:64] not in raw and evidence.load(tmp_path, keyring, kept[0].storage_key) == PNG
+    assert PNG[:64] not in raw and evidence.load(FolderStorage(tmp_path), keyring, kept[0].storage_key) == PNG
 
     ana.go("anonymous", "/report/review", anonymous="yes")
     review = client.get("/report/review?lang=es").get_data(as_text=True)

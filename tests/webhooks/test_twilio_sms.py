@@ -25,6 +25,7 @@ from intake.conversations import keywords, messaging, segments
 from intake.db import Database, utcnow
 from intake.enums import Direction, JobState, MessageState
 from intake.models import Attachment, ConsentChange, Correspondent, Job, Message
+from tests.s3 import s3_endpoint, storage_env, storage_for  # noqa: F401 - fixtures used by name
 from tests.twilio_fake import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -419,11 +420,17 @@ def test_when_the_dialogue_is_down_the_resident_hears_so_and_the_message_waits(s
 
 
 def test_when_the_database_is_down_the_message_is_spooled_and_stored_when_it_returns(
-    db, keyring, fake_twilio, tmp_path, caplog
+    db,
+    keyring,
+    fake_twilio,
+    tmp_path,
+    caplog,
+    storage_env,  # noqa: F811
 ):
+    storage = storage_for(storage_env, tmp_path)
     broken = create_app(
         {
-            **_settings(fake_twilio, tmp_path),
+            **_settings(fake_twilio, tmp_path, **storage_env),
             "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/heard.db",
             "KEYRING": keyring,
         }
@@ -434,13 +441,13 @@ def test_when_the_database_is_down_the_message_is_spooled_and_stored_when_it_ret
     assert response.status_code == 200
     (holding,) = _bodies(response.data)
     assert "shortly" in holding
-    spooled = list((tmp_path / "spool" / "sms").glob("*.msg"))
-    assert len(spooled) == 1
-    assert b"officer" not in spooled[0].read_bytes() and b"2095550142" not in spooled[0].read_bytes()
+    spooled = [stored.key for stored in storage.list("spool/sms/")]
+    assert len(spooled) == 1 and spooled[0].endswith(".msg")
+    assert b"officer" not in storage.open(spooled[0]) and b"2095550142" not in storage.open(spooled[0])
     # The database returns: the worker stores the message, and its turn waits for the dialogue.
-    healthy = create_app({**_settings(fake_twilio, tmp_path), "DATABASE": db, "KEYRING": keyring})
+    healthy = create_app({**_settings(fake_twilio, tmp_path, **storage_env), "DATABASE": db, "KEYRING": keyring})
     _work(healthy)
-    assert list((tmp_path / "spool" / "sms").glob("*.msg")) == []
+    assert list(storage.list("spool/sms/")) == []
     with db.session() as s:
         message = s.scalars(select(Message)).one()
         assert message.body == form["Body"] and message.provider_id == form["MessageSid"]
@@ -540,8 +547,14 @@ def test_delivery_reports_only_move_forward(sms_app, db, keyring, fake_twilio):
 
 
 def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_at_twilio(
-    sms_app, db, keyring, fake_twilio, tmp_path
+    db,
+    keyring,
+    fake_twilio,
+    tmp_path,
+    storage_env,  # noqa: F811
 ):
+    sms_app = create_app({**_settings(fake_twilio, tmp_path, **storage_env), "DATABASE": db, "KEYRING": keyring})
+    storage = storage_for(storage_env, tmp_path)
     sid = "MM" + "1" * 32
     first = fake_twilio.add_media(sid, JPEG, "image/jpeg")
     second = fake_twilio.add_media(sid, PNG, "image/png")
@@ -555,11 +568,11 @@ def test_an_mms_with_two_photos_is_kept_encrypted_with_its_receipt_then_deleted_
     assert [a.content_type for a in kept] == ["image/jpeg", "image/png"]
     assert [a.size_bytes for a in kept] == [len(JPEG), len(PNG)]
     assert kept[0].meta["media_path"] == first.removeprefix("https://api.twilio.com")
-    stored = (tmp_path / kept[0].storage_key).read_bytes()
+    stored = storage.open(kept[0].storage_key)
     assert JPEG[:64] not in stored  # encrypted at rest
     from intake import evidence
 
-    assert evidence.load(tmp_path, keyring, kept[0].storage_key) == JPEG
+    assert evidence.load(storage, keyring, kept[0].storage_key) == JPEG
     _work(sms_app)
     assert sorted(fake_twilio.deleted()) == sorted(u.removeprefix("https://api.twilio.com") for u in (first, second))
     assert fake_twilio.media == {}

@@ -15,7 +15,7 @@ from intake.conversations import web_sessions
 from intake.enums import Channel, Language
 from intake.errors import IdempotencyConflict
 from web.extensions import limiter
-from web.session import get_session, keyring
+from web.session import get_session, keyring, storage
 from webhooks.pages.common import (
     _check_csrf,
     _discard_body,
@@ -209,15 +209,13 @@ def report_evidence() -> ResponseReturnValue:
         if room <= 0:
             refused.append(wt(g.lang, FILE_TOO_MANY, name=name or "-", limit=EVIDENCE_MAX_FILES))
             continue
-        stored = evidence.store(current_app.config["HEARD_SETTINGS"].instance_dir, keyring(), data, real_type)
+        stored = evidence.store(storage(), keyring(), data, real_type)
         web_sessions.record_upload(session, web=web, stored=stored, filename=name, declared_type=declared)
         room -= 1
     removed = request.form.get("remove", "")
     removed_id = inputs.whole_number(removed)
     if removed_id is not None:
-        web_sessions.remove_upload(
-            session, web=web, attachment_id=removed_id, instance_dir=current_app.config["HEARD_SETTINGS"].instance_dir
-        )
+        web_sessions.remove_upload(session, web=web, attachment_id=removed_id, storage=storage())
     draft["language"] = data_language(g.lang)
     web.language = Language(data_language(g.lang))
     web_sessions.save_draft(web, keyring=keyring(), draft=draft)

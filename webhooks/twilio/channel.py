@@ -10,12 +10,12 @@ step twice changes nothing.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from intake import jobs
 from intake.crypto import Keyring
 from intake.db import Database
+from intake.storage import Storage
 from webhooks.rasa_client import RasaClient
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import TwilioGateway
@@ -34,17 +34,17 @@ class SmsChannel(TurnRelay, OutboundSender, MediaFetcher):
         database: Database,
         keyring: Keyring,
         settings: ChannelSettings,
-        instance_dir: Path,
+        storage: Storage,
         rasa: RasaClient | None = None,
         gateway: TwilioGateway | None = None,
     ) -> None:
         self.database = database
         self.keyring = keyring
         self.settings = settings
-        self.instance_dir = instance_dir
+        self.storage = storage
         self.rasa = rasa or RasaClient(settings.rasa_url)
         self.gateway = gateway or TwilioGateway(settings)
-        self.spool = Spool(instance_dir / "spool" / "sms", keyring)
+        self.spool = Spool(storage, keyring)
         self._executor: ThreadPoolExecutor | None = None
 
     def handlers(self) -> dict[str, jobs.Handler]:

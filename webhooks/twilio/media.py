@@ -86,7 +86,7 @@ class MediaFetcher(ChannelState):
         except evidence.EvidenceRejected as exc:
             self._reject_media(message_id, index, exc.reason, str(exc))
             return
-        stored = evidence.store(self.instance_dir, self.keyring, data, real_type)
+        stored = evidence.store(self.storage, self.keyring, data, real_type)
         with self.database.session() as session:
             home = messaging.evidence_home(session, conversation_id=conversation_id, received_at=received_at)
             session.add(
@@ -188,7 +188,7 @@ class MediaFetcher(ChannelState):
             session.rollback()
         data, served_type = self.gateway.download_media(url, max_bytes=self.settings.media_max_bytes * 20)
         real_type = evidence.check(data, served_type or "audio/wav", max_bytes=self.settings.media_max_bytes * 20)
-        stored = evidence.store(self.instance_dir, self.keyring, data, real_type)
+        stored = evidence.store(self.storage, self.keyring, data, real_type)
         with self.database.session() as session:
             home = messaging.evidence_home(session, conversation_id=conversation_id, received_at=utcnow())
             session.add(

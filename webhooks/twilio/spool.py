@@ -1,33 +1,34 @@
-"""Messages that arrived while the database was down, kept encrypted on disk until it returns."""
+"""Messages that arrived while the database was down, kept encrypted in storage until it returns."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
+import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 from intake.conversations.messaging import InboundText, MediaRef
 from intake.crypto import Keyring
-from intake.private import make_private_dir
+from intake.storage import NotStored, Storage
 
 log = logging.getLogger(__name__)
 
 
 class Spool:
-    """One encrypted file per message, named by a hash of the provider's id (a redelivery overwrites it)."""
+    """One encrypted object per message, named by a hash of the provider's id (a redelivery overwrites it)."""
 
-    def __init__(self, directory: Path, keyring: Keyring) -> None:
-        self.directory = directory
+    PREFIX = "spool/sms/"
+
+    def __init__(self, storage: Storage, keyring: Keyring) -> None:
+        self.storage = storage
         self.keyring = keyring
 
-    def put(self, inbound: InboundText) -> Path:
-        """Write a message durably (fsync) before the webhook answers."""
-        make_private_dir(self.directory)
+    def put(self, inbound: InboundText) -> str:
+        """Write a message durably before the webhook answers; return its key."""
         name = hashlib.sha256(inbound.provider_id.encode("utf-8")).hexdigest()
-        path = self.directory / f"{name}.msg"
+        key = f"{self.PREFIX}{name}.msg"
         record = json.dumps(
             {
                 "provider_id": inbound.provider_id,
@@ -36,31 +37,31 @@ class Spool:
                 "body": inbound.body,
                 "media": [{"url": m.url, "content_type": m.content_type} for m in inbound.media],
                 "meta": inbound.meta,
+                "spooled_at": time.time(),
             }
         )
         token = self.keyring.encrypt(record)
         assert token is not None
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="ascii") as handle:
-            handle.write(token)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        return path
+        self.storage.put(key, token.encode("ascii"))
+        return key
 
-    def items(self) -> Iterator[tuple[Path, InboundText]]:
-        """Yield the spooled messages, oldest first."""
-        if not self.directory.is_dir():
-            return
-        paths = sorted(self.directory.glob("*.msg"), key=lambda p: p.stat().st_mtime)
-        for path in paths:
-            try:
-                data = json.loads(self.keyring.decrypt(path.read_text(encoding="ascii")) or "{}")
-            except (OSError, ValueError) as exc:
-                log.error("spooled message %s cannot be read (%s); it is left in place", path.name, exc)
+    def items(self) -> Iterator[tuple[str, InboundText]]:
+        """Yield the spooled messages with their keys, oldest first."""
+        found: list[tuple[float, str, dict[str, Any]]] = []
+        for stored in self.storage.list(self.PREFIX):
+            if not stored.key.endswith(".msg"):
                 continue
+            try:
+                data = json.loads(self.keyring.decrypt(self.storage.open(stored.key).decode("ascii")) or "{}")
+            except NotStored:  # taken by another worker meanwhile
+                continue
+            except (OSError, ValueError) as exc:
+                log.error("spooled message %s cannot be read (%s); it is left in place", stored.key, exc)
+                continue
+            found.append((float(data.get("spooled_at") or stored.modified.timestamp()), stored.key, data))
+        for _, key, data in sorted(found, key=lambda item: (item[0], item[1])):
             yield (
-                path,
+                key,
                 InboundText(
                     provider_id=data["provider_id"],
                     from_number=data["from_number"],
@@ -71,6 +72,6 @@ class Spool:
                 ),
             )
 
-    def remove(self, path: Path) -> None:
+    def remove(self, key: str) -> None:
         """Forget a spooled message once the database holds it."""
-        path.unlink(missing_ok=True)
+        self.storage.delete(key)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from intake import jobs
 from intake.crypto import Keyring
 from intake.db import Database
+from intake.storage import Storage
 from webhooks.rasa_client import RasaClient
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import TwilioGateway
@@ -20,7 +20,7 @@ class ChannelState:
     database: Database
     keyring: Keyring
     settings: ChannelSettings
-    instance_dir: Path
+    storage: Storage
     rasa: RasaClient
     gateway: TwilioGateway
     spool: Spool

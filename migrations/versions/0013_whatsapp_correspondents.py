@@ -1,7 +1,7 @@
 """WhatsApp: each correspondent records the channel they write on (a text message or WhatsApp).
 
-Revision ID: 0016
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 02:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
