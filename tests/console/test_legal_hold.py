@@ -52,3 +52,25 @@ def test_intake_staff_neither_see_the_hold_form_nor_may_post_it(client, session,
     assert session.get(Case, case.id).legal_hold_reason is None
     denied = session.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied")).all()
     assert [e.summary["attempted"] for e in denied] == ["legal_hold"]
+
+
+def test_a_purged_case_says_what_was_removed_and_offers_no_file_to_download(client, session, keyring, team, tmp_path):
+    from intake import evidence
+    from intake.db import utcnow
+    from intake.models import Attachment
+    from intake.retention.cases import _purge_content
+
+    case = file(session, keyring, narrative="Words that the schedule removes")
+    stored = evidence.store(tmp_path, keyring, b"%PDF-1.4 evidence", "application/pdf")
+    attachment = Attachment(case_id=case.id, content_type="application/pdf", size_bytes=17, sha256=stored.sha256,
+                            storage_key=stored.storage_key)  # fmt: skip
+    session.add(attachment)
+    session.flush()
+    sign_in(client, team[Role.SUPERVISOR])
+    assert f"/attachments/{attachment.id}" in client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    _purge_content(session, case, tmp_path, False)
+    case.content_purged_at = utcnow()
+    page = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert "were removed on schedule" in page and "Words that the schedule removes" not in page
+    assert f"/attachments/{attachment.id}" not in page
+    assert client.get(f"/console/cases/{case.id}/attachments/{attachment.id}").status_code == 404
