@@ -336,3 +336,36 @@ def test_the_schedule_is_read_from_the_environment_with_never_turning_a_rule_off
         with pytest.raises(ConfigurationError):
             RetentionPolicy.from_env({"HEARD_RETENTION_JOB_DAYS": bad})
     assert months_before(dt.datetime(2026, 3, 31, tzinfo=dt.timezone.utc), 1).day == 28
+
+
+def test_a_run_that_fails_mid_case_leaves_the_case_whole_or_done_and_the_next_run_finishes(
+    db, keyring, tmp_path, monkeypatch
+):
+    ids = _scenario(db, keyring, tmp_path)
+    real_record = audit.record
+
+    def crash_on_content(session: Any, **entry: Any) -> Any:
+        if entry.get("summary", {}).get("class", "").startswith("narrative"):
+            raise RuntimeError("the machine stopped")
+        return real_record(session, **entry)
+
+    monkeypatch.setattr(audit, "record", crash_on_content)
+    with pytest.raises(RuntimeError):
+        apply_schedule(
+            db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="t"
+        )
+    with db.session() as s:
+        case = s.get(Case, ids["purged"][0])
+        assert case is not None and case.contact_purged_at is not None and case.contact is None
+        # The content purge rolled back whole: the words are there, the case is still due.
+        assert case.content_purged_at is None and case.narrative.startswith(SECRET_WORDS[0])
+    monkeypatch.setattr(audit, "record", real_record)
+    done = apply_schedule(
+        db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="t"
+    )
+    assert [(r.data_class, r.case) for r in done.removals if r.case] == [
+        ("narrative, transcript, translations, notes and files", ids["purged"][1])
+    ]
+    assert not (tmp_path / ids["purged"][2]).exists()
+    with db.session() as s:
+        assert s.get(Case, ids["purged"][0]).narrative == "" and audit.verify_chain(s).ok
