@@ -381,7 +381,8 @@ class Correspondent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    phone_token: Mapped[str] = mapped_column(Text)
+    # None once the retention schedule removed the number; their next text sets it again.
+    phone_token: Mapped[str | None] = mapped_column(Text)
     # The dialogue's sender id: a keyed hash, so Rasa never sees the number.
     conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
     # The language the resident chose or clearly wrote in; None until one is known.

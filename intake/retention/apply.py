@@ -8,7 +8,7 @@ from pathlib import Path
 from intake.crypto import Keyring
 from intake.db import Database
 from intake.retention.cases import purge_cases
-from intake.retention.housekeeping import purge_drafts, purge_jobs, purge_sessions, purge_spool
+from intake.retention.housekeeping import purge_drafts, purge_jobs, purge_phone_numbers, purge_sessions, purge_spool
 from intake.retention.policy import RetentionPolicy
 from intake.retention.report import RetentionReport
 
@@ -26,6 +26,7 @@ def apply_schedule(
     """Purge everything the schedule says is due at ``as_of`` (or, with ``dry_run``, only say what)."""
     report = RetentionReport(dry_run=dry_run)
     purge_cases(database, instance_dir=instance_dir, policy=policy, as_of=as_of, report=report, actor=actor)
+    purge_phone_numbers(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_drafts(database, instance_dir=instance_dir, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_sessions(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_jobs(database, policy=policy, as_of=as_of, report=report, actor=actor)

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, delete, func, null, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake import audit
@@ -18,10 +18,10 @@ from intake.crypto import Keyring
 from intake.db import Database
 from intake.enums import JobState, MessageState
 from intake.errors import ConfigurationError
-from intake.models import Attachment, Job, Message, SignInThrottle, StaffSession, WebSession
+from intake.models import Attachment, Case, Correspondent, Job, Message, SignInThrottle, StaffSession, WebSession
 from intake.retention.cases import remove_unreferenced
 from intake.retention.files import read_stored, remove_stored, stored_files
-from intake.retention.policy import RetentionPolicy
+from intake.retention.policy import RetentionPolicy, months_before
 from intake.retention.report import Removal, RetentionReport
 
 ACTION = "retention.pruned"
@@ -180,3 +180,37 @@ def _spooled_provider_id(instance_dir: Path, keyring: Keyring, key: str) -> str 
         return None
     provider_id = record.get("provider_id") if isinstance(record, dict) else None
     return str(provider_id) if provider_id else None
+
+
+def purge_phone_numbers(
+    database: Database, *, policy: RetentionPolicy, as_of: dt.datetime, report: RetentionReport, actor: str
+) -> None:
+    """Remove the sealed number of a texting resident silent that long, whose cases' contact details are gone.
+
+    Their STOP/START record stays (it is kept by the number's keyed digest), and a later text
+    from them sets the number again. A case still holding contact details (open, recently
+    closed, on legal hold) keeps its resident's number too.
+    """
+    if policy.contact_months is None:
+        return
+    cutoff = months_before(as_of, policy.contact_months)
+    latest = select(func.max(Message.created_at)).where(Message.correspondent_id == Correspondent.id).scalar_subquery()
+    case_kept = exists().where(
+        Message.correspondent_id == Correspondent.id,
+        Message.case_id == Case.id,
+        Case.contact_purged_at.is_(None),
+    )
+    silent = and_(
+        Correspondent.phone_token.is_not(None),
+        Correspondent.updated_at < cutoff,
+        or_(latest.is_(None), latest < cutoff),
+        ~case_kept,
+    )
+    with database.session() as session:
+        ids = list(session.scalars(select(Correspondent.id).where(silent)))
+        if not report.dry_run and ids:
+            session.execute(update(Correspondent).where(Correspondent.id.in_(ids)).values(phone_token=None))
+        removal = Removal(
+            "phone numbers of residents who texted", policy.rule("HEARD_RETENTION_CONTACT_MONTHS"), len(ids)
+        )
+        _commit(session, report, removal, actor)

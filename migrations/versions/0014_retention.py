@@ -1,4 +1,5 @@
-"""Retention: a legal hold a supervisor sets on a case, and when each class of a case's data was purged.
+"""Retention: a legal hold a supervisor sets on a case, and when each class of a case's data was purged;
+a texting resident's sealed number may be removed (their consent record stays, by its keyed digest).
 
 Revision ID: 0014
 Revises: 0011
@@ -24,9 +25,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("contact_purged_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("content_purged_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("record_quality", sa.JSON(), nullable=True))
+    with op.batch_alter_table("correspondents") as batch:
+        batch.alter_column("phone_token", existing_type=sa.Text(), nullable=True)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("correspondents") as batch:
+        batch.alter_column("phone_token", existing_type=sa.Text(), nullable=False)
     with op.batch_alter_table("cases") as batch:
         for column in (
             "record_quality",

@@ -369,3 +369,38 @@ def test_a_run_that_fails_mid_case_leaves_the_case_whole_or_done_and_the_next_ru
     assert not (tmp_path / ids["purged"][2]).exists()
     with db.session() as s:
         assert s.get(Case, ids["purged"][0]).narrative == "" and audit.verify_chain(s).ok
+
+
+def test_a_silent_texters_number_goes_once_their_cases_contact_details_are_gone_and_comes_back_if_they_write(
+    db, keyring, tmp_path
+):
+    from intake.models import ConsentChange, Correspondent
+
+    old = utcnow() - dt.timedelta(days=800)
+    with db.session() as s:
+        silent = messaging.get_or_create_correspondent(s, keyring=keyring, phone="+12095550101", service_number=None)
+        with_case = messaging.get_or_create_correspondent(s, keyring=keyring, phone="+12095550102", service_number=None)
+        recent = messaging.get_or_create_correspondent(s, keyring=keyring, phone="+12095550103", service_number=None)
+        s.flush()
+        silent.opted_out = True
+        s.add(ConsentChange(correspondent_id=silent.id, opted_out=True, keyword="STOP"))
+        case, _ = file_case(s, keyring)  # open: its contact details stay, and so does its resident's number
+        for who, when, case_id in ((silent, old, None), (with_case, old, case.id), (recent, utcnow(), None)):
+            who.created_at = who.updated_at = old
+            s.add(Message(channel=Channel.SMS, direction=Direction.INBOUND, correspondent_id=who.id, body="",
+                          state=MessageState.PROCESSED, created_at=when, case_id=case_id))  # fmt: skip
+        s.commit()
+        ids = (silent.id, with_case.id, recent.id)
+    report = apply_schedule(
+        db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
+    )
+    assert [(r.data_class, r.count) for r in report.removals if "phone" in r.data_class] == [
+        ("phone numbers of residents who texted", 1)
+    ]
+    with db.session() as s:
+        tokens = [s.get(Correspondent, i).phone_token for i in ids]
+        assert tokens[0] is None and tokens[1] and tokens[2]
+        assert s.get(Correspondent, ids[0]).opted_out  # the consent record stays
+        again = messaging.get_or_create_correspondent(s, keyring=keyring, phone="+12095550101", service_number=None)
+        assert again.id == ids[0] and keyring.decrypt(again.phone_token) == "+12095550101"
+        s.commit()
