@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
-from intake import audit
+from intake import audit, jobs
+from intake.db import utcnow
 from intake.jobs import Worker
+from intake.retention.apply import apply_schedule
+from intake.retention.policy import RetentionPolicy
 from intake.translation.cases import CaseTranslator
-from services import build_services
+from services import build_services, env_overrides
+
+RETENTION_JOB = "retention.apply"
 
 
 def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
@@ -29,10 +34,41 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         with services.database.session() as session:
             audit.advance_anchor(session, anchor)
 
+    policy = RetentionPolicy.from_env(env_overrides(config or {}))
+    scheduled: set[str] = set()
+
+    def schedule_retention() -> None:
+        """Queue today's retention run once (the dedupe key makes it once across every worker)."""
+        today = utcnow().date().isoformat()
+        if today in scheduled:
+            return
+        with services.database.session() as session:
+            jobs.enqueue(session, kind=RETENTION_JOB, payload={"day": today}, dedupe_key=f"{RETENTION_JOB}:{today}")
+            session.commit()
+        scheduled.add(today)
+
+    def apply_retention(_payload: dict[str, Any]) -> None:
+        """Purge what the retention schedule says is due (each part is safe to run again after a crash)."""
+        report = apply_schedule(
+            services.database,
+            instance_dir=services.settings.instance_dir,
+            keyring=services.keyring,
+            policy=policy,
+            as_of=utcnow(),
+            actor="system:retention",
+        )
+        for line in report.lines():
+            logging.getLogger(__name__).info("retention: %s", line)
+
     return Worker(
         database=services.database,
-        handlers={**services.sms.handlers(), **services.mail.handlers(), **translator.handlers()},
-        chores=[*services.sms.chores(), anchor_audit_log],
+        handlers={
+            **services.sms.handlers(),
+            **services.mail.handlers(),
+            **translator.handlers(),
+            RETENTION_JOB: apply_retention,
+        },
+        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention],
     )
 
 

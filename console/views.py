@@ -38,6 +38,7 @@ from intake.enums import Channel, Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
 from intake.errors import ValidationError as InvalidInput
 from intake.models import StaffUser
+from intake.retention import holds
 from intake.triage import Action, ServiceTargets
 from web.extensions import limiter
 from web.session import get_session, keyring, storage
@@ -533,6 +534,23 @@ def merge(case_id: int) -> ResponseReturnValue:
         case_id,
         lambda: triage.merge_case(get_session(), viewer=_viewer(), case_id=case_id, into=into, reason=reason),
         _("The case is closed as a duplicate and linked to the case it was merged into."),
+    )
+
+
+@bp.post("/cases/<int:case_id>/legal-hold")
+def legal_hold(case_id: int) -> ResponseReturnValue:
+    """Put a case on legal hold, or lift the hold, with a reason (supervisors only)."""
+    reason = request.form.get("reason", "")
+    if request.form.get("hold") == "clear":
+        return _act(
+            case_id,
+            lambda: holds.clear_hold(get_session(), viewer=_viewer(), case_id=case_id, reason=reason),
+            _("The legal hold is lifted; the retention schedule applies to this case again."),
+        )
+    return _act(
+        case_id,
+        lambda: holds.set_hold(get_session(), viewer=_viewer(), case_id=case_id, reason=reason),
+        _("The case is on legal hold: the retention schedule will not purge it."),
     )
 
 

@@ -1,7 +1,8 @@
 """The intake queue's tables.
 
-Nothing here is ever deleted through the application: a correction is a new
-revision, a status change is a new row, a superseded note points to its successor.
+Nothing here is deleted by the queue's own work: a correction is a new revision, a
+status change is a new row, a superseded note points to its successor. Only the
+retention schedule (``intake.retention``) removes data, and it audits each removal.
 """
 
 from __future__ import annotations
@@ -173,6 +174,15 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A legal hold (set by a supervisor, with a reason): retention never purges a held case.
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    legal_hold_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    legal_hold_by: Mapped[str | None] = mapped_column(String(120))
+    # When retention removed the contact details, and the resident's words, files and transcript.
+    contact_purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    content_purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The record's completeness as it was before its words were purged, so reports still score it.
+    record_quality: Mapped[dict[str, bool] | None] = mapped_column(JSON)
 
     contact: Mapped[Contact | None] = relationship(back_populates="case", uselist=False)
     status_changes: Mapped[list[StatusChange]] = relationship(back_populates="case", order_by="StatusChange.id")
@@ -389,7 +399,8 @@ class Correspondent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    phone_token: Mapped[str] = mapped_column(Text)
+    # None once the retention schedule removed the number; their next text sets it again.
+    phone_token: Mapped[str | None] = mapped_column(Text)
     # The dialogue's sender id: a keyed hash, so Rasa never sees the number.
     conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
     # The language the resident chose or clearly wrote in; None until one is known.

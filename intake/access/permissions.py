@@ -10,7 +10,8 @@ Who sees what (``PERMISSIONS`` below is the whole rule):
 - ``intake`` triages and handles cases: reads everything but the full audit log,
   categorises, records the officers involved, moves cases along (not to assigned,
   referred or closed), notes, replies to the resident, marks callbacks done.
-- ``supervisor`` does all of that, and assigns, refers, closes, reopens and merges duplicates.
+- ``supervisor`` does all of that, and assigns, refers, closes, reopens and merges duplicates,
+  and sets or clears a legal hold (which keeps a case out of the retention schedule).
 - ``auditor`` reads every case and the whole audit log, but never contact details,
   and changes nothing.
 - ``liaison`` (the police department's) sees only cases in status ``referred``, and
@@ -82,6 +83,7 @@ class Action(StrEnum):
     VIEW_REPORTS = "view_reports"  # the board report in the console
     VIEW_EARLY_WARNING = "view_early_warning"  # early-warning flags about officers
     MANAGE_JOBS = "manage_jobs"  # the background queue's health, its dead jobs, and retrying them
+    LEGAL_HOLD = "legal_hold"  # set or clear a legal hold, which keeps a case out of the retention schedule
 
 
 _READ = frozenset(
@@ -119,6 +121,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.VIEW_REPORTS,
         Action.VIEW_EARLY_WARNING,
         Action.MANAGE_JOBS,
+        Action.LEGAL_HOLD,
     },
     Role.AUDITOR: _READ | {Action.VIEW_AUDIT_LOG, Action.VIEW_REPORTS},
     Role.LIAISON: frozenset({Action.VIEW_QUEUE, Action.VIEW_CASE, Action.DOWNLOAD_EVIDENCE}),

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from intake import audit, crypto, migrate
 from intake.cli.jobs import jobs as jobs_group
 from intake.cli.reports import report as report_group
+from intake.cli.retention import backup as backup_command
+from intake.cli.retention import restore as restore_command
+from intake.cli.retention import retention as retention_group
 from intake.cli.translate import translate as translate_group
 from intake.config import Settings
 from intake.db import Database, utcnow
@@ -358,3 +361,6 @@ def run() -> None:
 main.add_command(translate_group)
 main.add_command(jobs_group)
 main.add_command(report_group)
+main.add_command(retention_group)
+main.add_command(backup_command)
+main.add_command(restore_command)

@@ -168,6 +168,9 @@ def get_or_create_correspondent(
                 session.add(found)
         except IntegrityError:  # their other message, arriving at the same moment, created them
             found = session.scalars(select(Correspondent).where(Correspondent.phone_digest == digest)).one()
+    if found.phone_token is None:  # the retention schedule removed the number; they wrote again
+        found.phone_token = keyring.encrypt(phone)
+        found.updated_at = utcnow()
     if service_number and found.service_number != service_number:
         found.service_number = service_number
         found.updated_at = utcnow()

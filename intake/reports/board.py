@@ -304,6 +304,8 @@ class BoardReport:
 
 def completeness(case: Case) -> Completeness:
     """Score a case's record: what happened and when given, the time parsed, a location, a category."""
+    if case.record_quality is not None:  # its words were purged on schedule: the score they had
+        return Completeness(checks=dict(case.record_quality))
     return Completeness(
         checks={
             "required_fields": bool((case.narrative or "").strip()) and bool((case.incident_time_text or "").strip()),

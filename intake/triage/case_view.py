@@ -276,14 +276,15 @@ def get_case_for(
     merged_cases = duplicates.merged_into(session, case=case) if full else []
     merged_into = session.get(Case, case.merged_into_id) if full and case.merged_into_id else None
     transcript = _transcript(session, case) if full else []
-    attachments = list(case.attachments)
+    # NOTE: a file the retention schedule removed keeps only its receipt (no key): nothing to download.
+    attachments = [attachment for attachment in case.attachments if attachment.storage_key]
     message_origin: dict[int, Case] = {}
     for merged in merged_cases:
         mine = {message.id for message in transcript}
         theirs = [message for message in _transcript(session, merged.case) if message.id not in mine]
         message_origin.update({message.id: merged.case for message in theirs})
         transcript.extend(theirs)
-        attachments.extend(merged.case.attachments)
+        attachments.extend(attachment for attachment in merged.case.attachments if attachment.storage_key)
     transcript.sort(key=lambda message: (message.created_at, message.id))
     shares = sharing.active_shares(session, [attachment.id for attachment in attachments])
     copies = {a.id: sharing.liaison_copy(a, shared=a.id in shares) for a in attachments}

@@ -1,0 +1,236 @@
+"""``intake backup`` and ``intake restore``, run as processes while residents are texting (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from intake import audit, crypto, evidence
+from intake.conversations.messaging import InboundText
+from intake.db import Database
+from intake.models import Attachment, Case, Message
+from intake.retention.backup import MANIFEST, Manifest, verify_evidence
+from tests.conftest import PG_URL
+from tests.factories import make_case
+from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, FakeTwilio, post_signed, sms_form
+from webhooks.twilio.spool import Spool
+
+INTAKE = str(Path(sys.executable).parent / "intake")
+ROOT = Path(__file__).resolve().parents[2]
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 16
+
+
+def _env(database_url: str, instance: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HEARD_INSTANCE_DIR": str(instance),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+
+def intake(database_url: str, instance: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [INTAKE, *args], env=_env(database_url, instance), capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture
+def empty_database_url(fresh_database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the same engine with no tables at all, for a restore."""
+    if fresh_database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored' / 'heard.db'}"
+        return
+    assert PG_URL
+    admin = create_engine(make_url(fresh_database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"heard_restore_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(fresh_database_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _count(database: Database, model: Any) -> int:
+    with database.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _residents_texting(app: Any, stop: threading.Event, sent: list[str], errors: list[str]) -> list[threading.Thread]:
+    def resident(number: int) -> None:
+        client = app.test_client()
+        turn = 0
+        while not stop.is_set():
+            turn += 1
+            body = "AYUDA" if turn % 3 == 0 else f"El oficial me empujó, mensaje {turn}"
+            form = sms_form(body, sender=f"+1209555{number:04d}")
+            response = post_signed(client, "/twilio/sms", form)
+            if response.status_code != 200:
+                errors.append(f"{response.status_code}: {response.data[:200]!r}")
+            sent.append(form["MessageSid"])
+
+    return [threading.Thread(target=resident, args=(n,), daemon=True) for n in range(4)]
+
+
+def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and_verifies(
+    fresh_database_url, empty_database_url, tmp_path
+):
+    source = tmp_path / "source"
+    assert intake(fresh_database_url, source, "secrets", "init").returncode == 0
+    keyring = crypto.load_keyring(source, environ={})
+    audit.use_key(audit.chain_key(keyring.hmac_key))
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        for n in range(3):
+            case, _ = make_case(s, keyring, narrative=f"Story number {n}")
+            data = JPEG + bytes([n])
+            stored = evidence.store(source, keyring, data, "image/jpeg")
+            s.add(
+                Attachment(
+                    case_id=case.id,
+                    content_type="image/jpeg",
+                    size_bytes=len(data),
+                    sha256=stored.sha256,
+                    storage_key=stored.storage_key,
+                )
+            )
+        s.commit()
+    spooled = Spool(source / "spool" / "sms", keyring).put(
+        InboundText(provider_id="SMspooled", from_number="+12095550111", to_number="+12095550100", body="hola")
+    )
+
+    fake = FakeTwilio().start()
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": fresh_database_url,
+            "HEARD_INSTANCE_DIR": str(source),
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE_URL": fake.url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "RASA_URL": "http://127.0.0.1:9",  # no dialogue: the residents get the honest holding answer
+            "HEARD_INLINE_REPLY_SECONDS": "1",
+        }
+    )
+    stop, sent, errors = threading.Event(), [], []
+    threads = _residents_texting(app, stop, sent, errors)
+    try:
+        for thread in threads:
+            thread.start()
+        assert _wait_for(lambda: _count(database, Message) >= 8), "the residents' texts never arrived"
+        before = _count(database, Message)
+        backup = intake(fresh_database_url, source, "backup", "--out", str(tmp_path / "backup"))
+        assert _wait_for(lambda: _count(database, Message) > before + 8), "no texts arrived during and after"
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        fake.stop()
+        app.extensions["heard.database"].dispose()
+    after = _count(database, Message)
+    assert backup.returncode == 0, backup.stderr
+    assert "NOT in the backup" in backup.stdout and errors == []
+    folder = tmp_path / "backup"
+    assert not list(folder.rglob(crypto.SECRETS_FILE))
+    assert crypto.SECRETS_FILE not in "".join(p.name for p in folder.rglob("*"))
+    manifest = Manifest.read(folder)
+    assert before <= manifest.counts["messages"] <= after
+    assert {entry["path"] for entry in manifest.files} >= {
+        f"spool/sms/{spooled.name}",
+        *(f"evidence/{p.parent.name}/{p.name}" for p in (source / "evidence").rglob("*.bin")),
+    }
+
+    # The keys travel apart from the backup, as the README says.
+    target = tmp_path / "restored"
+    target.mkdir(mode=0o700, exist_ok=True)
+    shutil.copy2(source / crypto.SECRETS_FILE, target / crypto.SECRETS_FILE)
+    restored = intake(empty_database_url, target, "restore", str(folder))
+    assert restored.returncode == 0, restored.stderr
+    assert "3 of 3 evidence files decrypt and match" in restored.stdout and "audit chain intact" in restored.stdout
+    verified = intake(empty_database_url, target, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+
+    copy = Database(empty_database_url)
+    try:
+        checked, problems = verify_evidence(copy, target, keyring)
+        assert (checked, problems) == (3, [])
+        for table, count in manifest.counts.items():
+            with copy.session() as s:
+                assert s.scalar(text(f'SELECT count(*) FROM "{table}"')) == count, table
+        with copy.session() as s, database.session() as original:
+            restored_ids = set(s.scalars(select(Message.provider_id).where(Message.provider_id.is_not(None))))
+            original_ids = set(original.scalars(select(Message.provider_id)))
+            assert restored_ids <= original_ids and len(restored_ids) >= before // 2
+            assert s.scalar(select(func.count()).select_from(Case)) == 3
+        assert (target / "spool" / "sms" / spooled.name).read_bytes() == spooled.read_bytes()
+        assert oct((target / "spool" / "sms" / spooled.name).stat().st_mode & 0o777) == "0o600"
+    finally:
+        copy.dispose()
+        database.dispose()
+
+    again = intake(empty_database_url, target, "restore", str(folder))
+    assert again.returncode == 1 and "not empty" in again.stderr
+
+
+def test_a_restore_refuses_a_backup_that_differs_from_its_manifest_and_writes_nothing(
+    fresh_database_url, empty_database_url, tmp_path
+):
+    source = tmp_path / "source"
+    assert intake(fresh_database_url, source, "secrets", "init").returncode == 0
+    keyring = crypto.load_keyring(source, environ={})
+    audit.use_key(audit.chain_key(keyring.hmac_key))
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        case, _ = make_case(s, keyring)
+        stored = evidence.store(source, keyring, JPEG, "image/jpeg")
+        s.add(Attachment(case_id=case.id, content_type="image/jpeg", size_bytes=len(JPEG), sha256=stored.sha256,
+                         storage_key=stored.storage_key))  # fmt: skip
+        s.commit()
+    database.dispose()
+    folder = tmp_path / "backup"
+    assert intake(fresh_database_url, source, "backup", "--out", str(folder)).returncode == 0
+    assert intake(fresh_database_url, source, "backup", "--out", str(folder)).returncode == 1  # never over a backup
+    tampered = folder / "files" / stored.storage_key
+    data = bytearray(tampered.read_bytes())
+    data[-5] ^= 0x01
+    tampered.write_bytes(bytes(data))
+    assert hashlib.sha256(bytes(data)).hexdigest() not in (folder / MANIFEST).read_text()
+
+    target = tmp_path / "restored"
+    refused = intake(empty_database_url, target, "restore", str(folder))
+    assert refused.returncode == 1 and "differs from the manifest" in refused.stderr
+    assert not (target / "evidence").exists()
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            tables = conn.execute(
+                text(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
+                    if empty_database_url.startswith("sqlite")
+                    else "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                )
+            ).scalar_one()
+        assert tables == 0
+    finally:
+        engine.dispose()
+
+
+def _wait_for(condition: Any, timeout: float = 120.0) -> bool:
+    from intake.jobs import wait_for
+
+    return wait_for(condition, timeout=timeout, interval=0.1)
