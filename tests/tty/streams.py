@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from simple_websocket import Client
 
@@ -44,3 +45,20 @@ def signed_path(keyring: Any, kind: str, call_sid: str) -> tuple[str, str]:
 def connect(base: str, path: str, signature: str) -> Client:
     """Open a stream as Twilio does: the handshake carries X-Twilio-Signature."""
     return Client.connect(base + path, headers={"X-Twilio-Signature": signature})
+
+
+def close_code_at_open(base: str, path: str, signature: str, seconds: float = 10) -> int | None:
+    """Open a stream and wait for the server to close it; return the close code (None: it stayed open).
+
+    NOTE: aiohttp's client, since simple_websocket drops a close frame that arrives with the handshake's answer.
+    """
+
+    async def opened() -> int | None:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.ws_connect(base + path, headers={"X-Twilio-Signature": signature}) as ws,
+        ):
+            message = await ws.receive(timeout=seconds)
+            return int(message.data) if message.type is aiohttp.WSMsgType.CLOSE else None
+
+    return asyncio.run(opened())
