@@ -29,7 +29,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from intake import audit
 from intake.crypto import Keyring
 from intake.db import Database
-from intake.models import Contact, Correspondent, IdempotencyKey, Message, StaffUser, WebSession
+from intake.models import Contact, Correspondent, IdempotencyKey, Message, QuarantinedRequest, StaffUser, WebSession
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ _COLUMNS: tuple[tuple[str, type[Any], InstrumentedAttribute[int], tuple[str, ...
     ("idempotency answers", IdempotencyKey, IdempotencyKey.id, ("response_token",)),
     ("TOTP secrets", StaffUser, StaffUser.id, ("totp_secret_token",)),
     ("sealed answers", Message, Message.id, ("answer",)),
+    ("quarantined webhooks", QuarantinedRequest, QuarantinedRequest.id, ("sealed",)),
 )
 # Files under the instance folder, by the pattern that finds them.
 _FILES: tuple[tuple[str, str], ...] = (("evidence files", "evidence/**/*.bin"), ("spooled messages", "spool/**/*.msg"))

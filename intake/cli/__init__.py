@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from intake import audit, crypto, migrate
 from intake.cli.jobs import jobs as jobs_group
+from intake.cli.quarantine import quarantine_group
 from intake.cli.reports import report as report_group
 from intake.cli.translate import translate as translate_group
 from intake.config import Settings
@@ -352,4 +353,5 @@ def run() -> None:
 
 main.add_command(translate_group)
 main.add_command(jobs_group)
+main.add_command(quarantine_group)
 main.add_command(report_group)
