@@ -57,6 +57,7 @@ run: setup ## Set up, then start every Procfile process on the embedded default
 	@echo "  API:      http://127.0.0.1:$(PORT)/api/v1/complaints   (token: $(INTAKE) partner create NAME)"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/v1/openapi.json"
 	@echo "  Twilio:   $${PUBLIC_BASE_URL:-https://YOUR-TUNNEL}/twilio/sms (messaging), /twilio/voice (calls)"
+	@echo "  TTY:      http://$${HEARD_TTY_BIND:-127.0.0.1:5001} (the streams process: route /twilio/tty/ there, see README)"
 	@[ -n "$$TWILIO_AUTH_TOKEN" ] || echo "            TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused (403)"
 	@echo "  Stop with Ctrl-C."
 	@echo

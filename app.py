@@ -69,7 +69,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import converters, session
     from web.extensions import babel, limiter
     from webhooks import api, chat, health, internal, pages, web
-    from webhooks.tty import stream as tty_stream
     from webhooks.twilio import sms, voice
 
     # NOTE: Flask-Babel serves only the console's words (domain "console"); resident-facing
@@ -84,7 +83,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(internal.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
-    app.register_blueprint(tty_stream.bp)
     chat.init_app(app)
     pages.init_app(app)
     init_console(app)

@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from console import display, forms
 from console.i18n import CONSOLE_LOCALES, select_locale
-from intake import evidence, inputs, redact, triage
+from intake import evidence, inputs, quarantine, redact, triage
 from intake.access import staff
 from intake.enums import Channel, Role
 from intake.errors import ConfigurationError, IllegalTransition, NotFound, PermissionDenied, SignInRefused
@@ -134,8 +134,16 @@ def _template_helpers() -> dict[str, Any]:
         "Action": Action,
         "Channel": Channel,
         "console_locale": select_locale(),
+        "quarantine_waiting": _quarantine_waiting(viewer),
         **display.helpers(_targets()),
     }
+
+
+def _quarantine_waiting(viewer: Any) -> int:
+    """Return how many texts wait in the quarantine, for a supervisor (who can act on it); 0 for others."""
+    if viewer is None or viewer.role is not Role.SUPERVISOR:
+        return 0
+    return quarantine.state(get_session()).waiting
 
 
 def _error_page(exc: HTTPException) -> ResponseReturnValue:

@@ -509,3 +509,22 @@ class WebSession(Base):
     # Set once: the case was filed, or the resident ended (abandoned) the session.
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class QuarantinedRequest(Base):
+    """A Twilio webhook whose signature failed: never processed, kept sealed until it is re-verified.
+
+    ``sealed`` is the request (path, fields, signature headers) encrypted with the keyring;
+    ``outcome`` is None while it waits, "released" once re-verified and processed.
+    """
+
+    __tablename__ = "quarantined_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    path: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32))

@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
-from intake import jobs
+from intake import jobs, quarantine
 from intake.db import utcnow
 from intake.translation.engine import installed_pairs
 from web.extensions import limiter
@@ -90,8 +90,20 @@ def _queue_states(now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     return worker, queue
 
 
+def _quarantine_state() -> dict[str, Any]:
+    """Report the texts whose signature failed, kept unprocessed (an alert, never a 503: forgers cannot flip it)."""
+    state = quarantine.state(get_session())
+    return {"status": "alert" if state.waiting else "ok", "waiting": state.waiting, "oldest": _iso(state.oldest)}
+
+
 def _alerts(components: dict[str, dict[str, Any]]) -> list[str]:
     alerts = []
+    kept = components.get("quarantine")
+    if kept and kept["waiting"]:
+        alerts.append(
+            f"{kept['waiting']} texts whose Twilio signature failed are kept unprocessed: check TWILIO_AUTH_TOKEN"
+            " and PUBLIC_BASE_URL, then `intake quarantine release`"
+        )
     worker, queue, translation = components.get("worker"), components.get("queue"), components["translation"]
     if worker and worker["status"] != "ok":
         alerts.append(f"worker {worker['status']}: replies that miss the inline window and translations wait")
@@ -118,6 +130,7 @@ def healthz() -> ResponseReturnValue:
     if components["database"]["status"] == "ok":
         try:
             components["worker"], components["queue"] = _queue_states(utcnow())
+            components["quarantine"] = _quarantine_state()
         except Exception as exc:  # e.g. a database not yet migrated: say so, never fail the check
             get_session().rollback()
             components["queue"] = {"status": "unavailable", "error": type(exc).__name__}

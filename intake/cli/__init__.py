@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from intake import audit, crypto, migrate
 from intake.cli.jobs import jobs as jobs_group
+from intake.cli.quarantine import quarantine_group
 from intake.cli.reports import report as report_group
 from intake.cli.retention import backup as backup_command
 from intake.cli.retention import restore as restore_command
@@ -360,6 +361,7 @@ def run() -> None:
 
 main.add_command(translate_group)
 main.add_command(jobs_group)
+main.add_command(quarantine_group)
 main.add_command(report_group)
 main.add_command(retention_group)
 main.add_command(backup_command)

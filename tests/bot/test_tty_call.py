@@ -12,22 +12,20 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from simple_websocket import Client
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from app import create_app
 from intake.cases import tracking
 from intake.models import Case, Message
-from tests.bot.conftest import _free_port
+from streams import build_stream_server
+from tests.tty.streams import connect, serving, signed_path
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, FakeTwilio, sign
 from webhooks.tty.modem import mulaw_decode, mulaw_encode, split_frames, to_int16
 
@@ -54,7 +52,7 @@ def fake() -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 def server(bot_stack, keyring, tmp_path, fake) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    app = create_app(
+    stream_server = build_stream_server(
         {
             "TESTING": True,
             "HEARD_INSTANCE_DIR": str(tmp_path),
@@ -67,25 +65,27 @@ def server(bot_stack, keyring, tmp_path, fake) -> Iterator[str]:  # type: ignore
             "RASA_URL": bot_stack.rasa_url,
         }
     )
-    port = _free_port()
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"ws://127.0.0.1:{port}"
-    http.shutdown()
+    with serving(stream_server) as base:
+        yield base
+
+
+def dial(base: str, keyring: Any, minimodem: str, tmp_path: Path, call_sid: str, kind: str = "stream") -> Tty:
+    """Open the stream Heard's TwiML would give Twilio for ``call_sid``."""
+    return Tty(base, *signed_path(keyring, kind, call_sid), minimodem, tmp_path, call_sid)
 
 
 class Tty:
     """The caller's TTY (minimodem) on the far end of Twilio's media stream."""
 
-    def __init__(self, base: str, minimodem: str, tmp_path: Path, path: str = "/twilio/tty/stream") -> None:
-        signature = sign(PUBLIC_BASE_URL.replace("https://", "wss://") + path, {})
-        self.ws = Client.connect(base + path, headers={"X-Twilio-Signature": signature})
+    def __init__(self, base: str, path: str, signature: str, minimodem: str, tmp_path: Path, call_sid: str) -> None:
+        self.ws = connect(base, path, signature)
+        self.call_sid = call_sid
         self.minimodem = minimodem
         self.tmp = tmp_path
         self.stream_sid = "MZ" + "1" * 32
         self.transcript: list[str] = []
 
-    def start(self, call_sid: str) -> None:
+    def start(self) -> None:
         self.ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         self.ws.send(
             json.dumps(
@@ -95,7 +95,7 @@ class Tty:
                     "start": {
                         "accountSid": ACCOUNT_SID,
                         "streamSid": self.stream_sid,
-                        "callSid": call_sid,
+                        "callSid": self.call_sid,
                         "tracks": ["inbound"],
                         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
                         "customParameters": {},
@@ -151,10 +151,9 @@ class Tty:
         return self.read()
 
 
-def test_a_tty_call_files_a_complaint_with_its_typed_transcript(server, bot_stack, minimodem, tmp_path):
-    tty = Tty(server, minimodem, tmp_path)
-    call_sid = "CA" + "7" * 32
-    tty.start(call_sid)
+def test_a_tty_call_files_a_complaint_with_its_typed_transcript(server, bot_stack, keyring, minimodem, tmp_path):
+    tty = dial(server, keyring, minimodem, tmp_path, "CA" + "7" * 32)
+    tty.start()
     greeting = tty.read()
     assert greeting.startswith("HEARD HERE") and greeting.rstrip().endswith("GA"), greeting
     tty.say("I WANT TO FILE A COMPLAINT")
@@ -179,46 +178,28 @@ def test_a_tty_call_files_a_complaint_with_its_typed_transcript(server, bot_stac
         assert "THANK YOU" in typed[-1]
 
 
-def test_an_unsigned_or_forged_stream_is_refused_before_the_handshake(bot_stack, keyring, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "HEARD_INSTANCE_DIR": str(tmp_path),
-            "DATABASE": bot_stack.database,
-            "KEYRING": keyring,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        }
-    )
-    upgrade = {
-        "Connection": "Upgrade",
-        "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-    }
-    client = app.test_client()
-    for path in ("/twilio/tty/stream", "/twilio/tty/listen"):
-        assert client.get(path, headers=upgrade).status_code == 403
-        forged = sign("wss://evil.example" + path, {})
-        assert client.get(path, headers={**upgrade, "X-Twilio-Signature": forged}).status_code == 403
-
-
-def test_the_first_seconds_of_a_call_are_listened_to_for_a_tty(server, fake, minimodem, tmp_path):
-    listener = Tty(server, minimodem, tmp_path, path="/twilio/tty/listen")
-    listener.start("CA" + "8" * 32)
+def test_the_first_seconds_of_a_call_are_listened_to_for_a_tty(server, fake, keyring, minimodem, tmp_path):
+    listener = dial(server, keyring, minimodem, tmp_path, "CA" + "8" * 32, kind="listen")
+    listener.start()
     listener.type("HELLO GA")
     deadline = time.monotonic() + 20
     while not fake.redirected() and time.monotonic() < deadline:
         time.sleep(0.2)
     (moved,) = fake.redirected()
-    assert '<Connect><Stream url="wss://heard.example.org/twilio/tty/stream"' in moved["Twiml"]
+    assert '<Connect><Stream url="wss://heard.example.org/twilio/tty/stream/' in moved["Twiml"]
+    # The stream it moves the call to is made for this call.
+    found = re.search(r'<Stream url="(wss://heard\.example\.org(/twilio/tty/stream/[^"]+))"', moved["Twiml"])
+    assert found is not None
+    tty = Tty(server, found.group(2), sign(found.group(1), {}), minimodem, tmp_path, "CA" + "8" * 32)
+    tty.start()
+    assert tty.read().startswith("HEARD HERE")
 
 
-def test_speech_on_a_call_is_not_taken_for_a_tty(server, fake, minimodem, tmp_path):
+def test_speech_on_a_call_is_not_taken_for_a_tty(server, fake, keyring, minimodem, tmp_path):
     from tests.tty.test_modem import speech_like
 
-    listener = Tty(server, minimodem, tmp_path, path="/twilio/tty/listen")
-    listener.start("CA" + "9" * 32)
+    listener = dial(server, keyring, minimodem, tmp_path, "CA" + "9" * 32, kind="listen")
+    listener.start()
     for frame in split_frames(mulaw_encode(speech_like(4.0, seed=3))):
         listener.ws.send(
             json.dumps(
@@ -230,5 +211,9 @@ def test_speech_on_a_call_is_not_taken_for_a_tty(server, fake, minimodem, tmp_pa
             )
         )
     listener.ws.send(json.dumps({"event": "stop", "streamSid": listener.stream_sid, "stop": {}}))
-    time.sleep(1)
+    # The server closes the stream once it has heard every frame before "stop".
+    deadline = time.monotonic() + 60
+    while listener.ws.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not listener.ws.connected
     assert fake.redirected() == []

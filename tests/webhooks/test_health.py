@@ -89,7 +89,8 @@ def test_everything_up_is_ok_and_every_component_is_named(database, connection, 
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "rasa", "actions", "worker", "queue", "translation"}
+    assert set(body["components"]) == {"database", "rasa", "actions", "worker", "queue", "quarantine", "translation"}
+    assert body["components"]["quarantine"] == {"status": "ok", "waiting": 0, "oldest": None}
     assert body["components"]["rasa"]["status"] == "ok" and rasa.paths == ["/"]
     assert body["components"]["actions"]["status"] == "ok" and actions.paths == ["/health"]
     # No worker has run, and no translation package is installed here: said, but residents are still served.

@@ -775,7 +775,7 @@ def test_a_tty_turn_the_dialogue_answers_with_nothing_asks_again(sms_app, caplog
 
     channel = sms_app.extensions["heard.sms"]
     channel.rasa = SilentDialogue()
-    call = Typing(ws=None, channel=channel, call_sid="CA" + "6" * 32)
+    call = Typing(channel=channel, call_sid="CA" + "6" * 32)
     call.turn("THE OFFICER SHOVED ME", record=False)
     assert typed == [TTY_NO_ANSWER] and TTY_NO_ANSWER.endswith(" GA")
     assert "the dialogue said nothing" in caplog.text
@@ -835,7 +835,7 @@ def test_a_pin_typed_on_a_tty_call_is_kept_only_masked(sms_app, db):
 
     channel = sms_app.extensions["heard.sms"]
     channel.rasa = PinDialogue()
-    Typing(ws=None, channel=channel, call_sid="CA" + "8" * 32).turn("MY PIN IS 123456")
+    Typing(channel=channel, call_sid="CA" + "8" * 32).turn("MY PIN IS 123456")
     assert _inbound_bodies(db) == ["MY PIN IS ••••••"]
 
 

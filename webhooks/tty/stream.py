@@ -7,6 +7,9 @@ ignored while Heard is sending (a TTY is half-duplex; our own tones echo back). 
 the call. ``/twilio/tty/listen`` hears the first seconds of every call (``<Start><Stream>``)
 and moves the call onto the TTY path when it hears Baudot, because a TTY user cannot hear
 the spoken menu.
+
+These are the calls' logic, one Twilio event at a time, with no network of their own: the
+stream server (``webhooks/tty/server.py``) holds the websockets, apart from the web process.
 """
 
 from __future__ import annotations
@@ -15,13 +18,8 @@ import base64
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
-
-from flask import Blueprint, abort, current_app, request
-from flask_sock import Sock
-from twilio.request_validator import RequestValidator
 
 from intake.conversations import inbound, messaging
 from intake.db import utcnow
@@ -29,19 +27,18 @@ from intake.enums import Channel, Direction, Language, MessageState
 from intake.models import Message
 from webhooks.rasa_client import DialogueUnavailable
 from webhooks.tty.modem import BaudotDemodulator, BaudotModulator, mulaw_decode, mulaw_encode, split_frames
+from webhooks.twilio import streams
 from webhooks.twilio.channel import SmsChannel
-from webhooks.twilio.config import ChannelSettings
-from webhooks.twilio.signature import public_url
 from webhooks.twilio.twiml import connect_twiml
 
 log = logging.getLogger(__name__)
-bp = Blueprint("twilio_tty", __name__, url_prefix="/twilio/tty")
-sock = Sock()
 
 END_OF_TURN = re.compile(r"(?:^|\s)G\s?A\s*$")
 END_OF_CALL = re.compile(r"(?:^|\s)S\s?K\s*$")
 LISTEN_SECONDS = 15.0
-IDLE_SECONDS = 600.0
+# NOTE: about ten minutes of typing at a TTY's six characters a second; a longer line without GA
+# is taken as a turn when it reaches this, so the buffer never grows without limit and nothing is lost.
+MAX_LINE_CHARS = 4000
 # NOTE: Baudot carries no accents and few symbols; the bot's English answers, uppercased.
 # TTY etiquette: each turn ends with GA (go ahead), the call with SK (stop keying); the bot's own words
 # are worded for a TTY (bot/actions/spoken.py: "type", never "text us" or "reply by text").
@@ -54,32 +51,38 @@ NO_ANSWER = "SORRY, NO ANSWER CAME TO THAT. PLEASE TYPE IT AGAIN. GA"
 GOODBYE = "THANK YOU FOR CALLING HEARD. GOODBYE SK SK"
 
 
-@bp.before_request
-def _verify() -> None:
-    """Refuse a stream that Twilio did not sign: the handshake's URL, signed with no parameters."""
-    settings: ChannelSettings = current_app.extensions["heard.channel_settings"]
-    signature = request.headers.get("X-Twilio-Signature", "")
-    url = public_url().replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    if (
-        not settings.auth_token
-        or not signature
-        or not RequestValidator(settings.auth_token).validate(url, {}, signature)
-    ):
-        log.warning("TTY stream refused: bad or missing signature")
-        abort(403)
+class Session:
+    """What a stream's logic shares: frames to send back, gathered until the server sends them."""
+
+    outbox: list[str]
+
+    def handle(self, event: dict[str, Any]) -> bool:
+        """Take one Twilio event; return True when the stream should close."""
+        raise NotImplementedError
+
+    def handle_all(self, events: list[dict[str, Any]]) -> bool:
+        """Take events in order until one ends the stream; return True if one did."""
+        return any(self.handle(event) for event in events)
+
+    def drain(self) -> list[str]:
+        """Return the frames to send, in order, and forget them."""
+        frames, self.outbox = self.outbox, []
+        return frames
 
 
 @dataclass
-class TtyCall:
+class TtyCall(Session):
     """One TTY call on a bidirectional media stream."""
 
-    ws: Any
     channel: SmsChannel
+    max_line_chars: int = MAX_LINE_CHARS
+    outbox: list[str] = field(default_factory=list)
     stream_sid: str = ""
     call_sid: str = ""
     caller: str | None = None
     buffer: str = ""
     sending: str | None = None  # the mark we wait for while our tones play
+    closing: bool = False
     marks: int = 0
     turns: int = 0
     demodulator: BaudotDemodulator = field(default_factory=BaudotDemodulator)
@@ -89,45 +92,41 @@ class TtyCall:
     def conversation_id(self) -> str:
         return messaging.conversation_id_for(self.channel.keyring, Channel.TTY, self.call_sid)
 
-    def run(self) -> None:
-        """Serve the stream until Twilio stops it or the caller signs off."""
-        idle_since = time.monotonic()
-        closing = False
-        while True:
-            raw = self.ws.receive(timeout=5)
-            if raw is None:
-                if time.monotonic() - idle_since > IDLE_SECONDS:
-                    return
-                continue
-            idle_since = time.monotonic()
-            event = json.loads(raw)
-            kind = event.get("event")
-            if kind == "start":
-                self.start(event["start"])
-            elif kind == "media":
-                closing = closing or self.hear(event["media"])
-            elif kind == "mark":
-                if event.get("mark", {}).get("name") == self.sending:
-                    self.sending = None
-                    self.demodulator = BaudotDemodulator()  # drop what our own echo left half-heard
-                    if closing:
-                        return  # the goodbye has played: hang up
-            elif kind == "stop":
-                return
+    def handle(self, event: dict[str, Any]) -> bool:
+        """Take one event of the stream; return True when the call is over (stopped, or the goodbye played)."""
+        kind = event.get("event")
+        if kind == "start":
+            self.start(event["start"])
+        elif kind == "media" and self.call_sid:
+            self.closing = self.closing or self.hear(event["media"])
+        elif kind == "mark":
+            if (event.get("mark") or {}).get("name") == self.sending:
+                self.sending = None
+                self.demodulator = BaudotDemodulator()  # drop what our own echo left half-heard
+                if self.closing:
+                    return True  # the goodbye has played: hang up
+        elif kind == "stop":
+            return True
+        return False
 
     def start(self, start: dict[str, Any]) -> None:
         self.stream_sid = str(start.get("streamSid") or "")
         self.call_sid = str(start.get("callSid") or "")
-        sealed = (start.get("customParameters") or {}).get("caller")
-        self.caller = messaging.unseal_phone(self.channel.keyring, sealed) if sealed else None
+        self.caller = streams.sealed_caller(self.channel.keyring, (start.get("customParameters") or {}).get("caller"))
         self.turn("hello", record=False, lead=GREETING)
 
     def hear(self, media: dict[str, Any]) -> bool:
         """Decode the caller's audio; return True when the caller signed off."""
         if media.get("track", "inbound") != "inbound" or self.sending:
             return False  # half-duplex: while Heard sends, what comes in is our own echo
-        self.buffer += self.demodulator.feed(mulaw_decode(base64.b64decode(media["payload"])))
+        self.buffer += self.demodulator.feed(mulaw_decode(base64.b64decode(media["payload"], validate=True)))
         typed = self.buffer.replace("\n", " ").strip()
+        if len(typed) >= self.max_line_chars and not END_OF_CALL.search(typed):
+            # NOTE: a line this long without GA is taken as a turn, so the buffer stays bounded and nothing is lost.
+            log.info("a TTY line reached %d characters without GA; taking it as a turn", self.max_line_chars)
+            self.buffer = ""
+            self.turn(END_OF_TURN.sub("", typed).strip())
+            return False
         if END_OF_CALL.search(typed):
             line = END_OF_CALL.sub("", typed).strip()
             if line:
@@ -168,10 +167,11 @@ class TtyCall:
         audio = mulaw_encode(self.modulator.modulate(text.upper()))
         for frame in split_frames(audio):
             payload = base64.b64encode(frame).decode("ascii")
-            self.ws.send(json.dumps({"event": "media", "streamSid": self.stream_sid, "media": {"payload": payload}}))
+            media = {"event": "media", "streamSid": self.stream_sid, "media": {"payload": payload}}
+            self.outbox.append(json.dumps(media))
         self.marks += 1
         self.sending = f"reply-{self.marks}"
-        self.ws.send(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": self.sending}}))
+        self.outbox.append(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": self.sending}}))
 
     def record(self, text: str, direction: Direction) -> int:
         """Keep the typed transcript, both ways, on the conversation (and so on its case); return the line's id."""
@@ -206,49 +206,35 @@ class TtyCall:
 
 
 @dataclass
-class TtyListener:
+class TtyListener(Session):
     """Hears the first seconds of a call; moves it to the TTY path if a TTY is typing."""
 
-    ws: Any
     channel: SmsChannel
-    settings: ChannelSettings
+    # The public wss:// base the call's streams connect to.
+    base: str
+    outbox: list[str] = field(default_factory=list)
+    call_sid: str = ""
+    caller: str | None = None
     heard_seconds: float = 0.0
     demodulator: BaudotDemodulator = field(default_factory=BaudotDemodulator)
 
-    def run(self) -> None:
-        call_sid = ""
-        caller = None
-        while self.heard_seconds < LISTEN_SECONDS:
-            raw = self.ws.receive(timeout=LISTEN_SECONDS)
-            if raw is None:
-                return
-            event = json.loads(raw)
-            if event.get("event") == "start":
-                call_sid = str(event["start"].get("callSid") or "")
-                sealed = (event["start"].get("customParameters") or {}).get("caller")
-                caller = messaging.unseal_phone(self.channel.keyring, sealed) if sealed else None
-            elif event.get("event") == "media":
-                samples = mulaw_decode(base64.b64decode(event["media"]["payload"]))
-                self.heard_seconds += samples.size / 8000
-                self.demodulator.feed(samples)
-                if self.demodulator.frames >= 3 and call_sid:
-                    log.info("Baudot tones heard on a call; moving it to the TTY path")
-                    twiml = connect_twiml(self.settings, self.channel.keyring, caller)
-                    self.channel.gateway.redirect_call(call_sid, str(twiml))
-                    return
-            elif event.get("event") == "stop":
-                return
-
-
-@sock.route("/stream", bp=bp)  # type: ignore[untyped-decorator]
-def stream(ws: Any) -> None:
-    """The TTY call's bidirectional media stream."""
-    TtyCall(ws=ws, channel=current_app.extensions["heard.sms"]).run()
-
-
-@sock.route("/listen", bp=bp)  # type: ignore[untyped-decorator]
-def listen(ws: Any) -> None:
-    """The first seconds of every call, listened to for Baudot tones."""
-    TtyListener(
-        ws=ws, channel=current_app.extensions["heard.sms"], settings=current_app.extensions["heard.channel_settings"]
-    ).run()
+    def handle(self, event: dict[str, Any]) -> bool:
+        """Take one event; return True when listening is over (a TTY heard, the seconds up, or stopped)."""
+        kind = event.get("event")
+        if kind == "start":
+            start = event["start"]
+            self.call_sid = str(start.get("callSid") or "")
+            sealed = (start.get("customParameters") or {}).get("caller")
+            self.caller = streams.sealed_caller(self.channel.keyring, sealed)
+        elif kind == "media" and self.call_sid:
+            samples = mulaw_decode(base64.b64decode(event["media"]["payload"], validate=True))
+            self.heard_seconds += samples.size / 8000
+            self.demodulator.feed(samples)
+            if self.demodulator.frames >= 3:
+                log.info("Baudot tones heard on a call; moving it to the TTY path")
+                twiml = connect_twiml(self.base, self.channel.keyring, self.call_sid, self.caller)
+                self.channel.gateway.redirect_call(self.call_sid, str(twiml))
+                return True
+        elif kind == "stop":
+            return True
+        return self.heard_seconds >= LISTEN_SECONDS

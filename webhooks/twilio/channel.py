@@ -17,6 +17,7 @@ from intake.crypto import Keyring
 from intake.db import Database
 from intake.storage import Storage
 from webhooks.rasa_client import RasaClient
+from webhooks.twilio import release
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import TwilioGateway
 from webhooks.twilio.media import MediaFetcher
@@ -55,7 +56,12 @@ class SmsChannel(TurnRelay, OutboundSender, MediaFetcher):
             "sms.media": self.fetch_media,
             "twilio.media.delete": self.delete_media,
             "voice.recording": self.fetch_recording,
+            "quarantine.release": self.release_quarantine,
         }
+
+    def release_quarantine(self, _payload: dict[str, Any]) -> None:
+        """Process the kept texts whose signature holds for the configuration now."""
+        release.release_all(database=self.database, keyring=self.keyring, settings=self.settings)
 
     def chores(self) -> list[Any]:
         """What the worker does on every round besides jobs."""

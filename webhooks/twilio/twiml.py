@@ -10,6 +10,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from intake.conversations import messaging
+from webhooks.twilio import streams
 from webhooks.twilio.config import ChannelSettings
 
 
@@ -27,11 +28,11 @@ def websocket_url(settings: ChannelSettings) -> str:
     return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
 
 
-def connect_twiml(settings: ChannelSettings, keyring: Any, caller: str | None) -> VoiceResponse:
-    """TwiML that moves a call onto the TTY path."""
+def connect_twiml(base: str, keyring: Any, call_sid: str, caller: str | None) -> VoiceResponse:
+    """TwiML that moves the call ``call_sid`` onto the TTY path (``base``: the public wss:// base)."""
     response = VoiceResponse()
     connect = Connect()
-    stream = connect.stream(url=websocket_url(settings) + "/twilio/tty/stream")
+    stream = connect.stream(url=base + streams.stream_path(keyring, "stream", call_sid))
     if caller and caller.startswith("+"):
         stream.parameter(name="caller", value=messaging.seal_phone(keyring, caller))
     response.append(connect)

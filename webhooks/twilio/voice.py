@@ -30,7 +30,7 @@ from nlu.languages import BY_CODE, CODES, ENGLISH_NAMES
 from web.session import get_session, keyring
 from webhooks.i18n import _, t
 from webhooks.rasa_client import DialogueUnavailable
-from webhooks.twilio import signature
+from webhooks.twilio import signature, streams
 from webhooks.twilio.channel import SmsChannel
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.twiml import connect_twiml, websocket_url
@@ -260,7 +260,10 @@ def incoming_call() -> ResponseReturnValue:
     response = VoiceResponse()
     # A TTY user cannot hear the menu: the first seconds are listened to for Baudot tones.
     start = response.start()
-    listen = start.stream(url=websocket_url(_settings()) + "/twilio/tty/listen", track="inbound_track")
+    call_sid = request.form.get("CallSid") or ""
+    listen = start.stream(
+        url=websocket_url(_settings()) + streams.stream_path(keyring(), "listen", call_sid), track="inbound_track"
+    )
     caller = request.form.get("From") or ""
     if caller.startswith("+"):
         listen.parameter(name="caller", value=messaging.seal_phone(keyring(), caller))
@@ -283,7 +286,10 @@ def choose_language() -> ResponseReturnValue:
         message, created = _store_step(session, request.form.to_dict(), "language", "tty", "en")
         if not created and message.answer:
             return _xml(messaging.open_answer(keyring(), message.answer))
-        return _answered(session, message, connect_twiml(_settings(), keyring(), request.form.get("From")))
+        twiml = connect_twiml(
+            websocket_url(_settings()), keyring(), request.form.get("CallSid") or "", request.form.get("From")
+        )
+        return _answered(session, message, twiml)
     choice = inputs.whole_number(digits) or 0
     if not 1 <= choice <= len(MENU_ORDER):
         return _xml(_menu())
