@@ -15,7 +15,8 @@ from typing import Any
 from intake import audit
 from intake.jobs import Worker
 from intake.translation.cases import CaseTranslator
-from services import build_services
+from services import build_services, env_overrides
+from webhooks.dialogue_sweep import DraftSweep
 
 
 def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
@@ -29,10 +30,12 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         with services.database.session() as session:
             audit.advance_anchor(session, anchor)
 
+    # NOTE: abandoned drafts are forgotten by the dialogue (issue 17); the sweep itself is paced.
+    sweep = DraftSweep.from_env(env_overrides(config or {}), database=services.database, keyring=services.keyring)
     return Worker(
         database=services.database,
         handlers={**services.sms.handlers(), **translator.handlers()},
-        chores=[*services.sms.chores(), anchor_audit_log],
+        chores=[*services.sms.chores(), anchor_audit_log, sweep.chore],
     )
 
 

@@ -118,6 +118,8 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
         "HEARD_INSTANCE_DIR": str(instance),
         "HEARD_INTERNAL_URL": f"http://127.0.0.1:{web_port}",
         "HEARD_INTERNAL_TOKEN": keyring.internal_token,
+        # Rasa's tracker store seals every event with Heard's key (bot/tracker_store.py).
+        "HEARD_FERNET_KEYS": ",".join(keyring.fernet_keys),
         "HEARD_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "RASA_PORT": str(rasa_port),
         "SANIC_HOST": "127.0.0.1",
