@@ -79,4 +79,7 @@ def init_app(app: Flask) -> None:
     from console.reports import init_app as init_reports
 
     init_reports(app)
+    from console.privacy import init_app as init_resident_data
+
+    init_resident_data(app)
     app.after_request(_security_headers)

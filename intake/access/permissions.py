@@ -77,6 +77,8 @@ class Action(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_REPORTS = "view_reports"  # the board report in the console
     VIEW_EARLY_WARNING = "view_early_warning"  # early-warning flags about officers
+    EXPORT_RESIDENT_DATA = "export_resident_data"  # one resident's data, on their request (intake/privacy.py)
+    ERASE_RESIDENT_DATA = "erase_resident_data"
 
 
 _READ = frozenset(
@@ -112,6 +114,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.VIEW_AUDIT_LOG,
         Action.VIEW_REPORTS,
         Action.VIEW_EARLY_WARNING,
+        Action.EXPORT_RESIDENT_DATA,
+        Action.ERASE_RESIDENT_DATA,
     },
     Role.AUDITOR: _READ | {Action.VIEW_AUDIT_LOG, Action.VIEW_REPORTS},
     Role.LIAISON: frozenset({Action.VIEW_QUEUE, Action.VIEW_CASE, Action.DOWNLOAD_EVIDENCE}),

@@ -56,6 +56,22 @@ FILES_TOO_LARGE = N_(
     "The files you chose are too large to send all at once, so none of them was added. "
     "Each file can be at most {size} MB: please choose fewer files at a time. Your other answers are saved."
 )
+# What Heard holds from a resident (the status page, issue 17): the report's labels of their words.
+WORD_LABELS = {
+    "narrative": N_("What happened"),
+    "incident_time_text": N_("When"),
+    "location": N_("Where"),
+    "officers": N_("Officers"),
+    "injuries": N_("Injuries"),
+    "witnesses": N_("Witnesses"),
+    "name": N_("Your name"),
+    "phone": N_("Phone number"),
+    "email": N_("Email address"),
+}
+CONFIRM_FORGET = N_("To delete your contact details, tick the box and enter your PIN again.")
+CONTACT_FORGOTTEN = N_(
+    "Your contact details were deleted. Your report stays, but the office can no longer contact you about it."
+)
 # The page a resident sees when something fails, by HTTP status: a heading and what to do.
 ERROR_PAGES = {
     404: (NOT_FOUND, N_("The address may be mistyped, or the page may have moved.")),
