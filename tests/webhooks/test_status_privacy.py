@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
 from intake import evidence
@@ -45,7 +44,7 @@ def _post(client, path, lang, **data):  # type: ignore[no-untyped-def]
 
 
 def test_the_status_page_shows_what_heard_holds_in_the_residents_language(client, session, keyring, tmp_path):
-    case, receipt = _filed(session, keyring, tmp_path)
+    _, receipt = _filed(session, keyring, tmp_path)
     number = receipt.as_dict()["tracking_number"]
     page = _post(client, "/status", "es", tracking_number=number, pin=receipt.pin)
     assert page.status_code == 200
