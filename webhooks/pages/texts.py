@@ -46,7 +46,10 @@ FILE_HINT = N_(
     "You can add photos, videos, sound recordings or PDF documents. Each file can be at most {size} MB. "
     "You can choose several files at once, or none."
 )
-FILE_PRIVATE = N_("Your files are kept encrypted and seen only by the intake office.")
+FILE_PRIVATE = N_(
+    "Your files are kept encrypted. The intake office sees them, "
+    "and the police only if your report is referred to them."
+)
 NO_FILES = N_("No files added")
 FILE_TYPE = N_("{name} was not added, because it is not a photo, video, sound recording or PDF document.")
 FILE_SIZE = N_("{name} was not added, because it is larger than {size} MB.")
