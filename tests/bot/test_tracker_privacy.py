@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import select
 
 from app import create_app
 from intake.enums import Direction
 from intake.models import DialogueScrub, Message
-from tests.bot.conftest import make_twilio_app
+from tests.bot.conftest import make_twilio_app, stored_tracker_events
 from tests.twilio_fake import post_signed, sms_form
 from webhooks.dialogue_sweep import DISCARDED, DraftSweep
 
@@ -49,17 +48,6 @@ def assert_nothing_typed_is_stored(raw: bytes, typed: list[str]) -> None:
     assert all(len(word) >= 6 for word in typed), typed
     found = [word for word in typed if word.encode("utf-8") in raw or word.lower().encode("utf-8") in raw]
     assert not found, f"the tracker store holds in clear: {found}"
-
-
-def stored_events(path: Path, keyring: Any, sender: str) -> list[dict[str, Any]]:
-    fernet = MultiFernet([Fernet(k) for k in keyring.fernet_keys])
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-    events = []
-    for (data,) in rows:
-        assert data.startswith("heard-sealed:"), data[:40]
-        events.append(json.loads(fernet.decrypt(data[len("heard-sealed:") :].encode())))
-    return events
 
 
 def assert_scrubbed(events: list[dict[str, Any]], language: str) -> None:
@@ -118,8 +106,8 @@ def test_a_web_chat_complaint_and_status_check_leave_nothing_typed_in_the_tracke
     assert number in answer, answer  # the status was told: the PIN was taken
     path = tracker_file(bot_stack)
     assert_nothing_typed_is_stored(stored_bytes(path), [*typed, pin])
-    assert_scrubbed(stored_events(path, keyring, talk.sender), "en")
-    assert_scrubbed(stored_events(path, keyring, status.sender), "en")
+    assert_scrubbed(stored_tracker_events(bot_stack, talk.sender), "en")
+    assert_scrubbed(stored_tracker_events(bot_stack, status.sender), "en")
     # The conversation goes on after the scrub, in the language it kept.
     assert talk.say("hello")
 
@@ -133,7 +121,7 @@ def test_a_cancelled_draft_is_scrubbed(bot_stack, keyring):
     assert "no se envió nada" in said, said  # the draft was dropped
     path = tracker_file(bot_stack)
     assert_nothing_typed_is_stored(stored_bytes(path), ["guitarra", "amarillenta"])
-    assert_scrubbed(stored_events(path, keyring, talk.sender), "es")
+    assert_scrubbed(stored_tracker_events(bot_stack, talk.sender), "es")
 
 
 def _sms_bodies(data: bytes) -> str:
@@ -194,7 +182,7 @@ def test_a_text_message_complaint_leaves_nothing_typed_in_the_tracker_store(bot_
             )
         ).first()
     assert mine
-    assert_scrubbed(stored_events(path, keyring, mine), "en")
+    assert_scrubbed(stored_tracker_events(bot_stack, mine), "en")
 
 
 def _poll(condition: Any, seconds: float = 30.0) -> Any:
@@ -228,14 +216,13 @@ def test_an_abandoned_web_chat_draft_is_swept_and_the_resident_told(bot_stack, k
                 Message.body.contains("hoa cà"), Message.direction == Direction.INBOUND
             )
         ).one()
-    path = tracker_file(bot_stack)
-    assert any(e["event"] == "user" for e in stored_events(path, keyring, conversation))  # sealed while open
+    assert any(e["event"] == "user" for e in stored_tracker_events(bot_stack, conversation))  # sealed while open
 
     # Not yet silent long enough: nothing is scrubbed.
     patient = DraftSweep(database=bot_stack.database, keyring=keyring, rasa_url=bot_stack.rasa_url)
     patient.sweep()
     assert conversation not in _scrubbed_ids(bot_stack)
-    assert any(e["event"] == "user" for e in stored_events(path, keyring, conversation))
+    assert any(e["event"] == "user" for e in stored_tracker_events(bot_stack, conversation))
 
     # An hour's window, swept as if two hours had passed: Rasa still checks the silence by its own
     # clock, so the window is made one second long there.
@@ -246,7 +233,7 @@ def test_an_abandoned_web_chat_draft_is_swept_and_the_resident_told(bot_stack, k
         abandon_hours=1 / 3600,
     )
     _poll(lambda: sweep.sweep() >= 0 and conversation in _scrubbed_ids(bot_stack))
-    assert_scrubbed(stored_events(path, keyring, conversation), "vi")
+    assert_scrubbed(stored_tracker_events(bot_stack, conversation), "vi")
     with bot_stack.database.session() as s:
         assert s.get(DialogueScrub, conversation).outcome == "abandoned"
         told = s.scalars(
