@@ -13,6 +13,7 @@ import re
 import sqlite3
 import time
 import xml.etree.ElementTree as ET
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,8 @@ def test_a_text_message_complaint_leaves_nothing_typed_in_the_tracker_store(bot_
     ]
     path = tracker_file(bot_stack)
     assert_nothing_typed_is_stored(stored_bytes(path), typed)
-    senders = {row[0] for row in sqlite3.connect(path).execute("SELECT DISTINCT sender_id FROM events")}
+    with closing(sqlite3.connect(path)) as db:
+        senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
     with bot_stack.database.session() as s:
         mine = s.scalars(
             select(Message.conversation_id).where(
