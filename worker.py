@@ -19,6 +19,7 @@ from intake.retention.apply import apply_schedule
 from intake.retention.policy import RetentionPolicy
 from intake.translation.cases import CaseTranslator
 from services import build_services, env_overrides
+from webhooks.dialogue_sweep import DraftSweep
 
 RETENTION_JOB = "retention.apply"
 
@@ -60,6 +61,8 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         for line in report.lines():
             logging.getLogger(__name__).info("retention: %s", line)
 
+    # NOTE: abandoned drafts are forgotten by the dialogue (issue 17); the sweep itself is paced.
+    sweep = DraftSweep.from_env(env_overrides(config or {}), database=services.database, keyring=services.keyring)
     return Worker(
         database=services.database,
         handlers={
@@ -68,7 +71,7 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
             **translator.handlers(),
             RETENTION_JOB: apply_retention,
         },
-        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention],
+        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention, sweep.chore],
     )
 
 

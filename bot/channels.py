@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hmac
 import logging
 import time
 from collections import OrderedDict
@@ -18,9 +19,10 @@ from urllib.parse import quote
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import BotUttered, UserUttered
-from sanic import Blueprint
+from sanic import Blueprint, response
 
 from bot.actions import intake_client
+from bot.tracker_store import heard_store
 
 log = logging.getLogger(__name__)
 # The metadata key naming the resident's message in Heard; a repeat with the same one is answered, not taken again.
@@ -199,4 +201,44 @@ class HeardRestInput(RestInput):
         async def _remember_agent(request: Any) -> None:
             self.agent = getattr(request.app.ctx, "agent", None)
 
+        @blueprint.route("/scrub", methods=["POST"])
+        async def scrub(request: Any) -> Any:
+            """Scrub an idle conversation's history for Heard's worker (abandoned drafts); token-authenticated."""
+            return await scrub_idle(request)
+
         return blueprint
+
+
+async def scrub_idle(request: Any) -> Any:
+    """Replace an idle conversation's stored events by the scrubbed history, under Rasa's lock.
+
+    Body: ``{"sender_id": ..., "idle_seconds": N}``. Answers whether a draft was open (so Heard
+    tells the resident it was discarded), the conversation's language, or that it is not idle.
+    """
+    try:
+        expected = intake_client._token()
+    except intake_client.IntakeUnavailable:
+        return response.json({"error": "no internal token"}, status=503)
+    scheme, _, token = str(request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        return response.json({"error": "a valid internal token is required"}, status=401)
+    body = request.json if isinstance(request.json, dict) else {}
+    sender = body.get("sender_id")
+    idle = body.get("idle_seconds")
+    if not isinstance(sender, str) or not sender or not isinstance(idle, (int, float)) or idle < 0:
+        return response.json({"error": "sender_id (text) and idle_seconds (a number) are required"}, status=422)
+    agent = getattr(request.app.ctx, "agent", None)
+    store = heard_store(getattr(agent, "tracker_store", None))
+    if agent is None or store is None:
+        return response.json({"error": "the tracker store is not Heard's"}, status=503)
+    async with agent.lock_store.lock(sender):
+        tracker = await store.retrieve_full_tracker(sender)
+        if tracker is None:
+            return response.json({"found": False, "scrubbed": False})
+        last = max((e.timestamp for e in tracker.events), default=0.0)
+        if time.time() - last < float(idle):
+            return response.json({"found": True, "scrubbed": False, "idle": False})
+        draft_open = bool(tracker.active_loop_name or tracker.get_slot("draft_id") or tracker.get_slot("filing_failed"))
+        language = tracker.get_slot("language")
+        store.replace_with_scrubbed(tracker)
+    return response.json({"found": True, "scrubbed": True, "draft_open": draft_open, "language": language})

@@ -82,4 +82,7 @@ def init_app(app: Flask) -> None:
     from console.operations import init_app as init_operations
 
     init_operations(app)
+    from console.privacy import init_app as init_resident_data
+
+    init_resident_data(app)
     app.after_request(_security_headers)

@@ -528,3 +528,18 @@ class QuarantinedRequest(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class DialogueScrub(Base):
+    """When the dialogue's stored history of a conversation was last scrubbed by the sweep (issue 17).
+
+    The sweep looks for conversations whose last message is older than the abandon window and not
+    scrubbed since; the tracker store scrubs a filed or cancelled draft by itself, at once.
+    """
+
+    __tablename__ = "dialogue_scrubs"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scrubbed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "abandoned" (a draft was open: the resident was told), "idle" (nothing open) or "gone" (no history).
+    outcome: Mapped[str] = mapped_column(String(16))

@@ -24,6 +24,9 @@ from bot.actions.common import (
 from bot.actions.forms import DRAFT_SLOTS, NARRATIVE_PAUSE_INTENT, SKIPPED, summary_sections
 from bot.actions.i18n import format_day, t
 
+# The slot that makes Heard's tracker store (bot/tracker_store.py) scrub the conversation's history.
+SCRUB_SLOT = "scrub_history"
+
 # Every message is written out in full here so `pybabel extract` finds it.
 _ = str
 
@@ -266,7 +269,8 @@ def _office_zone() -> dt.tzinfo:
 
 
 def _reset_draft(language: str) -> list[EventType]:
-    return [SlotSet(slot, None) for slot in DRAFT_SLOTS] + [SlotSet("language", language)]
+    """Drop the draft; the tracker store then keeps only a scrubbed history of the conversation (issue 17)."""
+    return [SlotSet(slot, None) for slot in DRAFT_SLOTS] + [SlotSet("language", language), SlotSet(SCRUB_SLOT, True)]
 
 
 def _value(tracker: Tracker, slot: str) -> str | None:

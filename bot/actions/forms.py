@@ -77,8 +77,9 @@ SERVICE_CONFIDENCE = 0.4
 # middle of a report: is this the police, a person or a bot, who reads it, is it free, trouble, papers.
 SERVICE_ANSWER = _(
     "This is Heard, the automated intake line of the city's independent police review office; "
-    "it is not the police. Only the intake office's staff read reports. It is free, nobody asks about "
-    "immigration status, and you can stay anonymous. To talk with a person, call {phone}."
+    "it is not the police. The intake office's staff read reports, and the police see one only if it is "
+    "referred to them. It is free, nobody asks about immigration status, and you can stay anonymous. "
+    "To talk with a person, call {phone}."
 )
 
 COMPLAINT_SLOTS = [

@@ -84,6 +84,8 @@ class Action(StrEnum):
     VIEW_EARLY_WARNING = "view_early_warning"  # early-warning flags about officers
     MANAGE_JOBS = "manage_jobs"  # the background queue's health, its dead jobs, and retrying them
     LEGAL_HOLD = "legal_hold"  # set or clear a legal hold, which keeps a case out of the retention schedule
+    EXPORT_RESIDENT_DATA = "export_resident_data"  # one resident's data, on their request (intake/privacy.py)
+    ERASE_RESIDENT_DATA = "erase_resident_data"
 
 
 _READ = frozenset(
@@ -122,6 +124,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.VIEW_EARLY_WARNING,
         Action.MANAGE_JOBS,
         Action.LEGAL_HOLD,
+        Action.EXPORT_RESIDENT_DATA,
+        Action.ERASE_RESIDENT_DATA,
     },
     Role.AUDITOR: _READ | {Action.VIEW_AUDIT_LOG, Action.VIEW_REPORTS},
     Role.LIAISON: frozenset({Action.VIEW_QUEUE, Action.VIEW_CASE, Action.DOWNLOAD_EVIDENCE}),

@@ -118,6 +118,11 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
         "HEARD_INSTANCE_DIR": str(instance),
         "HEARD_INTERNAL_URL": f"http://127.0.0.1:{web_port}",
         "HEARD_INTERNAL_TOKEN": keyring.internal_token,
+        # Rasa's tracker store seals every event with Heard's key (bot/tracker_store.py).
+        "HEARD_FERNET_KEYS": ",".join(keyring.fernet_keys),
+        # Tests only: Rasa's event broker copies every event, in clear, for the story tests to read back
+        # what the bot did (the tracker store scrubs a conversation once its draft ends).
+        "HEARD_TEST_EVENT_LOG": str(instance / "rasa-events.db"),
         "HEARD_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "RASA_PORT": str(rasa_port),
         "SANIC_HOST": "127.0.0.1",
@@ -149,6 +154,34 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
             actions.kill()
         server.shutdown()
         database.dispose()
+
+
+SEALED_PREFIX = "heard-sealed:"
+
+
+def stored_tracker_events(bot_stack: BotStack, sender: str, **where: str) -> list[dict[str, Any]]:
+    """Read one conversation's events from Rasa's SQLite tracker store, opened with Heard's key (issue 17).
+
+    ``where``: equality filters on the table's clear columns, e.g. ``type_name="user"``.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    from cryptography.fernet import Fernet, MultiFernet
+
+    fernet = MultiFernet([Fernet(k) for k in bot_stack.env["HEARD_FERNET_KEYS"].split(",")])
+    clauses = "".join(f" AND {column} = ?" for column in where)
+    path = Path(bot_stack.env["HEARD_INSTANCE_DIR"]) / "rasa-tracker.db"
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute(
+            f"SELECT data FROM events WHERE sender_id = ?{clauses} ORDER BY id",
+            (sender, *where.values()),
+        ).fetchall()
+    events = []
+    for (data,) in rows:
+        assert data.startswith(SEALED_PREFIX), "an event is stored in clear"
+        events.append(json.loads(fernet.decrypt(data[len(SEALED_PREFIX) :].encode())))
+    return events
 
 
 @pytest.fixture

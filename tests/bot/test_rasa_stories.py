@@ -124,12 +124,15 @@ class LiveStep:
 
 def live_steps(tracker_db: Path, sender: str) -> list[LiveStep]:
     """Read a conversation back from Rasa's tracker store as story steps, with the slots after each."""
-    with sqlite3.connect(tracker_db) as db:
-        rows = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    # NOTE: the event broker's copy (HEARD_TEST_EVENT_LOG, tests only): the tracker store itself keeps
+    # events sealed, and only a scrubbed history once a draft is filed or cancelled (issue 17).
+    with sqlite3.connect(tracker_db.with_name("rasa-events.db")) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
     steps: list[LiveStep] = []
     slots: dict[str, Any] = {}
-    for type_name, data in rows:
+    for (data,) in rows:
         event = json.loads(data)
+        type_name = event.get("event")
         step = None
         if type_name == "user":
             text = None if (event.get("metadata") or {}).get("is_external") else event.get("text")

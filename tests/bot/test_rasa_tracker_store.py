@@ -105,3 +105,19 @@ def test_a_restarted_bot_resumes_from_postgresql(pg_bot, tracker_url, tmp_path):
         assert case.narrative == "the officer took my phone"  # told before the restart
         assert case.incident_time_text == "yesterday" and case.incident_at is not None
         assert case.location == "Main St"
+    # Issue 17: nothing the resident typed is in the tracker store's rows, and the filed draft left
+    # only the scrubbed history (no user event, no bot utterance).
+    engine = create_engine(normalize_database_url(tracker_url))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT sender_id, type_name, intent_name, action_name, data FROM events")).all()
+    finally:
+        engine.dispose()
+    stored = "\n".join(str(value) for row in rows for value in row)
+    pin = re.search(r"\b(\d{6})\b", receipt.replace(number.group(1), ""))
+    assert pin, receipt
+    for typed in ["the officer took my phone", "officer took", "Main St", "yesterday", number.group(1), pin.group(1)]:
+        assert typed not in stored, typed
+    mine = [row for row in rows if row[0] == talk.sender]
+    assert mine and all(row[4].startswith("heard-sealed:") for row in mine)
+    assert {row[1] for row in mine} <= {"action", "session_started", "slot"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sqlite3
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from app import create_app
 from intake.cases import tracking
 from intake.enums import Direction
 from intake.models import Attachment, Case, Message, WebSession
+from tests.bot.conftest import stored_tracker_events
 from webhooks.chat import RASA_EXTENSION
 from webhooks.rasa_client import RasaClient
 
@@ -153,12 +153,8 @@ class SlowRasa:
 
 
 def _user_turns(bot_stack, conversation_id: str) -> list[str]:  # type: ignore[no-untyped-def]
-    """The resident's messages the dialogue took, read from Rasa's own tracker store."""
-    with contextlib.closing(sqlite3.connect(bot_stack.logs.parent / "rasa-tracker.db")) as db:
-        rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (conversation_id,)
-        ).fetchall()
-    return [json.loads(data)["text"] for (data,) in rows]
+    """The resident's messages the dialogue took, read from Rasa's own tracker store (sealed: issue 17)."""
+    return [event["text"] for event in stored_tracker_events(bot_stack, conversation_id, type_name="user")]
 
 
 def test_a_message_whose_answer_came_too_late_is_taken_by_the_dialogue_once(bot_stack, keyring, tmp_path):

@@ -5,16 +5,29 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask.typing import ResponseReturnValue
 
+from intake import privacy
 from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import web_sessions
 from intake.errors import NotFound, PinLocked
+from intake.models import Case
 from web.extensions import limiter, tracking_limit_key
 from web.session import get_session, keyring
 from webhooks.pages.common import _check_csrf, _page, bp
-from webhooks.pages.texts import EXPIRED, MERGED, NEED_BOTH, NO_MATCH, PIN_LOCKED, STATUS_TEXT
+from webhooks.pages.texts import (
+    CONFIRM_FORGET,
+    CONTACT_FORGOTTEN,
+    EXPIRED,
+    MERGED,
+    NEED_BOTH,
+    NO_MATCH,
+    PIN_LOCKED,
+    STATUS_TEXT,
+    WORD_LABELS,
+)
 from webhooks.webtext import (
     local_date,
+    megabytes,
     wt,
 )
 
@@ -38,8 +51,16 @@ def status() -> ResponseReturnValue:
     pin = web_sessions.clean_text(request.form.get("pin", ""))[:20]
     if not number or not pin:
         return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
+    case = _prove(number, pin)
+    if not isinstance(case, Case):
+        return case
+    return _page("web/status.html", errors={}, result=_result(case), held=_held(case), number="")
+
+
+def _prove(number: str, pin: str) -> Case | ResponseReturnValue:
+    """Return the case its tracking number and PIN prove, or the page that refuses them."""
     try:
-        view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=number, pin=pin)
+        case = complaints.prove_case(get_session(), keyring=keyring(), tracking_text=number, pin=pin)
     except (NotFound, PinLocked) as exc:
         get_session().commit()  # NOTE: the wrong try counts toward the case's lock though the answer is a refusal
         if isinstance(exc, PinLocked):
@@ -47,12 +68,53 @@ def status() -> ResponseReturnValue:
             locked = wt(g.lang, PIN_LOCKED, phone=phone)
             return _page("web/status.html", 423, errors={"form": locked}, result=None, number=number)
         return _page("web/status.html", 404, errors={"form": wt(g.lang, NO_MATCH)}, result=None, number=number)
+    get_session().commit()  # a right PIN gives back the try it took
+    return case
+
+
+def _result(case: Case) -> dict[str, str | None]:
     zone = current_app.config["HEARD_SETTINGS"].office_zone
-    result = {
-        "tracking_number": tracking.format_tracking_number(view.tracking_number),
-        "status": wt(g.lang, STATUS_TEXT[view.status]),
-        "filed": local_date(view.filed_at, g.lang, zone),
-        "updated": local_date(view.last_update, g.lang, zone),
-        "merged": wt(g.lang, MERGED) if view.merged else None,
+    return {
+        "tracking_number": tracking.format_tracking_number(case.tracking_number),
+        "status": wt(g.lang, STATUS_TEXT[case.status]),
+        "filed": local_date(case.created_at, g.lang, zone),
+        "updated": local_date(case.updated_at, g.lang, zone),
+        "merged": wt(g.lang, MERGED) if case.merged_into_id is not None else None,
     }
-    return _page("web/status.html", errors={}, result=result, number="")
+
+
+def _held(case: Case) -> dict[str, object]:
+    """What Heard holds from the resident, with labels and dates in their language (issue 17)."""
+    zone = current_app.config["HEARD_SETTINGS"].office_zone
+    data = privacy.held_for_resident(get_session(), case=case)
+    return {
+        "tracking_number": data.tracking_number,
+        "words": [(wt(g.lang, WORD_LABELS[field]), text) for field, text in data.words.items()],
+        "transcript": [(m.from_resident, local_date(m.at, g.lang, zone), m.text) for m in data.transcript],
+        "history": [(local_date(s.at, g.lang, zone), wt(g.lang, STATUS_TEXT[s.status])) for s in data.history],
+        "files": [(f.name or f.content_type, megabytes(f.size_bytes, g.lang)) for f in data.files],
+        "contact": [wt(g.lang, WORD_LABELS[field]) for field in data.contact_held],
+    }
+
+
+@bp.route("/status/contact", methods=["POST"])
+@limiter.limit("20 per minute; 300 per day")
+@limiter.limit("10 per hour", key_func=_tracking_key)
+def forget_contact() -> ResponseReturnValue:
+    """Delete the filer's contact details, proven again by the PIN and confirmed by a tick."""
+    if not _check_csrf():
+        return _page("web/message.html", 400, heading=EXPIRED, message=None, restart=False)
+    number = web_sessions.clean_text(request.form.get("tracking_number", ""))[:40]
+    pin = web_sessions.clean_text(request.form.get("pin", ""))[:20]
+    if not number or not pin:
+        return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
+    case = _prove(number, pin)
+    if not isinstance(case, Case):
+        return case
+    if request.form.get("confirm") != "yes":
+        errors = {"forget": wt(g.lang, CONFIRM_FORGET)}
+        return _page("web/status.html", 422, errors=errors, result=_result(case), held=_held(case), number="")
+    privacy.forget_contact(get_session(), case=case)
+    get_session().commit()
+    done = wt(g.lang, CONTACT_FORGOTTEN)
+    return _page("web/status.html", errors={}, result=_result(case), held=_held(case), number="", done=done)

@@ -46,7 +46,10 @@ FILE_HINT = N_(
     "You can add photos, videos, sound recordings or PDF documents. Each file can be at most {size} MB. "
     "You can choose several files at once, or none."
 )
-FILE_PRIVATE = N_("Your files are kept encrypted and seen only by the intake office.")
+FILE_PRIVATE = N_(
+    "Your files are kept encrypted. The intake office sees them, "
+    "and the police only if your report is referred to them."
+)
 NO_FILES = N_("No files added")
 FILE_TYPE = N_("{name} was not added, because it is not a photo, video, sound recording or PDF document.")
 FILE_SIZE = N_("{name} was not added, because it is larger than {size} MB.")
@@ -55,6 +58,22 @@ FILE_TOO_MANY = N_("{name} was not added, because a report can have at most {lim
 FILES_TOO_LARGE = N_(
     "The files you chose are too large to send all at once, so none of them was added. "
     "Each file can be at most {size} MB: please choose fewer files at a time. Your other answers are saved."
+)
+# What Heard holds from a resident (the status page, issue 17): the report's labels of their words.
+WORD_LABELS = {
+    "narrative": N_("What happened"),
+    "incident_time_text": N_("When"),
+    "location": N_("Where"),
+    "officers": N_("Officers"),
+    "injuries": N_("Injuries"),
+    "witnesses": N_("Witnesses"),
+    "name": N_("Your name"),
+    "phone": N_("Phone number"),
+    "email": N_("Email address"),
+}
+CONFIRM_FORGET = N_("To delete your contact details, tick the box and enter your PIN again.")
+CONTACT_FORGOTTEN = N_(
+    "Your contact details were deleted. Your report stays, but the office can no longer contact you about it."
 )
 # The page a resident sees when something fails, by HTTP status: a heading and what to do.
 ERROR_PAGES = {

@@ -1,0 +1,93 @@
+"""A supervisor's export or erasure of one resident's data, on the resident's request (issue 17).
+
+Thin like every console view: the service in ``intake/privacy.py`` checks the role (supervisors
+only), requires a reason and writes the audit entry; a refusal keeps only its ``access.denied``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NoReturn
+
+from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from console import views
+from intake import privacy
+from intake.cases import tracking
+from intake.errors import NotFound, PermissionDenied, ValidationError
+from intake.models import Case
+from web.session import get_session, keyring, storage
+
+bp = Blueprint("resident_data", __name__, url_prefix="/console/cases/<int:case_id>/resident-data")
+bp.before_request(views._guard)
+bp.context_processor(views._template_helpers)
+for _code in (400, 403, 404, 405):
+    bp.register_error_handler(_code, views._error_page)
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages once."""
+    if bp.name not in app.blueprints:
+        app.register_blueprint(bp)
+
+
+def _refused(exc: PermissionDenied) -> NoReturn:
+    get_session().commit()  # keep the access.denied entry
+    abort(404 if exc.conceal else 403)
+
+
+def _back(case_id: int, message: str, category: str) -> ResponseReturnValue:
+    flash(message, category)
+    return redirect(url_for("console.case", case_id=case_id), 303)
+
+
+@bp.post("/export")
+def export(case_id: int) -> ResponseReturnValue:
+    """Download what one resident gave Heard, as JSON (supervisors, with a reason)."""
+    db = get_session()
+    try:
+        data = privacy.export_for(
+            db, keyring=keyring(), viewer=views._viewer(), case_id=case_id, reason=request.form.get("reason", "")
+        )
+    except PermissionDenied as exc:
+        _refused(exc)
+    except NotFound:
+        abort(404)
+    except ValidationError:
+        db.rollback()
+        return _back(case_id, _("Give a reason of at most 500 characters."), "error")
+    db.commit()
+    number = tracking.format_tracking_number(db.get(Case, case_id).tracking_number)  # type: ignore[union-attr]
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    headers = {
+        "Content-Disposition": f'attachment; filename="heard-resident-data-{number}.json"',
+        "Cache-Control": "no-store",
+    }
+    return Response(body, mimetype="application/json", headers=headers)
+
+
+@bp.post("/erase")
+def erase(case_id: int) -> ResponseReturnValue:
+    """Erase one resident's data from a case (supervisors, with a reason and a tick)."""
+    db = get_session()
+    if request.form.get("confirm") != "yes":
+        return _back(case_id, _("Tick the box to confirm the erasure."), "error")
+    try:
+        privacy.erase_for(
+            db,
+            viewer=views._viewer(),
+            case_id=case_id,
+            reason=request.form.get("reason", ""),
+            storage=storage(),
+        )
+    except PermissionDenied as exc:
+        _refused(exc)
+    except NotFound:
+        abort(404)
+    except ValidationError:
+        db.rollback()
+        return _back(case_id, _("Give a reason of at most 500 characters."), "error")
+    db.commit()
+    return _back(case_id, _("The resident's data was erased."), "success")

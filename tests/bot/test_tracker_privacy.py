@@ -1,0 +1,258 @@
+"""The dialogue keeps nothing a resident typed in clear (issue 17, item 1).
+
+Whole conversations by web chat and by text message go through the real Rasa, action server and
+queue; then the tracker store's SQLite file (and its WAL) is searched byte for byte for every
+narrative word, name, email, phone and PIN the residents typed. A finished draft leaves only the
+scrubbed history; an abandoned one is swept by the worker's chore, and the resident is told.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+import xml.etree.ElementTree as ET
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from intake.enums import Direction
+from intake.models import DialogueScrub, Message
+from tests.bot.conftest import make_twilio_app, stored_tracker_events
+from tests.twilio_fake import post_signed, sms_form
+from webhooks.dialogue_sweep import DISCARDED, DraftSweep
+
+pytestmark = pytest.mark.slow
+
+TRACKING = re.compile(r"\b(\d{3}-\d{3}-\d{4})\b")
+# What the scrubbed history may hold: no user event, no bot utterance, no slot but these.
+SCRUBBED_TYPES = {"action", "session_started", "slot"}
+KEPT_SLOTS = {"language", "language_chosen", "notice_shown"}
+
+
+def tracker_file(bot_stack: Any) -> Path:
+    return Path(bot_stack.env["HEARD_INSTANCE_DIR"]) / "rasa-tracker.db"
+
+
+def stored_bytes(path: Path) -> bytes:
+    """The SQLite file and its companions, as they lie on disk (deleted pages included)."""
+    return b"".join(Path(f"{path}{s}").read_bytes() for s in ("", "-wal", "-journal") if Path(f"{path}{s}").exists())
+
+
+def assert_nothing_typed_is_stored(raw: bytes, typed: list[str]) -> None:
+    # NOTE: every needle is at least 6 characters: a shorter one could turn up by chance in base64 ciphertext.
+    assert all(len(word) >= 6 for word in typed), typed
+    found = [word for word in typed if word.encode("utf-8") in raw or word.lower().encode("utf-8") in raw]
+    assert not found, f"the tracker store holds in clear: {found}"
+
+
+def assert_scrubbed(events: list[dict[str, Any]], language: str) -> None:
+    assert events, "the conversation's history is gone altogether"
+    assert {e["event"] for e in events} <= SCRUBBED_TYPES, [e["event"] for e in events]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert set(slots) <= KEPT_SLOTS and slots["language"] == language
+
+
+def _receipt(replies: list[str]) -> tuple[str, str]:
+    text = " ".join(replies)
+    number = TRACKING.search(text)
+    assert number, text
+    pin = re.search(r"\b(\d{6})\b", text.replace(number.group(1), ""))
+    assert pin, text
+    return number.group(1), pin.group(1)
+
+
+def test_a_web_chat_complaint_and_status_check_leave_nothing_typed_in_the_tracker_store(bot_stack, keyring):
+    narrative = "the deputy smashed my tangerine accordion beside Quillfeather fountain"
+    typed = [
+        "smashed",
+        "tangerine",
+        "accordion",
+        "Quillfeather",
+        "fountain",
+        "Ximena",
+        "Quartzfield",
+        "ximena.quartzfield@example.org",
+        "555 0177",
+        "5550177",
+    ]
+    talk = bot_stack.conversation(language="en")
+    for line in [
+        "i want to file a complaint about a cop",
+        narrative,
+        "done",
+        "idk",
+        "Harbor St",
+        "idk",
+        "no one",
+        "no one",
+        "no",
+        "Ximena Quartzfield",
+        "209 555 0177",
+        "ximena.quartzfield@example.org",
+        "1",
+        "after work",
+    ]:
+        assert talk.say(line)
+    number, pin = _receipt(talk.say("yes"))
+    status = bot_stack.conversation(language="en")
+    for line in ["what is the status of my report", number]:
+        status.say(line)
+    answer = " ".join(status.say(pin))
+    assert number in answer, answer  # the status was told: the PIN was taken
+    path = tracker_file(bot_stack)
+    assert_nothing_typed_is_stored(stored_bytes(path), [*typed, pin])
+    assert_scrubbed(stored_tracker_events(bot_stack, talk.sender), "en")
+    assert_scrubbed(stored_tracker_events(bot_stack, status.sender), "en")
+    # The conversation goes on after the scrub, in the language it kept.
+    assert talk.say("hello")
+
+
+def test_a_cancelled_draft_is_scrubbed(bot_stack, keyring):
+    talk = bot_stack.conversation(language="es")
+    for line in ["quiero poner una queja", "el agente rompió mi guitarra amarillenta", "listo"]:
+        talk.say(line)
+    assert talk.say("cancelar")
+    said = " ".join(talk.say("sí"))
+    assert "no se envió nada" in said, said  # the draft was dropped
+    path = tracker_file(bot_stack)
+    assert_nothing_typed_is_stored(stored_bytes(path), ["guitarra", "amarillenta"])
+    assert_scrubbed(stored_tracker_events(bot_stack, talk.sender), "es")
+
+
+def _sms_bodies(data: bytes) -> str:
+    return "\n".join(m.text or "" for m in ET.fromstring(data).iter("Message"))
+
+
+def test_a_text_message_complaint_leaves_nothing_typed_in_the_tracker_store(bot_stack, keyring, fake_twilio, tmp_path):
+    app = make_twilio_app(bot_stack, keyring, fake_twilio, tmp_path)
+    client = app.test_client()
+    phone = "+12095550388"
+
+    def text(body: str) -> str:
+        response = post_signed(client, "/twilio/sms", sms_form(body, sender=phone))
+        assert response.status_code == 200, response.data
+        return _sms_bodies(response.data)
+
+    for line in [
+        "I want to file a complaint about a cop",
+        "the sergeant kicked my periwinkle bicycle outside Marblewood library",
+        "done",
+        "idk",
+        "Elm St",
+        "idk",
+        "no one",
+        "no one",
+        "no",
+        "Oluwaseun Brightwater",
+        "yes",
+        "seun.brightwater@example.net",
+        "1",
+    ]:
+        assert text(line)
+    summary = text("mornings")
+    assert "Brightwater" in summary  # the read-back still shows the resident their answers
+    _, pin = _receipt([text("yes")])
+    typed = [
+        "sergeant",
+        "kicked",
+        "periwinkle",
+        "bicycle",
+        "Marblewood",
+        "library",
+        "Oluwaseun",
+        "Brightwater",
+        "seun.brightwater@example.net",
+        phone,
+        phone[2:],
+        "5550388",
+        pin,
+    ]
+    path = tracker_file(bot_stack)
+    assert_nothing_typed_is_stored(stored_bytes(path), typed)
+    with closing(sqlite3.connect(path)) as db:
+        senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
+    with bot_stack.database.session() as s:
+        mine = s.scalars(
+            select(Message.conversation_id).where(
+                Message.body.contains("periwinkle"), Message.conversation_id.in_(senders)
+            )
+        ).first()
+    assert mine
+    assert_scrubbed(stored_tracker_events(bot_stack, mine), "en")
+
+
+def _poll(condition: Any, seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("the condition did not come true in time")
+
+
+def test_an_abandoned_web_chat_draft_is_swept_and_the_resident_told(bot_stack, keyring, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "HEARD_INSTANCE_DIR": str(tmp_path),
+            "DATABASE": bot_stack.database,
+            "KEYRING": keyring,
+            "RASA_URL": bot_stack.rasa_url,
+        }
+    )
+    client = app.test_client()
+    token = client.post("/chat/api/sessions", json={"lang": "vi"}).json["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for line in ["tôi muốn khiếu nại cảnh sát", "viên cảnh sát đá chiếc xe đạp màu hoa cà của tôi"]:
+        assert client.post("/chat/api/messages", json={"text": line, "lang": "vi"}, headers=auth).status_code == 200
+    with bot_stack.database.session() as s:
+        conversation = s.scalars(
+            select(Message.conversation_id).where(
+                Message.body.contains("hoa cà"), Message.direction == Direction.INBOUND
+            )
+        ).one()
+    assert any(e["event"] == "user" for e in stored_tracker_events(bot_stack, conversation))  # sealed while open
+
+    # Not yet silent long enough: nothing is scrubbed.
+    patient = DraftSweep(database=bot_stack.database, keyring=keyring, rasa_url=bot_stack.rasa_url)
+    patient.sweep()
+    assert conversation not in _scrubbed_ids(bot_stack)
+    assert any(e["event"] == "user" for e in stored_tracker_events(bot_stack, conversation))
+
+    # An hour's window, swept as if two hours had passed: Rasa still checks the silence by its own
+    # clock, so the window is made one second long there.
+    sweep = DraftSweep(
+        database=bot_stack.database,
+        keyring=keyring,
+        rasa_url=bot_stack.rasa_url,
+        abandon_hours=1 / 3600,
+    )
+    _poll(lambda: sweep.sweep() >= 0 and conversation in _scrubbed_ids(bot_stack))
+    assert_scrubbed(stored_tracker_events(bot_stack, conversation), "vi")
+    with bot_stack.database.session() as s:
+        assert s.get(DialogueScrub, conversation).outcome == "abandoned"
+        told = s.scalars(
+            select(Message).where(Message.conversation_id == conversation, Message.direction == Direction.OUTBOUND)
+        ).all()
+    transcript = client.get("/chat/api/transcript", headers=auth).json
+    texts = json.dumps(transcript, ensure_ascii=False)
+    assert told and DISCARDED not in texts  # told in Vietnamese, not in English
+    assert "hủy" in texts or "bỏ" in texts, texts
+    # Swept once: a later sweep leaves it be until the resident writes again.
+    with bot_stack.database.session() as s:
+        first = s.get(DialogueScrub, conversation).scrubbed_at
+    sweep.sweep()
+    with bot_stack.database.session() as s:
+        assert s.get(DialogueScrub, conversation).scrubbed_at == first
+
+
+def _scrubbed_ids(bot_stack: Any) -> set[str]:
+    with bot_stack.database.session() as s:
+        return set(s.scalars(select(DialogueScrub.conversation_id)))

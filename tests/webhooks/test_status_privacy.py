@@ -1,0 +1,96 @@
+"""A resident's own data on /status (issue 17, item 3): what Heard holds, and their contact details deleted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from intake import evidence
+from intake.enums import Channel, Direction, MessageState
+from intake.models import Attachment, AuditEntry, Contact, Message
+from intake.storage import FolderStorage
+from tests.factories import make_case
+from tests.webhooks.test_report import _csrf, _text
+
+
+def _filed(session, keyring, tmp_path):  # type: ignore[no-untyped-def]
+    case, receipt = make_case(session, keyring, channel="web_chat", language="es")
+    session.add(
+        Message(
+            case_id=case.id,
+            channel=Channel.WEB_CHAT,
+            direction=Direction.INBOUND,
+            conversation_id="chat-1",
+            body="me empujó contra el carro azul",
+            state=MessageState.PROCESSED,
+        )
+    )
+    stored = evidence.store(FolderStorage(tmp_path), keyring, b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048, "image/png")
+    session.add(
+        Attachment(
+            case_id=case.id,
+            content_type="image/png",
+            size_bytes=2056,
+            sha256=stored.sha256,
+            storage_key=stored.storage_key,
+            filename="moreton.png",
+        )
+    )
+    session.commit()
+    return case, receipt
+
+
+def _post(client, path, lang, **data):  # type: ignore[no-untyped-def]
+    csrf = _csrf(client.get(f"/status?lang={lang}").get_data(as_text=True))
+    return client.post(path, data={"csrf": csrf, "lang": lang, **data})
+
+
+def test_the_status_page_shows_what_heard_holds_in_the_residents_language(client, session, keyring, tmp_path):
+    _, receipt = _filed(session, keyring, tmp_path)
+    number = receipt.as_dict()["tracking_number"]
+    page = _post(client, "/status", "es", tracking_number=number, pin=receipt.pin)
+    assert page.status_code == 200
+    text = _text(page.get_data(as_text=True))
+    assert "Lo que Heard guarda de usted" in text
+    assert "El oficial me empujó contra el carro" in text  # their words
+    assert "me empujó contra el carro azul" in text  # the transcript
+    assert "moreton.png" in text and "MB" in text  # the file's name and size
+    assert "Recibido" in text or "recibido" in text  # the status history, in Spanish
+    assert "Nombre" in text or "nombre" in text  # which contact details are held
+    assert "maria@example.org" not in text and "555-0142" not in text  # never the values themselves
+
+
+def test_wrong_pins_see_nothing_and_cannot_delete(client, session, keyring, tmp_path):
+    case, receipt = _filed(session, keyring, tmp_path)
+    number = receipt.as_dict()["tracking_number"]
+    wrong = _post(client, "/status", "es", tracking_number=number, pin="000000")
+    assert wrong.status_code == 404 and "me empujó contra el carro azul" not in wrong.get_data(as_text=True)
+    refused = _post(client, "/status/contact", "es", tracking_number=number, pin="000000", confirm="yes")
+    assert refused.status_code == 404
+    session.expire_all()
+    assert session.get(Contact, case.id).name_token is not None
+    assert not session.scalars(select(AuditEntry).where(AuditEntry.action == "case.contact_erased")).all()
+
+
+def test_a_resident_deletes_their_contact_details_after_confirming(client, session, keyring, tmp_path):
+    case, receipt = _filed(session, keyring, tmp_path)
+    number = receipt.as_dict()["tracking_number"]
+    unconfirmed = _post(client, "/status/contact", "vi", tracking_number=number, pin=receipt.pin)
+    assert unconfirmed.status_code == 422
+    session.expire_all()
+    assert session.get(Contact, case.id).phone_token is not None  # nothing went without the tick
+
+    done = _post(client, "/status/contact", "vi", tracking_number=number, pin=receipt.pin, confirm="yes")
+    assert done.status_code == 200
+    text = _text(done.get_data(as_text=True))
+    assert "Thông tin liên lạc của quý vị đã bị xóa" in text
+    session.expire_all()
+    contact = session.get(Contact, case.id)
+    assert contact.name_token is None and contact.phone_token is None and contact.email_token is None
+    assert contact.phone_digest is None
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "case.contact_erased")).one()
+    assert entry.actor == "resident" and entry.case_id == case.id
+    assert set(entry.summary["fields"]) == {"name", "phone", "email"}
+    # The report itself stays, and the page now says no contact details are held.
+    again = _text(_post(client, "/status", "vi", tracking_number=number, pin=receipt.pin).get_data(as_text=True))
+    assert "El oficial me empujó" in again
+    assert "moreton.png" in again
