@@ -50,6 +50,7 @@ class _Turn:
     language: str | None
     opted_out: bool
     last_reply: dict[str, Any] = field(default_factory=dict)
+    received_at: dt.datetime | None = None
 
 
 def _answering(turn: _Turn) -> bool:
@@ -215,6 +216,7 @@ class TurnRelay(ChannelState):
                 language=language,
                 opted_out=correspondent.opted_out,
                 last_reply=messaging.last_reply_meta(session, correspondent_id=correspondent.id),
+                received_at=message.created_at,
             )
 
     def _answer(self, message_id: int) -> None:
@@ -310,6 +312,11 @@ class TurnRelay(ChannelState):
         }
         if turn.language:
             metadata["language"] = turn.language
+        if turn.received_at is not None:
+            # NOTE: "yesterday" counts from when the text arrived, not from when a retried turn runs.
+            received = turn.received_at
+            received = received if received.tzinfo else received.replace(tzinfo=dt.timezone.utc)
+            metadata["received_at"] = received.isoformat()
         if self.settings.narrative_pause_seconds is not None:
             metadata["narrative_pause_seconds"] = self.settings.narrative_pause_seconds
         try:
