@@ -341,7 +341,10 @@ class HeardFormValidation(FormValidationAction):
         text = str(value or "").strip()
         if not text:
             return {"narrative": None}
-        return {"narrative": text, "story_facts": self.read_facts(tracker, text)}
+        facts = self.read_facts(tracker, text)
+        if not facts and not tracker.get_slot("story_facts"):
+            return {"narrative": text}
+        return {"narrative": text, "story_facts": facts or None}
 
     def read_facts(self, tracker: Tracker, text: str, earlier: dict[str, Any] | None = None) -> dict[str, Any]:
         """Add what ``text`` says of when, where, who and injuries to what earlier lines said."""
@@ -386,12 +389,12 @@ class HeardFormValidation(FormValidationAction):
         if ends_story(language, text) or yes_no(language, tracker, text, leading=False) is False:
             return {"narrative_more": "done"}
         narrative = (tracker.get_slot("narrative") or "").rstrip()
-        facts = self.read_facts(tracker, text, tracker.get_slot("story_facts"))
-        return {
-            "narrative": f"{narrative}\n{text}" if narrative else text,
-            "narrative_more": None,
-            "story_facts": facts,
-        }
+        answers: dict[str, Any] = {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}
+        earlier = tracker.get_slot("story_facts")
+        facts = self.read_facts(tracker, text, earlier)
+        if facts != (earlier or {}):
+            answers["story_facts"] = facts
+        return answers
 
     def validate_incident_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
