@@ -210,11 +210,17 @@ class ActionAskIncidentTimeConfirmed(Action):
 # NOTE: one question for everything the story already said (issue 14: too many texts); a no asks each again.
 STORY_FACTS_INTRO = _("From what you wrote, I understood:")
 STORY_FACTS_QUESTION = _("Is that right? Reply YES, or NO to answer these questions one by one.")
-STORY_FACT_TITLES = {"incident_time": "When", "location": "Where", "officers": "Officers", "injuries": "Injuries"}
+STORY_FACT_TITLES = {
+    "incident_time": "When",
+    "location": "Where",
+    "officers": "Officers",
+    "injuries": "Injuries",
+    "witnesses": "Witnesses",
+}
 
 
 class ActionAskStoryFactsConfirmed(Action):
-    """Read back what the story said of when, where, who and injuries, and ask once whether it is right."""
+    """Read back what the story said of when, where, who, injuries and witnesses, and ask once whether it is right."""
 
     def name(self) -> str:
         return "action_ask_story_facts_confirmed"

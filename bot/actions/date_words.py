@@ -695,6 +695,7 @@ DAY_FIRST = {"es", "vi", "km", "lo", "pa"}
 # Dates written with words around the numbers: named groups d, m (a number or a month name), y.
 DATE_PATTERNS: dict[str, list[str]] = {
     "en": [
+        r"(?<![a-z])the\s*(?P<d>\d{1,2})(?:st|nd|rd|th)(?!\s*(?:of\s*)?(?:{MONTH}))",
         r"(?P<m>{MONTH})\.?\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?",
         r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*(?:of\s*)?(?P<m>{MONTH})",
     ],

@@ -225,6 +225,13 @@ def _date_of(rules: _Rules, m: re.Match[str], today: dt.date) -> dt.date | None:
         found = dt.date(year, month, day)
     except ValueError:
         return None
+    if groups.get("m") is None and "a" not in groups and found > today:
+        # "the 28th" said on the 4th: last month's
+        previous = (found.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        try:
+            return previous.replace(day=day)
+        except ValueError:
+            return None
     if not year_text and found > today:
         try:
             found = found.replace(year=year - 1)  # a date without a year is the last one that passed

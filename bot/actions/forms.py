@@ -347,10 +347,10 @@ class HeardFormValidation(FormValidationAction):
         return {"narrative": text, "story_facts": facts or None}
 
     def read_facts(self, tracker: Tracker, text: str, earlier: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Add what ``text`` says of when, where, who and injuries to what earlier lines said."""
+        """Add what ``text`` says of when, where, who, injuries and witnesses to what earlier lines said."""
         language, _ = resolve_language(tracker)
         now = arrival(metadata(tracker), list(tracker.events))
-        found = story_facts(language, text, now=now, injuries="injuries" in self.form_slots)
+        found = story_facts(language, text, now=now, wanted=tuple(s for s in FACT_SLOTS if s in self.form_slots))
         return merge_facts(earlier, found)
 
     def facts_to_confirm(self, tracker: Tracker) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from bot.actions.common import ascii_digits
 from bot.actions.dates import normalize, read_when
 
 # The answers a story may give, in the order the form asks them.
-FACT_SLOTS = ("incident_time", "location", "officers", "injuries")
+FACT_SLOTS = ("incident_time", "location", "officers", "injuries", "witnesses")
 # The longest quote of the resident's words kept as one answer.
 QUOTE_MAX = 120
 
@@ -89,6 +89,36 @@ _PLACE = re.compile(
     r"paaralan|simbahan|palengke|tindahan)(?:\s+(?:on|en|sa)\s+[A-Z][\w'’-]*)?)\b"
 )
 
+# Named places in each language's own words: after "at/near" and before or after a place noun.
+_LOCAL_PLACES: dict[str, re.Pattern[str]] = {
+    "en": re.compile(
+        r"(?<![\w])(?:at|near|outside|in front of|behind|across from)\s+(?:the\s+)?"
+        r"((?!I\b|I'm\b|Officer\b)[A-Z][\w'’&]*(?:\s+[A-Z0-9][\w'’&]*)*)(?=[\s,.;!?]|$)"
+    ),
+    "vi": re.compile(
+        r"(?i:ở|o|tai|tại|gan|gần|truoc|trước)\s+((?i:tram xang|trạm xăng|cong vien|công viên|cho|chợ|truong|trường|"
+        r"bai dau xe|bãi đậu xe|cua hang|cửa hàng|sieu thi|siêu thị|nha thuoc|nhà thuốc|ben xe|bến xe|tiem|tiệm)"
+        r"(?:\s+[A-Z0-9][\w'’&-]*){0,3})"
+    ),
+    "zh": re.compile(
+        r"(?:在|喺|於|于)([^，。！？,.!?\s]{1,10}?(?:门口|門口|附近|停车场|停車場|超市|公园|公園|加油站|学校|學校|外面|对面|對面))"
+    ),
+    "km": re.compile(r"នៅ\s*((?:មុខ|ក្បែរ|ជិត)?\s*(?:ផ្សារ|សួន|ស្ថានីយ|សាលា|ចំណត|ហាង)[^\s។,]{0,16}(?:\s+[A-Z][\w'-]*){0,2})"),
+    "lo": re.compile(
+        r"ຢູ່\s*((?:ໜ້າ|ໃກ້)?\s*(?:ຕະຫຼາດ|ສວນ|ປ້ຳນ້ຳມັນ|ໂຮງຮຽນ|ບ່ອນຈອດລົດ|ຮ້ານ)[^\s.,]{0,16}(?:\s+[A-Z][\w'-]*){0,2})"
+    ),
+    "pa": re.compile(
+        r"((?:[A-Z][\w'-]*\s+)?(?:ਪਾਰਕਿੰਗ|ਪਾਰਕ|ਸਟੋਰ|ਗੈਸ ਸਟੇਸ਼ਨ|ਪੈਟਰੋਲ ਪੰਪ|ਸਕੂਲ|ਗੁਰਦੁਆਰੇ|ਗੁਰਦੁਆਰਾ|ਮਾਲ|ਦੁਕਾਨ))(?![\u0a00-\u0a7f])"
+    ),
+    "hmn": re.compile(
+        r"(?i:ntawm|nyob|ze)\s+((?i:lub\s+)?(?i:khw|tsev kawm ntawv|chaw nres tsheb|tiaj ua si|tsev muag khoom)"
+        r"(?:\s+[A-Z0-9][\w'’&-]*){0,3})"
+    ),
+    "tl": re.compile(
+        r"(?i:sa)\s+((?i:harap ng\s+|labas ng\s+|tapat ng\s+)?(?i:tindahan|palengke|paaralan|simbahan|gasolinahan|parke|"
+        r"mall|paradahan)(?:\s+(?:ng\s+)?[A-Z0-9][\w'’&-]*){0,3})"
+    ),
+}
 # Words before a badge, unit or car number, in each language (and always English).
 _NUMBER_CUES: dict[str, str] = {
     "en": r"badge|badge number|badge no\.?|unit|car|car number|patrol car|cruiser|vehicle|plate|officer",
@@ -147,6 +177,69 @@ _HURT: dict[str, tuple[str, ...]] = {
     "hmn": ("raug mob", "mob", "ntshav", "tsev kho mob", "tawg"),
     "lo": ("ບາດເຈັບ", "ເຈັບ", "ເລືອດ", "ໂຮງໝໍ", "ໂຮງຫມໍ", "ຫັກ", "ຊ້ຳ"),
     "pa": ("ਸੱਟ", "ਜ਼ਖ਼ਮੀ", "ਜ਼ਖਮੀ", "ਖੂਨ", "ਹਸਪਤਾਲ", "ਦਰਦ", "ਟੁੱਟ"),
+}
+# Words that say someone else saw, filmed or was there; a clause with one is the witnesses answer, as written.
+_SAW: dict[str, tuple[str, ...]] = {
+    "en": (
+        "witness",
+        "filmed",
+        "recorded",
+        "was with me",
+        "were with me",
+        "nobody saw",
+        "no one saw",
+        "saw it all",
+        "saw everything",
+        "saw the whole",
+        "on video",
+        "took a video",
+        "got it on",
+    ),
+    "es": (
+        "testigo",
+        "grabo",
+        "grabaron",
+        "estaba conmigo",
+        "estaban conmigo",
+        "nadie vio",
+        "vieron todo",
+        "vio todo",
+        "video",
+        "lo vieron",
+    ),
+    "tl": ("saksi", "kinunan", "nag video", "nagvideo", "kasama ko", "nakita nila", "nakakita", "walang nakakita"),
+    "vi": (
+        "nhan chung",
+        "quay video",
+        "quay lai",
+        "quay phim",
+        "di cung toi",
+        "di voi toi",
+        "thay het",
+        "khong ai thay",
+        "chung kien",
+    ),
+    "zh": (
+        "证人",
+        "證人",
+        "目击",
+        "目擊",
+        "看到了",
+        "看見了",
+        "看见了",
+        "拍下",
+        "录像",
+        "錄影",
+        "录影",
+        "跟我一起",
+        "和我一起",
+        "冇人睇到",
+        "没人看到",
+    ),
+    "km": ("សាក្សី", "ឃើញទាំងអស់", "ថតវីដេអូ", "ថត", "នៅជាមួយខ្ញុំ", "គ្មាននរណាឃើញ"),
+    "hmn": ("tim pom", "pom tag nrho", "kaw duab", "kaw video", "nrog kuv", "tsis muaj leej twg pom"),
+    "lo": ("ພະຍານ", "ເຫັນທັງໝົດ", "ຖ່າຍວິດີໂອ", "ຖ່າຍຮູບ", "ຢູ່ກັບຂ້ອຍ", "ບໍ່ມີໃຜເຫັນ"),
+    "pa": ("ਗਵਾਹ", "ਵੀਡੀਓ", "ਮੇਰੇ ਨਾਲ ਸੀ", "ਮੇਰੇ ਨਾਲ ਸਨ", "ਸਭ ਦੇਖਿਆ", "ਕਿਸੇ ਨੇ ਨਹੀਂ ਦੇਖਿਆ"),
 }
 _CLAUSE_END = re.compile(r"[.!?。！？\n។៕।,，;；]+")
 # Khmer and Lao put a space between phrases, not between words.
@@ -217,8 +310,14 @@ def find_place(language: str, text: str) -> str | None:
         # NOTE: a street mentioned by itself and with a house number or a cross street: the longest at that place.
         end = max(e for s, e in spans if s == start)
         return _quote(text[start:end])
-    place = _PLACE.search(text)
-    return _quote(place.group(1)) if place else None
+    local = _LOCAL_PLACES.get(_base(language))
+    found = local.search(text) if local is not None and _base(language) != "en" else None
+    if found and found.group(1).strip():
+        return _quote(found.group(1))
+    place = _PLACE.search(text) or _LOCAL_PLACES["en"].search(text)
+    if place:
+        return _quote(place.group(1))
+    return None
 
 
 def find_officers(language: str, text: str) -> str | None:
@@ -238,34 +337,48 @@ def find_officers(language: str, text: str) -> str | None:
     return _quote(", ".join(seen)) if seen else None
 
 
-def find_injuries(language: str, text: str) -> str | None:
-    """The clause of the story that says someone was (or was not) hurt, as written."""
+def _clause_with(language: str, text: str, words: dict[str, tuple[str, ...]]) -> str | None:
+    """The first clause of ``text`` with one of the language's (or English) ``words``, as written."""
     lang = _base(language)
-    cues = [normalize(w, lang)[0] for w in (*_HURT.get(lang, ()), *(_HURT["en"] if lang != "en" else ()))]
+    cues = [normalize(w, lang)[0] for w in (*words.get(lang, ()), *(words["en"] if lang != "en" else ()))]
     start = 0
     ends = _PHRASE_END if lang in ("km", "lo") else _CLAUSE_END
     for end_match in [*ends.finditer(text), None]:
         end = end_match.start() if end_match else len(text)
-        sentence = text[start:end]
-        folded = normalize(sentence, lang)[0]
+        folded = normalize(text[start:end], lang)[0]
         for cue in cues:
             at = folded.find(cue)
-            latin = cue[:1].isascii()
-            if at >= 0 and (not latin or at == 0 or not folded[at - 1].isalnum()):
-                return _quote(sentence)
+            if at >= 0 and (not cue[:1].isascii() or at == 0 or not folded[at - 1].isalnum()):
+                return _quote(text[start:end])
         start = end_match.end() if end_match else len(text)
     return None
 
 
-def story_facts(language: str, text: str, *, now: dt.datetime, injuries: bool = True) -> dict[str, Any]:
-    """What a story says of when, where, who and whether anyone was hurt; empty when it says none of it."""
+def find_injuries(language: str, text: str) -> str | None:
+    """The clause of the story that says someone was (or was not) hurt, as written."""
+    return _clause_with(language, text, _HURT)
+
+
+def find_witnesses(language: str, text: str) -> str | None:
+    """The clause of the story that says someone else saw, filmed or was there (or nobody saw), as written."""
+    return _clause_with(language, text, _SAW)
+
+
+def story_facts(language: str, text: str, *, now: dt.datetime, wanted: tuple[str, ...] = FACT_SLOTS) -> dict[str, Any]:
+    """What a story says of the ``wanted`` answers (when, where, who, injuries, witnesses); empty when none."""
     facts: dict[str, Any] = {}
-    when = read_when(language, text, now=now, search=True)
+    when = read_when(language, text, now=now, search=True) if "incident_time" in wanted else None
     if when is not None and not when.future:
         facts["incident_time"] = when.words
         facts["incident_at"] = when.moment.astimezone(dt.timezone.utc).isoformat()
-    for slot, finder in (("location", find_place), ("officers", find_officers), ("injuries", find_injuries)):
-        if slot == "injuries" and not injuries:
+    finders = (
+        ("location", find_place),
+        ("officers", find_officers),
+        ("injuries", find_injuries),
+        ("witnesses", find_witnesses),
+    )
+    for slot, finder in finders:
+        if slot not in wanted:
             continue
         found = finder(language, text)
         if found:
@@ -278,7 +391,7 @@ def merge_facts(earlier: dict[str, Any] | None, later: dict[str, Any]) -> dict[s
     merged = dict(earlier or {})
     if "incident_time" in later and "incident_time" not in merged:
         merged.update({k: v for k, v in later.items() if k.startswith("incident_")})
-    for slot in ("location", "officers", "injuries"):
+    for slot in FACT_SLOTS[1:]:
         if slot in later and slot not in merged:
             merged[slot] = later[slot]
     return merged

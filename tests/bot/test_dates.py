@@ -41,6 +41,7 @@ CASES = [
     ("en", "nov 28th", SAT, None),
     ("en", "3 days ago", TUE, None),
     ("en", "this morning around 8", (4, 12, 4), (8, 0)),
+    ("en", "on the 28th around 10pm", SAT, (22, 0)),
     # Spanish, with and without accents
     ("es", "antier después de las 3 de la tarde", WED, (15, 0)),
     ("es", "ayer como a las 4 de la tarde", THU, (16, 0)),

@@ -143,6 +143,25 @@ def test_an_injury_sentence_is_kept_whether_or_not_someone_was_hurt():
     assert find_injuries("es", "me gritaron mucho") is None
 
 
+@pytest.mark.parametrize(
+    ("language", "story", "expected"),
+    [
+        ("en", "They yelled at me. my sister filmed the whole thing on her phone", "my sister filmed the whole thing"),
+        ("es", "me esposaron, mi primo estaba conmigo y grabo todo", "mi primo estaba conmigo y grabo todo"),
+        ("tl", "kasama ko po yung kapatid ko nung nangyari", "kasama ko po yung kapatid ko"),
+        ("vi", "ban toi di cung toi va quay video het", "ban toi di cung toi va quay video het"),
+        ("zh", "我朋友跟我一起，她都拍下来了", "我朋友跟我一起"),
+        ("km", "ប្អូនខ្ញុំនៅជាមួយខ្ញុំ ហើយថតវីដេអូ", "ប្អូនខ្ញុំនៅជាមួយខ្ញុំ"),
+        ("hmn", "kuv tus phooj ywg nrog kuv thiab nws kaw video", "kuv tus phooj ywg nrog kuv"),
+        ("lo", "ໝູ່ຂ້ອຍຢູ່ກັບຂ້ອຍ ແລະຖ່າຍວິດີໂອໄວ້", "ໝູ່ຂ້ອຍຢູ່ກັບຂ້ອຍ"),
+        ("pa", "ਮੇਰਾ ਭਰਾ ਮੇਰੇ ਨਾਲ ਸੀ ਤੇ ਉਸਨੇ ਵੀਡੀਓ ਬਣਾਈ", "ਮੇਰਾ ਭਰਾ ਮੇਰੇ ਨਾਲ ਸੀ"),
+    ],
+)
+def test_someone_who_saw_or_filmed_it_is_the_witnesses_answer(language, story, expected):
+    facts = story_facts(language, story, now=NOW)
+    assert expected in facts["witnesses"]
+
+
 def test_a_story_in_the_future_gives_no_date():
     assert "incident_time" not in story_facts("en", "tomorrow at 5 on Main St", now=NOW)
 
