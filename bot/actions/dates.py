@@ -152,6 +152,7 @@ def _rules(language: str) -> _Rules:
         for pattern in words.DATE_PATTERNS.get(lang, []):
             dates.append(re.compile(r"(?<!\d)" + pattern.replace("{MONTH}", f"(?:{month})") + r"(?!\d)"))
     dates.append(re.compile(r"(?<![\d/])(?P<a>\d{1,2})\s*/\s*(?P<b>\d{1,2})(?:\s*/\s*(?P<y>\d{2}|\d{4}))?(?![\d/])"))
+    dates.append(re.compile(r"(?<![\d\-])(?P<a>\d{1,2})-(?P<b>\d{1,2})(?:-(?P<y>\d{2}|\d{4}))?(?![\d\-])"))
     day_first = ("zh" if language.startswith("zh") else language) in words.DAY_FIRST
     return _Rules(days, days_ago, parts, clocks, weekdays, dates, numbers, months, day_first)
 

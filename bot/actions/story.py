@@ -115,8 +115,9 @@ _LOCAL_PLACES: dict[str, re.Pattern[str]] = {
         r"(?:\s+[A-Z0-9][\w'’&-]*){0,3})"
     ),
     "tl": re.compile(
-        r"(?i:sa)\s+((?i:harap ng\s+|labas ng\s+|tapat ng\s+)?(?i:tindahan|palengke|paaralan|simbahan|gasolinahan|parke|"
-        r"mall|paradahan)(?:\s+(?:ng\s+)?[A-Z0-9][\w'’&-]*){0,3})"
+        r"(?<![\w])(?i:sa)\s+(?i:may\s+)?((?i:harap ng\s+|labas ng\s+|tapat ng\s+)?(?:(?i:tindahan|palengke|paaralan|"
+        r"simbahan|gasolinahan|parke|mall|paradahan)(?:\s+(?:ng\s+)?[A-Z0-9][\w'’&-]*){0,3}|"
+        r"[A-Z][\w'’&-]*(?:\s+[A-Z0-9][\w'’&-]*){0,3}))"
     ),
 }
 # Words before a badge, unit or car number, in each language (and always English).
@@ -131,6 +132,8 @@ _NUMBER_CUES: dict[str, str] = {
     "lo": r"ເລກທີ|ລົດເລກ|ປ້າຍເລກ|ປ້າຍ|ເລກ",
     "pa": r"ਬੈਜ ਨੰਬਰ|ਬੈਜ|ਗੱਡੀ ਨੰਬਰ|ਕਾਰ ਨੰਬਰ|ਯੂਨਿਟ|ਨੰਬਰ",
 }
+# Small words between "badge number" and the number ("his badge number was 4471", "plaka niya ay 3321").
+_FILLERS = "was|is|were|it|its|it's|es|era|fue|de|su|ay|niya|nya|po|ng|la|la so|là|của|anh ta|ong ta|yog|ntawm"
 _OFFICER_NAME = re.compile(
     r"\b(?:[Oo]fficer|[Oo]fc\.?|[Ss]gt\.?|[Ss]ergeant|[Dd]eputy|[Dd]etective|[Dd]et\.|[Oo]ficial|[Aa]gente|"
     r"[Ss]argento|[Oo]pisyal)\s+([A-Z][a-z'’-]+)"
@@ -326,6 +329,7 @@ def find_officers(language: str, text: str) -> str | None:
     cues = "|".join(filter(None, [_NUMBER_CUES.get(_base(language), ""), _NUMBER_CUES["en"]]))
     pattern = re.compile(
         rf"(?i)(?<![\w])(?:{cues})\s*(?:number|num|no\.?|#|n[°º]|numero|número|số|là|是|為|为|:|：|ທີ)?\s*[:#]?\s*"
+        rf"(?:(?:{_FILLERS})\s+){{0,2}}[:#]?\s*"
         r"([A-Z]{0,2}-?\d{2,6})(?!\d)"
     )
     found = [text[m.start() : m.end()] for m in pattern.finditer(digits)]

@@ -131,11 +131,15 @@ def test_a_place_is_a_street_an_intersection_or_a_named_place():
     assert find_place("en", "at the corner of Pacific Ave and March Ln a cop") == "corner of Pacific Ave and March Ln"
     assert find_place("en", "it was at 2345 Pacific Ave, near the bank") == "2345 Pacific Ave"
     assert find_place("en", "he was rude to me") is None
+    assert find_place("tl", "nangyari po sa may Walmart kagabi") == "Walmart"
+    assert find_place("tl", "sinabi ko sa kanya na wala akong ginawa") is None
 
 
 def test_numbers_without_a_badge_or_car_word_are_not_officers():
     assert find_officers("en", "call me at 209 555 0142, I was there 2 hours") is None
     assert find_officers("en", "car #212 and then badge 887") == "car #212, badge 887"
+    assert find_officers("en", "his badge number was 4471") == "badge number was 4471"
+    assert find_officers("tl", "yung plaka niya ay 3321 po") == "plaka niya ay 3321"
 
 
 def test_an_injury_sentence_is_kept_whether_or_not_someone_was_hurt():
