@@ -8,6 +8,12 @@ NOTE: machine-drafted like the catalogs; fluent speakers should review and exten
 
 from __future__ import annotations
 
+
+def _counted(spec: str, start: int = 1) -> dict[str, int]:
+    """Number the comma-separated groups of ``spec`` from ``start``; "|" joins the spellings of one."""
+    return {word: n for n, group in enumerate(spec.split(","), start=start) for word in group.split("|")}
+
+
 # A day part: where an hour without am/pm falls, and the hour it stands for when no hour is said.
 MORNING, NOON, AFTERNOON, EVENING, NIGHT, MIDNIGHT, EARLY = (
     "morning",
@@ -323,132 +329,17 @@ PARTS: dict[str, dict[str, str]] = {
 
 # Numbers written as words, for hours ("a las tres", "alas siyete", "三点", "ម៉ោងប្រាំពីរ").
 NUMBERS: dict[str, dict[str, int]] = {
-    "en": {
-        "one": 1,
-        "two": 2,
-        "three": 3,
-        "four": 4,
-        "five": 5,
-        "six": 6,
-        "seven": 7,
-        "eight": 8,
-        "nine": 9,
-        "ten": 10,
-        "eleven": 11,
-        "twelve": 12,
-    },
-    "es": {
-        "una": 1,
-        "uno": 1,
-        "dos": 2,
-        "tres": 3,
-        "cuatro": 4,
-        "cinco": 5,
-        "seis": 6,
-        "siete": 7,
-        "ocho": 8,
-        "nueve": 9,
-        "diez": 10,
-        "once": 11,
-        "doce": 12,
-    },
-    "tl": {
-        "una": 1,
-        "dos": 2,
-        "tres": 3,
-        "kwatro": 4,
-        "kuwatro": 4,
-        "singko": 5,
-        "sinko": 5,
-        "sais": 6,
-        "siyete": 7,
-        "syete": 7,
-        "otso": 8,
-        "nuwebe": 9,
-        "nwebe": 9,
-        "diyes": 10,
-        "onse": 11,
-        "dose": 12,
-        "isa": 1,
-        "dalawa": 2,
-        "tatlo": 3,
-    },
-    "vi": {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10},
-    "zh": {
-        "一": 1,
-        "两": 2,
-        "兩": 2,
-        "二": 2,
-        "三": 3,
-        "四": 4,
-        "五": 5,
-        "六": 6,
-        "七": 7,
-        "八": 8,
-        "九": 9,
-        "十": 10,
-        "十一": 11,
-        "十二": 12,
-    },
-    "km": {
-        "មួយ": 1,
-        "ពីរ": 2,
-        "បី": 3,
-        "បួន": 4,
-        "ប្រាំ": 5,
-        "ប្រាំមួយ": 6,
-        "ប្រាំពីរ": 7,
-        "ប្រាំបី": 8,
-        "ប្រាំបួន": 9,
-        "ដប់": 10,
-        "ដប់មួយ": 11,
-        "ដប់ពីរ": 12,
-    },
-    "hmn": {
-        "ib": 1,
-        "ob": 2,
-        "peb": 3,
-        "plaub": 4,
-        "tsib": 5,
-        "rau": 6,
-        "xya": 7,
-        "yim": 8,
-        "cuaj": 9,
-        "kaum": 10,
-        "kaum ib": 11,
-        "kaum ob": 12,
-    },
-    "lo": {
-        "ໜຶ່ງ": 1,
-        "ນຶ່ງ": 1,
-        "ສອງ": 2,
-        "ສາມ": 3,
-        "ສີ່": 4,
-        "ຫ້າ": 5,
-        "ຫົກ": 6,
-        "ເຈັດ": 7,
-        "ແປດ": 8,
-        "ເກົ້າ": 9,
-        "ສິບ": 10,
-        "ສິບເອັດ": 11,
-        "ສິບສອງ": 12,
-    },
-    "pa": {
-        "ਇੱਕ": 1,
-        "ਇਕ": 1,
-        "ਦੋ": 2,
-        "ਤਿੰਨ": 3,
-        "ਚਾਰ": 4,
-        "ਪੰਜ": 5,
-        "ਛੇ": 6,
-        "ਸੱਤ": 7,
-        "ਅੱਠ": 8,
-        "ਨੌਂ": 9,
-        "ਨੌ": 9,
-        "ਦਸ": 10,
-        "ਗਿਆਰਾਂ": 11,
-        "ਬਾਰਾਂ": 12,
-    },
+    "en": _counted("one,two,three,four,five,six,seven,eight,nine,ten,eleven,twelve"),
+    "es": _counted("una|uno,dos,tres,cuatro,cinco,seis,siete,ocho,nueve,diez,once,doce"),
+    "tl": _counted(
+        "una|isa,dos|dalawa,tres|tatlo,kwatro|kuwatro,singko|sinko,sais,siyete|syete,otso,nuwebe|nwebe,diyes,onse,dose"
+    ),
+    "vi": _counted("mot,hai,ba,bon,nam,sau,bay,tam,chin,muoi"),
+    "zh": _counted("一,两|兩|二,三,四,五,六,七,八,九,十,十一,十二"),
+    "km": _counted("មួយ,ពីរ,បី,បួន,ប្រាំ,ប្រាំមួយ,ប្រាំពីរ,ប្រាំបី,ប្រាំបួន,ដប់,ដប់មួយ,ដប់ពីរ"),
+    "hmn": _counted("ib,ob,peb,plaub,tsib,rau,xya,yim,cuaj,kaum,kaum ib,kaum ob"),
+    "lo": _counted("ໜຶ່ງ|ນຶ່ງ,ສອງ,ສາມ,ສີ່,ຫ້າ,ຫົກ,ເຈັດ,ແປດ,ເກົ້າ,ສິບ,ສິບເອັດ,ສິບສອງ"),
+    "pa": _counted("ਇੱਕ|ਇਕ,ਦੋ,ਤਿੰਨ,ਚਾਰ,ਪੰਜ,ਛੇ,ਸੱਤ,ਅੱਠ,ਨੌਂ|ਨੌ,ਦਸ,ਗਿਆਰਾਂ,ਬਾਰਾਂ"),
 }
 
 # After a number, words that make it a count ("about 3 officers", "after 2 hours"), not a time.
@@ -505,190 +396,36 @@ CLOCKS: dict[str, list[str]] = {
 
 # Weekdays, Monday = 0 (the last such day, today included).
 WEEKDAYS: dict[str, dict[str, int]] = {
-    "en": {
-        "monday": 0,
-        "mon": 0,
-        "tuesday": 1,
-        "tues": 1,
-        "tue": 1,
-        "wednesday": 2,
-        "wed": 2,
-        "thursday": 3,
-        "thurs": 3,
-        "thu": 3,
-        "friday": 4,
-        "fri": 4,
-        "saturday": 5,
-        "sat": 5,
-        "sunday": 6,
-        "sun": 6,
-    },
-    "es": {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6},
-    "tl": {"lunes": 0, "martes": 1, "miyerkules": 2, "huwebes": 3, "biyernes": 4, "sabado": 5, "linggo": 6},
-    "vi": {
-        "thu hai": 0,
-        "thu 2": 0,
-        "t2": 0,
-        "thu ba": 1,
-        "thu 3": 1,
-        "t3": 1,
-        "thu tu": 2,
-        "thu 4": 2,
-        "t4": 2,
-        "thu nam": 3,
-        "thu 5": 3,
-        "t5": 3,
-        "thu sau": 4,
-        "thu 6": 4,
-        "t6": 4,
-        "thu bay": 5,
-        "thu 7": 5,
-        "t7": 5,
-        "chu nhat": 6,
-        "cn": 6,
-    },
-    "zh": {
-        **{f"{p}{d}": i for p in ("星期", "周", "週", "礼拜", "禮拜") for i, d in enumerate("一二三四五六")},
-        **{f"{p}{d}": 6 for p in ("星期", "礼拜", "禮拜") for d in ("日", "天")},
-        "周日": 6,
-        "週日": 6,
-    },
-    "km": {
-        "ថ្ងៃច័ន្ទ": 0,
-        "ថ្ងៃអង្គារ": 1,
-        "ថ្ងៃពុធ": 2,
-        "ថ្ងៃព្រហស្បតិ៍": 3,
-        "ថ្ងៃសុក្រ": 4,
-        "ថ្ងៃសៅរ៍": 5,
-        "ថ្ងៃអាទិត្យ": 6,
-    },
-    "hmn": {
-        "hnub ib": 0,
-        "hnub ob": 1,
-        "hnub peb": 2,
-        "hnub plaub": 3,
-        "hnub tsib": 4,
-        "hnub rau": 5,
-        "hnub xya": 6,
-        "hnub cuag": 6,
-    },
-    "lo": {
-        "ວັນຈັນ": 0,
-        "ວັນອັງຄານ": 1,
-        "ວັນພຸດ": 2,
-        "ວັນພະຫັດ": 3,
-        "ວັນສຸກ": 4,
-        "ວັນເສົາ": 5,
-        "ວັນອາທິດ": 6,
-    },
-    "pa": {
-        "ਸੋਮਵਾਰ": 0,
-        "ਮੰਗਲਵਾਰ": 1,
-        "ਬੁੱਧਵਾਰ": 2,
-        "ਬੁਧਵਾਰ": 2,
-        "ਵੀਰਵਾਰ": 3,
-        "ਸ਼ੁੱਕਰਵਾਰ": 4,
-        "ਸ਼ੁਕਰਵਾਰ": 4,
-        "ਸ਼ਨੀਵਾਰ": 5,
-        "ਸ਼ਨਿੱਚਰਵਾਰ": 5,
-        "ਐਤਵਾਰ": 6,
-    },
+    "en": _counted(
+        "monday|mon,tuesday|tues|tue,wednesday|wed,thursday|thurs|thu,friday|fri,saturday|sat,sunday|sun", start=0
+    ),
+    "es": _counted("lunes,martes,miercoles,jueves,viernes,sabado,domingo", start=0),
+    "tl": _counted("lunes,martes,miyerkules,huwebes,biyernes,sabado,linggo", start=0),
+    "vi": _counted(
+        "thu hai|thu 2|t2,thu ba|thu 3|t3,thu tu|thu 4|t4,thu nam|thu 5|t5,thu sau|thu 6|t6,thu bay|thu 7|t7,chu nhat|cn",
+        start=0,
+    ),
+    "zh": _counted(
+        "星期一|周一|週一|礼拜一|禮拜一,星期二|周二|週二|礼拜二|禮拜二,星期三|周三|週三|礼拜三|禮拜三,星期四|周四|週四|礼拜四|禮拜四,星期五|周五|週五|礼拜五|禮拜五,星期六|周六|週六|礼拜六|禮拜六,星期日|星期天|礼拜日|礼拜天|禮拜日|禮拜天|周日|週日",
+        start=0,
+    ),
+    "km": _counted("ថ្ងៃច័ន្ទ,ថ្ងៃអង្គារ,ថ្ងៃពុធ,ថ្ងៃព្រហស្បតិ៍,ថ្ងៃសុក្រ,ថ្ងៃសៅរ៍,ថ្ងៃអាទិត្យ", start=0),
+    "hmn": _counted("hnub ib,hnub ob,hnub peb,hnub plaub,hnub tsib,hnub rau,hnub xya|hnub cuag", start=0),
+    "lo": _counted("ວັນຈັນ,ວັນອັງຄານ,ວັນພຸດ,ວັນພະຫັດ,ວັນສຸກ,ວັນເສົາ,ວັນອາທິດ", start=0),
+    "pa": _counted("ਸੋਮਵਾਰ,ਮੰਗਲਵਾਰ,ਬੁੱਧਵਾਰ|ਬੁਧਵਾਰ,ਵੀਰਵਾਰ,ਸ਼ੁੱਕਰਵਾਰ|ਸ਼ੁਕਰਵਾਰ,ਸ਼ਨੀਵਾਰ|ਸ਼ਨਿੱਚਰਵਾਰ,ਐਤਵਾਰ", start=0),
 }
 
 # Month names, January = 1, for "15 de noviembre", "Nov 15", "ថ្ងៃទី15 ខែវិច្ឆិកា", "15 ਨਵੰਬਰ".
 MONTHS: dict[str, dict[str, int]] = {
-    "en": {
-        **{
-            name: i
-            for i, name in enumerate(
-                [
-                    "january",
-                    "february",
-                    "march",
-                    "april",
-                    "may",
-                    "june",
-                    "july",
-                    "august",
-                    "september",
-                    "october",
-                    "november",
-                    "december",
-                ],
-                start=1,
-            )
-        },
-        **{
-            name: i
-            for i, name in enumerate(
-                ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sept", "oct", "nov", "dec"], start=1
-            )
-        },
-        "sep": 9,
-    },
-    "es": {
-        name: i
-        for i, name in enumerate(
-            [
-                "enero",
-                "febrero",
-                "marzo",
-                "abril",
-                "mayo",
-                "junio",
-                "julio",
-                "agosto",
-                "septiembre",
-                "octubre",
-                "noviembre",
-                "diciembre",
-            ],
-            start=1,
-        )
-    },
-    "tl": {
-        name: i
-        for i, name in enumerate(
-            [
-                "enero",
-                "pebrero",
-                "marso",
-                "abril",
-                "mayo",
-                "hunyo",
-                "hulyo",
-                "agosto",
-                "setyembre",
-                "oktubre",
-                "nobyembre",
-                "disyembre",
-            ],
-            start=1,
-        )
-    },
-    "km": {
-        name: i
-        for i, name in enumerate(
-            ["មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"],
-            start=1,
-        )
-    },
-    "lo": {
-        name: i
-        for i, name in enumerate(
-            ["ມັງກອນ", "ກຸມພາ", "ມີນາ", "ເມສາ", "ພຶດສະພາ", "ມິຖຸນາ", "ກໍລະກົດ", "ສິງຫາ", "ກັນຍາ", "ຕຸລາ", "ພະຈິກ", "ທັນວາ"],
-            start=1,
-        )
-    },
-    "pa": {
-        name: i
-        for i, name in enumerate(
-            ["ਜਨਵਰੀ", "ਫ਼ਰਵਰੀ", "ਮਾਰਚ", "ਅਪ੍ਰੈਲ", "ਮਈ", "ਜੂਨ", "ਜੁਲਾਈ", "ਅਗਸਤ", "ਸਤੰਬਰ", "ਅਕਤੂਬਰ", "ਨਵੰਬਰ", "ਦਸੰਬਰ"],
-            start=1,
-        )
-    },
+    "en": _counted(
+        "january|jan,february|feb,march|mar,april|apr,may,june|jun,july|jul,august|aug,september|sept|sep,october|oct,november|nov,december|dec"
+    ),
+    "es": _counted("enero,febrero,marzo,abril,mayo,junio,julio,agosto,septiembre,octubre,noviembre,diciembre"),
+    "tl": _counted("enero,pebrero,marso,abril,mayo,hunyo,hulyo,agosto,setyembre,oktubre,nobyembre,disyembre"),
+    "km": _counted("មករា,កុម្ភៈ,មីនា,មេសា,ឧសភា,មិថុនា,កក្កដា,សីហា,កញ្ញា,តុលា,វិច្ឆិកា,ធ្នូ"),
+    "lo": _counted("ມັງກອນ,ກຸມພາ,ມີນາ,ເມສາ,ພຶດສະພາ,ມິຖຸນາ,ກໍລະກົດ,ສິງຫາ,ກັນຍາ,ຕຸລາ,ພະຈິກ,ທັນວາ"),
+    "pa": _counted("ਜਨਵਰੀ,ਫ਼ਰਵਰੀ|ਫਰਵਰੀ,ਮਾਰਚ,ਅਪ੍ਰੈਲ|ਅਪਰੈਲ,ਮਈ,ਜੂਨ,ਜੁਲਾਈ,ਅਗਸਤ,ਸਤੰਬਰ,ਅਕਤੂਬਰ,ਨਵੰਬਰ,ਦਸੰਬਰ"),
 }
-MONTHS["pa"].update({"ਫਰਵਰੀ": 2, "ਅਪਰੈਲ": 4})
 
 # Numeric dates: "D/M" where the language writes the day first, "M/D" elsewhere (US English, Tagalog, Hmong).
 DAY_FIRST = {"es", "vi", "km", "lo", "pa"}
