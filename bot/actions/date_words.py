@@ -394,11 +394,10 @@ CLOCKS: dict[str, list[str]] = {
     ],
 }
 
-# Weekdays, Monday = 0 (the last such day, today included).
+# Weekdays, Monday = 0 (the last such day, today included). NOTE: no "sat", "sun", "wed" or "mon":
+# English words of their own, and Vietnamese "sát" (cảnh sát, police) folds to "sat".
 WEEKDAYS: dict[str, dict[str, int]] = {
-    "en": _counted(
-        "monday|mon,tuesday|tues|tue,wednesday|wed,thursday|thurs|thu,friday|fri,saturday|sat,sunday|sun", start=0
-    ),
+    "en": _counted("monday,tuesday|tues|tue,wednesday,thursday|thurs|thu,friday|fri,saturday,sunday", start=0),
     "es": _counted("lunes,martes,miercoles,jueves,viernes,sabado,domingo", start=0),
     "tl": _counted("lunes,martes,miyerkules,huwebes,biyernes,sabado,linggo", start=0),
     "vi": _counted(

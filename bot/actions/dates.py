@@ -102,6 +102,37 @@ def _languages(language: str) -> list[str]:
     return [base, "en"] if base != "en" else ["en"]
 
 
+# "Last" before or after a weekday: "last fri", "el viernes pasado", "noong nakaraang biyernes", "thu 6 tuan truoc".
+_LAST_BEFORE = re.compile(r"(?<![a-z])(?:last|nakaraang|noong nakaraang)\s*$")
+_LAST_AFTER = re.compile(r"\s*(?:pasado|tuan truoc|tuan roi)(?![a-z])")
+# English words read in another language's message only when they cannot be that language's own words:
+# full month and weekday names, never "may" (Tagalog "there is"), "march" (March Lane) or short forms.
+_BORROWED_MONTHS = {
+    "january",
+    "february",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+}
+
+
+def _own(language: str, lang: str, table: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The words of ``table`` in ``lang`` that a message in ``language`` is read with."""
+    entries = table.get(lang, {})
+    if lang != "en" or _languages(language) == ["en"]:
+        return entries
+    if table is words.NUMBERS:
+        return {}
+    if table is words.MONTHS:
+        return {w: n for w, n in entries.items() if w in _BORROWED_MONTHS}
+    return {w: n for w, n in entries.items() if len(w) > 5}
+
+
 @dataclass(frozen=True)
 class _Rules:
     days: list[tuple[re.Pattern[str], int, str | None]]
@@ -132,8 +163,8 @@ def _rules(language: str) -> _Rules:
     numbers: dict[str, int] = {}
     months: dict[str, int] = {}
     for lang in _languages(language):
-        numbers.update({_fold(k, lang): v for k, v in words.NUMBERS.get(lang, {}).items()})
-        months.update({_fold(k, lang): v for k, v in words.MONTHS.get(lang, {}).items()})
+        numbers.update({_fold(k, lang): v for k, v in _own(language, lang, words.NUMBERS).items()})
+        months.update({_fold(k, lang): v for k, v in _own(language, lang, words.MONTHS).items()})
     num = r"(?:\d{1,2}|" + _alternation(language, list(numbers)) + ")" if numbers else r"\d{1,2}"
     month = _alternation(language, list(months)) or "(?!)"
     clocks += [re.compile(r"(?<!\d)" + p) for p in words.CLOCK_ANY]  # "8:30pm" before "at 8"
@@ -147,7 +178,8 @@ def _rules(language: str) -> _Rules:
             before = rf"(?<!{_LATIN_EDGE})" if lang in _LATIN_LANGUAGES else ""
             clocks.append(re.compile(before + pattern.replace("{NUM}", num) + r"(?!\d)"))
         weekdays += [
-            (_word(lang, w), i) for w, i in sorted(words.WEEKDAYS.get(lang, {}).items(), key=lambda kv: -len(kv[0]))
+            (_word(lang, w), i)
+            for w, i in sorted(_own(language, lang, words.WEEKDAYS).items(), key=lambda kv: -len(kv[0]))
         ]
         for pattern in words.DATE_PATTERNS.get(lang, []):
             dates.append(re.compile(r"(?<!\d)" + pattern.replace("{MONTH}", f"(?:{month})") + r"(?!\d)"))
@@ -187,6 +219,8 @@ def _find_days(rules: _Rules, folded: str, today: dt.date) -> list[_Hit]:
     for pattern, weekday in rules.weekdays:
         for m in pattern.finditer(folded):
             back = (today.weekday() - weekday) % 7
+            if back == 0 and (_LAST_BEFORE.search(folded[: m.start()]) or _LAST_AFTER.match(folded[m.end() :])):
+                back = 7  # "last Friday" said on a Friday
             hits.append(_Hit(m.start(), m.end(), (today - dt.timedelta(days=back), None)))
     for pattern in rules.dates:
         for m in pattern.finditer(folded):

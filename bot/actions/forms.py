@@ -176,6 +176,15 @@ def parse_incident_time(language: str, text: str, now: dt.datetime | None = None
     return when.moment.astimezone(dt.timezone.utc)
 
 
+def worth_confirming(facts: dict[str, Any]) -> bool:
+    """Tell whether one question about what the story said saves the resident a text.
+
+    NOTE: two answers or more, or the time (which would be asked and then read back): one other
+    answer alone costs the same question either way, and is asked as before.
+    """
+    return "incident_time" in facts or sum(1 for slot in FACT_SLOTS if slot in facts) >= 2
+
+
 def find_phone(text: str) -> str | None:
     """Find a phone number inside other words ("no, call me at 209 555 0142")."""
     for match in phonenumbers.PhoneNumberMatcher(ascii_digits(text), "US"):
@@ -211,7 +220,7 @@ class HeardFormValidation(FormValidationAction):
         slots = list(self.form_slots)
         if "incident_time_confirmed" in slots and not tracker.get_slot("incident_at"):
             slots.remove("incident_time_confirmed")
-        if "story_facts_confirmed" in slots and not self.facts_to_confirm(tracker):
+        if "story_facts_confirmed" in slots and not worth_confirming(self.facts_to_confirm(tracker)):
             slots.remove("story_facts_confirmed")
         if tracker.get_slot("anonymous") is True:
             slots = [s for s in slots if s not in CONTACT_SLOTS]

@@ -36,7 +36,8 @@ CASES = [
     ("en", "yesterday evening around 7", THU, (19, 0)),
     ("en", "last night like 11ish", THU, (23, 0)),
     ("en", "yday at 9:45pm", THU, (21, 45)),
-    ("en", "sat around 9 at night", SAT, (21, 0)),
+    ("en", "saturday around 9 at night", SAT, (21, 0)),
+    ("en", "last fri like 10pm", (4, 11, 27), (22, 0)),
     ("en", "11/28 at 8:30pm", SAT, (20, 30)),
     ("en", "nov 28th", SAT, None),
     ("en", "3 days ago", TUE, None),
@@ -133,6 +134,20 @@ def test_today_at_an_hour_not_yet_come_reads_the_morning_hour():
 def test_numbers_that_count_officers_or_hours_are_not_times():
     when = read_when("en", "yesterday there were about 3 officers for 2 hours", now=NOW, zone=LA)
     assert when is not None and not when.has_time
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I sat in my car and waited for the officer"),
+        ("vi", "tôi muốn khiếu nại cảnh sát"),
+        ("vi", "canh sat chan toi lai"),
+        ("tl", "may 5 na pulis doon"),
+        ("es", "me dijo que me callara, que era un mal hijo"),
+    ],
+)
+def test_words_that_only_look_like_days_are_not_read(language, text):
+    assert read_when(language, text, now=NOW, zone=LA, search=True) is None
 
 
 def test_vietnamese_i_and_arrive_are_not_evening():

@@ -275,3 +275,22 @@ def test_a_second_story_line_adds_what_the_first_did_not_say():
         asyncio.to_thread(form.validate_narrative_more, "it was on Main St", CollectingDispatcher(), t, DOMAIN)
     )
     assert result["story_facts"] == {**first, "location": "Main St"}
+
+
+def test_one_answer_other_than_the_time_is_asked_as_before():
+    facts = {"officers": "officer Diaz"}
+    done = tracker(
+        "done",
+        slots={"narrative": "officer Diaz was rude", "story_facts": facts, "requested_slot": "narrative_more"},
+        extracted={"narrative_more": "done"},
+    )
+    events, _ = run_form(done)
+    assert _asked(events) == "incident_time"  # the same one question either way: asked as before
+    timed = {"incident_time": "ayer", "incident_at": "2026-12-03T08:00:00+00:00"}
+    done = tracker(
+        "done",
+        slots={"narrative": "ayer me paró", "story_facts": timed, "requested_slot": "narrative_more"},
+        extracted={"narrative_more": "done"},
+    )
+    events, _ = run_form(done)
+    assert _asked(events) == "story_facts_confirmed"  # the time alone saves its read-back
