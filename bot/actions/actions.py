@@ -210,6 +210,41 @@ class ActionAskIncidentTimeConfirmed(Action):
         return events
 
 
+# NOTE: one question for everything the story already said (issue 14: too many texts); a no asks each again.
+STORY_FACTS_INTRO = _("From what you wrote, I understood:")
+STORY_FACTS_QUESTION = _("Is that right? Reply YES, or NO to answer these questions one by one.")
+STORY_FACT_TITLES = {
+    "incident_time": "When",
+    "location": "Where",
+    "officers": "Officers",
+    "injuries": "Injuries",
+    "witnesses": "Witnesses",
+}
+
+
+class ActionAskStoryFactsConfirmed(Action):
+    """Read back what the story said of when, where, who, injuries and witnesses, and ask once whether it is right."""
+
+    def name(self) -> str:
+        return "action_ask_story_facts_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language, events = resolve_language(tracker)
+        facts = tracker.get_slot("story_facts") or {}
+        lines = [t(language, STORY_FACTS_INTRO)]
+        for slot, title in STORY_FACT_TITLES.items():
+            if slot not in facts or tracker.get_slot(slot) is not None:
+                continue
+            value = str(facts[slot])
+            if slot == "incident_time" and facts.get("incident_at"):
+                when = dt.datetime.fromisoformat(str(facts["incident_at"])).astimezone(_office_zone())
+                value = format_day(language, when)
+            lines.append(f"{t(language, SECTION_TITLES[title])}: {value}")
+        lines.append(t(language, STORY_FACTS_QUESTION))
+        dispatcher.utter_message(text="\n".join(lines))
+        return events
+
+
 class ActionAskContactPhone(Action):
     """Offer the number they write from, or ask for one."""
 

@@ -8,9 +8,7 @@ import uuid
 from abc import abstractmethod
 from typing import Any, ClassVar
 
-import dateparser
 import phonenumbers
-from dateparser.search import search_dates
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -34,6 +32,7 @@ from bot.actions.common import (
     resolve_language,
     show_notice_once,
 )
+from bot.actions.dates import arrival, read_when
 from bot.actions.i18n import (
     contact_choice,
     ends_story,
@@ -45,12 +44,12 @@ from bot.actions.i18n import (
     t,
     yes_words,
 )
+from bot.actions.story import FACT_SLOTS, merge_facts, story_facts
 
 # Marks a message for extraction where it is defined; t() translates it where it is said.
 _ = str
 
 SKIPPED = "-"
-TIMEZONE = "America/Los_Angeles"
 # The intent Rasa's reminder triggers when the resident has paused while telling what happened.
 NARRATIVE_PAUSE_INTENT = "EXTERNAL_narrative_pause"
 # The custom payload that tells the channel the resident's message was their PIN (webhooks/rasa_client.py).
@@ -60,6 +59,7 @@ _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}"
 # may be a question about the service. Every other slot takes free text, where only a question
 # written as one (a question mark, a question word) is taken for a question about the service.
 READ_SLOTS = {
+    "story_facts_confirmed",
     "incident_time_confirmed",
     "anonymous",
     "contact_phone",
@@ -82,9 +82,13 @@ SERVICE_ANSWER = _(
     "To talk with a person, call {phone}."
 )
 
+# NOTE: said when the resident's words name a moment still to come ("tomorrow at 5"): never taken silently.
+FUTURE_TIME = _("That is a time still to come, so I did not take it as the day it happened.")
+
 COMPLAINT_SLOTS = [
     "narrative",
     "narrative_more",
+    "story_facts_confirmed",
     "incident_time",
     "incident_time_confirmed",
     "location",
@@ -101,6 +105,7 @@ COMPLAINT_SLOTS = [
 ]
 COMMENDATION_SLOTS = [
     "narrative",
+    "story_facts_confirmed",
     "incident_time",
     "incident_time_confirmed",
     "location",
@@ -126,6 +131,7 @@ DRAFT_SLOTS = sorted(
         *COMPLAINT_SLOTS,
         *COMMENDATION_SLOTS,
         "incident_at",
+        "story_facts",
         "draft_id",
         "draft_kind",
         "pin_needed",
@@ -164,29 +170,20 @@ def yes_no(language: str, tracker: Tracker, text: str, *, leading: bool = True) 
 
 
 def parse_incident_time(language: str, text: str, now: dt.datetime | None = None) -> dt.datetime | None:
-    """Find the date (and time) in the resident's words, in their language; None when there is none."""
-    settings: dict[str, Any] = {
-        "PREFER_DATES_FROM": "past",
-        "RETURN_AS_TIMEZONE_AWARE": True,
-        "TIMEZONE": TIMEZONE,
-    }
-    if now is not None:
-        settings["RELATIVE_BASE"] = now.replace(tzinfo=None)
-    # NOTE: dateparser has no Hmong; Hmong answers keep their words and skip the read-back.
-    languages = ["en"] if language in ("en", "hmn") else [language, "en"]
-    try:
-        found = dateparser.parse(text, languages=languages, settings=settings)
-        if found is None:
-            hits = search_dates(text, languages=languages, settings=settings)
-            found = hits[0][1] if hits else None
-    except Exception:  # dateparser fails on some scripts; the raw words are kept anyway
+    """Find the date (and time) in the resident's words, in their language; None when there is none or it is to come."""
+    when = read_when(language, text, now=now)
+    if when is None or when.future:
         return None
-    if found is None:
-        return None
-    if found.second or found.microsecond:
-        # NOTE: no time of day was said (dateparser filled in the current one): keep the day only.
-        found = found.replace(hour=0, minute=0, second=0, microsecond=0)
-    return found.astimezone(dt.timezone.utc)
+    return when.moment.astimezone(dt.timezone.utc)
+
+
+def worth_confirming(facts: dict[str, Any]) -> bool:
+    """Tell whether one question about what the story said saves the resident a text.
+
+    NOTE: two answers or more, or the time (which would be asked and then read back): one other
+    answer alone costs the same question either way, and is asked as before.
+    """
+    return "incident_time" in facts or sum(1 for slot in FACT_SLOTS if slot in facts) >= 2
 
 
 def find_phone(text: str) -> str | None:
@@ -224,6 +221,8 @@ class HeardFormValidation(FormValidationAction):
         slots = list(self.form_slots)
         if "incident_time_confirmed" in slots and not tracker.get_slot("incident_at"):
             slots.remove("incident_time_confirmed")
+        if "story_facts_confirmed" in slots and not worth_confirming(self.facts_to_confirm(tracker)):
+            slots.remove("story_facts_confirmed")
         if tracker.get_slot("anonymous") is True:
             slots = [s for s in slots if s not in CONTACT_SLOTS]
         if tracker.get_slot("contact_preferred") in ("email", SKIPPED) and not tracker.get_slot("contact_times"):
@@ -350,7 +349,43 @@ class HeardFormValidation(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
-        return {"narrative": text or None}
+        if not text:
+            return {"narrative": None}
+        facts = self.read_facts(tracker, text)
+        if not facts and not tracker.get_slot("story_facts"):
+            return {"narrative": text}
+        return {"narrative": text, "story_facts": facts or None}
+
+    def read_facts(self, tracker: Tracker, text: str, earlier: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Add what ``text`` says of when, where, who, injuries and witnesses to what earlier lines said."""
+        language, _ = resolve_language(tracker)
+        now = arrival(metadata(tracker), list(tracker.events))
+        found = story_facts(language, text, now=now, wanted=tuple(s for s in FACT_SLOTS if s in self.form_slots))
+        return merge_facts(earlier, found)
+
+    def facts_to_confirm(self, tracker: Tracker) -> dict[str, Any]:
+        """What the story said that the form would otherwise ask, and has not been answered yet."""
+        facts = tracker.get_slot("story_facts")
+        if not isinstance(facts, dict):
+            return {}
+        wanted = [s for s in FACT_SLOTS if s in self.form_slots and tracker.get_slot(s) is None]
+        kept = {s: facts[s] for s in wanted if facts.get(s)}
+        if "incident_time" in kept:
+            kept["incident_at"] = facts.get("incident_at")
+        return kept
+
+    def validate_story_facts_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        language, _ = resolve_language(tracker)
+        facts = self.facts_to_confirm(tracker)
+        if yes_no(language, tracker, str(value or "")) is not True or not facts:
+            # NOTE: a no, or a correction in the resident's words: each question is asked as before.
+            return {"story_facts_confirmed": False}
+        answers: dict[str, Any] = {"story_facts_confirmed": True, **facts}
+        if facts.get("incident_at"):
+            answers["incident_time_confirmed"] = True
+        return answers
 
     def validate_narrative_more(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -364,7 +399,12 @@ class HeardFormValidation(FormValidationAction):
         if ends_story(language, text) or yes_no(language, tracker, text, leading=False) is False:
             return {"narrative_more": "done"}
         narrative = (tracker.get_slot("narrative") or "").rstrip()
-        return {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}
+        answers: dict[str, Any] = {"narrative": f"{narrative}\n{text}" if narrative else text, "narrative_more": None}
+        earlier = tracker.get_slot("story_facts")
+        facts = self.read_facts(tracker, text, earlier)
+        if facts != (earlier or {}):
+            answers["story_facts"] = facts
+        return answers
 
     def validate_incident_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -375,8 +415,12 @@ class HeardFormValidation(FormValidationAction):
             return {"incident_time": None}
         if is_skip(language, text):
             return {"incident_time": text, "incident_at": None}
-        parsed = parse_incident_time(language, text)
-        return {"incident_time": text, "incident_at": parsed.isoformat() if parsed else None}
+        when = read_when(language, text, now=arrival(metadata(tracker), list(tracker.events)))
+        if when is not None and when.future:
+            dispatcher.utter_message(text=t(language, FUTURE_TIME))
+            return {"incident_time": None, "incident_at": None}
+        parsed = when.moment.astimezone(dt.timezone.utc).isoformat() if when else None
+        return {"incident_time": text, "incident_at": parsed}
 
     def validate_incident_time_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -70,6 +70,10 @@ VOICE: dict[str, str] = {
     "Reply with the number of your language:": CALL_AGAIN_FOR_LANGUAGE,
     "I will write to you in English from now on.": CALL_AGAIN_FOR_LANGUAGE,
     "I understood: {date}. Is that right? Reply YES or NO.": _("I understood: {date}. Is that right? Say YES or NO."),
+    "From what you wrote, I understood:": _("From what you said, I understood:"),
+    "Is that right? Reply YES, or NO to answer these questions one by one.": _(
+        "Is that right? Say YES, or NO to answer these questions one by one."
+    ),
     "Can we reach you at the number you are writing from, ending in {last_digits}? "
     "Reply YES, type another number, or reply SKIP.": _(
         "Can we reach you at the number you are calling from, ending in {last_digits}? "
@@ -148,6 +152,10 @@ TTY: dict[str, str] = {
         "This TTY line is in English. For another language, call with an interpreter or use the web chat."
     ),
     "I understood: {date}. Is that right? Reply YES or NO.": "I understood: {date}. Is that right? Type YES or NO.",
+    "From what you wrote, I understood:": "From what you typed, I understood:",
+    "Is that right? Reply YES, or NO to answer these questions one by one.": (
+        "Is that right? Type YES, or NO to answer these questions one by one."
+    ),
     "Can we reach you at the number you are writing from, ending in {last_digits}? "
     "Reply YES, type another number, or reply SKIP.": (
         "Can we reach you at the number you are calling from, ending in {last_digits}? "

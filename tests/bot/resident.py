@@ -68,6 +68,7 @@ QUESTION_TEXTS: dict[str, list[str]] = {
         "Thank you for taking the time to recognise good work. What did the officer do?",
     ],
     "incident_time_confirmed": ["I understood: {date}. Is that right? Reply YES or NO."],
+    "story_facts_confirmed": [actions.STORY_FACTS_INTRO],
     "contact_phone": [
         "Can we reach you at the number you are writing from, ending in {last_digits}? "
         "Reply YES, type another number, or reply SKIP.",
@@ -155,6 +156,7 @@ class Resident:
         answers = {
             "narrative_more": first_word(self.lang, "done|finished|that's all|that is all|nothing else|no more"),
             "incident_time_confirmed": yes,
+            "story_facts_confirmed": yes,
             "anonymous": self.pick("yes_with_words") if anonymous else self.pick("no_with_words", 4),
             "contact_name": self.pick("name_answers"),
             "contact_phone": yes,

@@ -159,8 +159,10 @@ def check_story(lang, talk, text):  # type: ignore[no-untyped-def]
     replies = talk.say(text)
     joined = "\n".join(replies)
     assert said(lang, NOTICE) in joined, replies  # the notice, before the first question
-    # the story was kept: the bot asks for more of it (a complaint) or goes on to when (a commendation)
-    assert any(said(lang, actions.QUESTIONS[q]) in replies[-1] for q in ("narrative_more", "incident_time")), replies
+    # the story was kept: the bot asks for more of it (a complaint) or goes on to when (a commendation),
+    # or confirms in one question what the story already said of when and where
+    asked = [actions.QUESTIONS[q] for q in ("narrative_more", "incident_time")] + [actions.STORY_FACTS_INTRO]
+    assert any(said(lang, q) in replies[-1] for q in asked), replies
     return replies
 
 

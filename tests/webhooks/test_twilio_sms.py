@@ -7,6 +7,7 @@ in tests/bot/test_sms_conversations.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import socket
@@ -737,6 +738,18 @@ def test_a_turn_the_dialogue_answers_with_nothing_is_still_answered_honestly(sms
         assert message.state == MessageState.PROCESSED
     assert silent.calls[0]["metadata"]["heard_message_id"] == f"sms:{message.id}"
     assert "the dialogue said nothing" in caplog.text
+
+
+def test_the_dialogue_hears_when_the_text_arrived_so_yesterday_means_the_residents_yesterday(sms_app, db):
+    silent = SilentDialogue()
+    sms_app.extensions["heard.sms"].rasa = silent
+    post_signed(sms_app.test_client(), "/twilio/sms", sms_form("ayer como a las 4 de la tarde"))
+    with db.session() as s:
+        message = s.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one()
+        stored = message.created_at
+    received = dt.datetime.fromisoformat(silent.calls[0]["metadata"]["received_at"])
+    assert received.tzinfo is not None
+    assert received == (stored if stored.tzinfo else stored.replace(tzinfo=dt.timezone.utc))
 
 
 def test_a_call_turn_the_dialogue_answers_with_nothing_asks_again_rather_than_falling_silent(sms_app, db, caplog):

@@ -51,6 +51,7 @@ class _Turn:
     opted_out: bool
     last_reply: dict[str, Any] = field(default_factory=dict)
     channel: Channel = Channel.SMS
+    received_at: dt.datetime | None = None
 
 
 def _answering(turn: _Turn) -> bool:
@@ -217,6 +218,7 @@ class TurnRelay(ChannelState):
                 opted_out=correspondent.opted_out,
                 last_reply=messaging.last_reply_meta(session, correspondent_id=correspondent.id),
                 channel=correspondent.channel,
+                received_at=message.created_at,
             )
 
     def _answer(self, message_id: int) -> None:
@@ -320,6 +322,11 @@ class TurnRelay(ChannelState):
         }
         if turn.language:
             metadata["language"] = turn.language
+        if turn.received_at is not None:
+            # NOTE: "yesterday" counts from when the text arrived, not from when a retried turn runs.
+            received = turn.received_at
+            received = received if received.tzinfo else received.replace(tzinfo=dt.timezone.utc)
+            metadata["received_at"] = received.isoformat()
         if self.settings.narrative_pause_seconds is not None:
             metadata["narrative_pause_seconds"] = self.settings.narrative_pause_seconds
         try:
