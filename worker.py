@@ -52,7 +52,7 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         """Purge what the retention schedule says is due (each part is safe to run again after a crash)."""
         report = apply_schedule(
             services.database,
-            instance_dir=services.settings.instance_dir,
+            storage=services.storage,
             keyring=services.keyring,
             policy=policy,
             as_of=utcnow(),

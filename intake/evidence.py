@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from intake.crypto import Keyring
-from intake.storage import Storage
+from intake.storage import NotStored, Storage
 
 # What residents may send, by the type the bytes themselves show.
 ALLOWED_TYPES = frozenset(
@@ -150,6 +150,8 @@ def store(storage: Storage, keyring: Keyring, data: bytes, content_type: str) ->
 
 def load(storage: Storage, keyring: Keyring, storage_key: str) -> bytes:
     """Return a stored file's bytes, decrypted (``NotStored``, an OSError, when it is gone)."""
+    if not storage_key:  # the retention schedule removed the file and emptied its key
+        raise NotStored("this file was removed on schedule")
     return keyring.decrypt_bytes(storage.open(storage_key))
 
 

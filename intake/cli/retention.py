@@ -13,9 +13,11 @@ import click
 from intake import audit, crypto
 from intake.config import Settings
 from intake.db import Database, utcnow
+from intake.errors import ConfigurationError
 from intake.retention.apply import apply_schedule
 from intake.retention.backup import BackupError, restore_backup, take_backup, verify_evidence
 from intake.retention.policy import RetentionPolicy
+from intake.storage import Storage, StorageError, from_settings
 
 
 def _actor() -> str:
@@ -33,6 +35,11 @@ def _as_of(value: str | None) -> dt.datetime:
     except ValueError as exc:
         raise click.BadParameter("give a date as YYYY-MM-DD", param_hint="--as-of") from exc
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+
+
+def _storage(settings: Settings) -> Storage:
+    """The storage the service uses (HEARD_STORAGE_URL: files under the instance folder, or an S3 bucket)."""
+    return from_settings(settings.storage_url, instance_dir=settings.instance_dir)
 
 
 @click.group()
@@ -53,13 +60,16 @@ def retention_apply(settings: Settings, dry_run: bool, as_of: str | None) -> Non
     try:
         report = apply_schedule(
             database,
-            instance_dir=settings.instance_dir,
+            storage=_storage(settings),
             keyring=keyring,
             policy=policy,
             as_of=when,
             actor=_actor(),
             dry_run=dry_run,
         )
+    except (ConfigurationError, StorageError) as exc:
+        click.echo(f"error: {exc} (what was purged before stays purged; run it again)", err=True)
+        sys.exit(1)
     finally:
         database.dispose()
     click.echo(f"retention as of {when.date().isoformat()}{' (dry run: nothing changed)' if dry_run else ''}:")
@@ -73,12 +83,16 @@ def retention_apply(settings: Settings, dry_run: bool, as_of: str | None) -> Non
 def backup(settings: Settings, out: Path) -> None:
     """Write a consistent backup (database, evidence, spool, SHA-256 manifest); never the keys."""
     try:
-        manifest = take_backup(settings.database_url, settings.instance_dir, out)
-    except BackupError as exc:
+        storage = _storage(settings)
+        manifest = take_backup(settings.database_url, storage, out, instance_dir=settings.instance_dir)
+    except (BackupError, ConfigurationError, StorageError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     rows = sum(manifest.counts.values())
-    click.echo(f"backed up the {manifest.engine} database ({rows} rows) and {len(manifest.files)} files to {out}")
+    click.echo(
+        f"backed up the {manifest.engine} database ({rows} rows) and {len(manifest.files)} files"
+        f" from {storage.describe()} to {out}"
+    )
     click.echo("the keys are NOT in the backup: keep secrets.json (or HEARD_FERNET_KEYS) safe apart from it")
 
 
@@ -88,11 +102,15 @@ def backup(settings: Settings, out: Path) -> None:
 def restore(settings: Settings, folder: Path) -> None:
     """Restore a backup into an EMPTY instance, checking every SHA-256, then the evidence and the audit chain."""
     try:
-        restored = restore_backup(folder, settings.database_url, settings.instance_dir)
-    except BackupError as exc:
+        storage = _storage(settings)
+        restored = restore_backup(folder, settings.database_url, storage)
+    except (BackupError, ConfigurationError, StorageError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    click.echo(f"restored {sum(restored.counts.values())} rows and {restored.files} files; every SHA-256 matches")
+    click.echo(
+        f"restored {sum(restored.counts.values())} rows and {restored.files} files into {storage.describe()};"
+        " every SHA-256 matches"
+    )
     try:
         keyring = crypto.load_keyring(settings.instance_dir)
     except Exception:  # the keys are put in place apart from the backup
@@ -101,7 +119,7 @@ def restore(settings: Settings, folder: Path) -> None:
     audit.use_key(audit.chain_key(keyring.hmac_key))
     database = Database(settings.database_url)
     try:
-        checked, problems = verify_evidence(database, settings.instance_dir, keyring)
+        checked, problems = verify_evidence(database, storage, keyring)
         with database.session() as session:
             chain = audit.verify_chain(session)
     finally:

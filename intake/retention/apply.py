@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from intake.crypto import Keyring
 from intake.db import Database
@@ -11,12 +10,13 @@ from intake.retention.cases import purge_cases
 from intake.retention.housekeeping import purge_drafts, purge_jobs, purge_phone_numbers, purge_sessions, purge_spool
 from intake.retention.policy import RetentionPolicy
 from intake.retention.report import RetentionReport
+from intake.storage import Storage
 
 
 def apply_schedule(
     database: Database,
     *,
-    instance_dir: Path,
+    storage: Storage,
     keyring: Keyring,
     policy: RetentionPolicy,
     as_of: dt.datetime,
@@ -25,12 +25,10 @@ def apply_schedule(
 ) -> RetentionReport:
     """Purge everything the schedule says is due at ``as_of`` (or, with ``dry_run``, only say what)."""
     report = RetentionReport(dry_run=dry_run)
-    purge_cases(database, instance_dir=instance_dir, policy=policy, as_of=as_of, report=report, actor=actor)
+    purge_cases(database, storage=storage, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_phone_numbers(database, policy=policy, as_of=as_of, report=report, actor=actor)
-    purge_drafts(database, instance_dir=instance_dir, policy=policy, as_of=as_of, report=report, actor=actor)
+    purge_drafts(database, storage=storage, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_sessions(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_jobs(database, policy=policy, as_of=as_of, report=report, actor=actor)
-    purge_spool(
-        database, instance_dir=instance_dir, keyring=keyring, policy=policy, as_of=as_of, report=report, actor=actor
-    )
+    purge_spool(database, storage=storage, keyring=keyring, policy=policy, as_of=as_of, report=report, actor=actor)
     return report

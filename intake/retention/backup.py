@@ -2,10 +2,11 @@
 
 A backup is a folder: ``manifest.json``, the database (``heard.db``, made with SQLite's online
 backup API, or ``heard.pgdump``, made by ``pg_dump`` from an exported snapshot, so the row
-counts in the manifest are the dump's own), and ``files/`` (evidence and spooled texts, still
-encrypted as stored). It never holds the keys: a backup is useless without ``secrets.json``
-(or ``HEARD_FERNET_KEYS``), which the office keeps elsewhere. Restore goes only into an empty
-instance, and checks every sum before it writes anything.
+counts in the manifest are the dump's own), and ``files/`` (evidence and spooled texts, copied
+from whichever storage is configured, files or an S3 bucket, still encrypted as stored). It
+never holds the keys: a backup is useless without ``secrets.json`` (or ``HEARD_FERNET_KEYS``),
+which the office keeps elsewhere. Restore goes only into an empty instance (an empty database
+and an empty storage, either backend), and checks every sum before it writes anything.
 
 NOTE: the files are copied after the database snapshot, so every file a row of the snapshot
 points at is in the backup (evidence is written before its row commits). Spooled texts are
@@ -34,6 +35,7 @@ from intake.errors import ConfigurationError, IntakeError
 from intake.models import Attachment
 from intake.private import make_private_dir
 from intake.retention.files import read_stored, stored_files, write_stored
+from intake.storage import FolderStorage, Storage
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -101,13 +103,13 @@ def _private_file(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 
 
-def _copy_files(instance_dir: Path, out: Path, root: str | None, copied: dict[str, str]) -> None:
-    """Copy stored files (all, or one root) into the backup, once each."""
-    for stored in stored_files(instance_dir, root):
-        name = Path(stored.key).name
+def _copy_files(storage: Storage, out: Path, root: str | None, copied: dict[str, str]) -> None:
+    """Copy stored objects (all, or one root) into the backup, once each."""
+    for stored in stored_files(storage, root):
+        name = stored.key.rsplit("/", 1)[-1]
         if stored.key in copied or name in NEVER_COPIED or ".tmp" in name:
             continue
-        data = read_stored(instance_dir, stored.key)
+        data = read_stored(storage, stored.key)
         if data is None:  # drained or discarded since it was listed
             continue
         target = out / FILES / stored.key
@@ -119,15 +121,20 @@ def _copy_files(instance_dir: Path, out: Path, root: str | None, copied: dict[st
         copied[stored.key] = hashlib.sha256(data).hexdigest()
 
 
-def take_backup(database_url: str, instance_dir: Path, out: Path) -> Manifest:
-    """Write a consistent backup of the instance into ``out`` (a new or empty folder)."""
+def _inside_instance(out: Path, instance_dir: Path, storage: Storage) -> bool:
+    folders = [instance_dir, *([storage.root] if isinstance(storage, FolderStorage) else [])]
+    return any(out.resolve().is_relative_to(folder.resolve()) for folder in folders)
+
+
+def take_backup(database_url: str, storage: Storage, out: Path, *, instance_dir: Path) -> Manifest:
+    """Write a consistent backup of the database and of ``storage``'s objects into ``out`` (a new or empty folder)."""
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"{out} is not empty: a backup goes into a new folder")
-    if out.resolve().is_relative_to(instance_dir.resolve()):
-        raise BackupError("a backup may not go inside the instance folder it copies")
+    if _inside_instance(out, instance_dir, storage):
+        raise BackupError("a backup may not go inside the instance folder (or the storage folder) it copies")
     make_private_dir(out)
     copied: dict[str, str] = {}
-    _copy_files(instance_dir, out, "spool", copied)
+    _copy_files(storage, out, "spool/", copied)
     engine = make_url(database_url).get_backend_name()
     if engine == "sqlite":
         database, counts = _sqlite_snapshot(database_url, out / SQLITE_FILE)
@@ -135,7 +142,7 @@ def take_backup(database_url: str, instance_dir: Path, out: Path) -> Manifest:
         database, counts = _pg_snapshot(database_url, out / PG_FILE)
     else:
         raise BackupError(f"backups of {engine} databases are not supported")
-    _copy_files(instance_dir, out, None, copied)
+    _copy_files(storage, out, None, copied)
     manifest = Manifest(
         engine=engine,
         created_at=utcnow().isoformat(),
@@ -270,17 +277,17 @@ def _database_is_empty(database_url: str) -> bool:
         engine.dispose()
 
 
-def restore_backup(folder: Path, database_url: str, instance_dir: Path) -> Restored:
-    """Restore a verified backup into an empty instance (no tables, no evidence, no spool), then check it."""
+def restore_backup(folder: Path, database_url: str, storage: Storage) -> Restored:
+    """Restore a verified backup into an empty database and an empty ``storage``, then check it."""
     manifest = verify_backup(folder)
     engine = make_url(database_url).get_backend_name()
     if engine != manifest.engine:
         raise BackupError(f"this backup is of a {manifest.engine} database; DATABASE_URL is {engine}")
     if not _database_is_empty(database_url):
         raise BackupError("the database is not empty: restore only into a new, empty database")
-    if next(iter(stored_files(instance_dir)), None) is not None:
+    if next(iter(stored_files(storage)), None) is not None:
         raise BackupError(
-            f"{instance_dir} already holds evidence or spooled texts: restore only into an empty instance"
+            f"{storage.describe()} already holds evidence or spooled texts: restore only into an empty storage"
         )
     if engine == "sqlite":
         target = _sqlite_path(database_url)
@@ -292,8 +299,8 @@ def restore_backup(folder: Path, database_url: str, instance_dir: Path) -> Resto
         args = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
         _run([*args, f"--dbname={make_url(database_url).database}", str(folder / PG_FILE)], database_url)
     for entry in manifest.files:
-        write_stored(instance_dir, entry["path"], (folder / FILES / entry["path"]).read_bytes())
-        if hashlib.sha256(read_stored(instance_dir, entry["path"]) or b"").hexdigest() != entry["sha256"]:
+        write_stored(storage, entry["path"], (folder / FILES / entry["path"]).read_bytes())
+        if hashlib.sha256(read_stored(storage, entry["path"]) or b"").hexdigest() != entry["sha256"]:
             raise BackupError(f"{entry['path']} was not written back whole")
     counts = _restored_counts(database_url)
     differ = {name: (n, counts.get(name)) for name, n in manifest.counts.items() if counts.get(name) != n}
@@ -314,12 +321,12 @@ def _restored_counts(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def verify_evidence(database: Database, instance_dir: Path, keyring: Keyring) -> tuple[int, list[str]]:
+def verify_evidence(database: Database, storage: Storage, keyring: Keyring) -> tuple[int, list[str]]:
     """Decrypt every evidence file an attachment points at and check its SHA-256; return how many, and what failed."""
     checked, problems = 0, []
     with database.session() as session:
         for attachment in session.scalars(select(Attachment).where(Attachment.storage_key != "")):
-            data = read_stored(instance_dir, attachment.storage_key)
+            data = read_stored(storage, attachment.storage_key)
             try:
                 plain = keyring.decrypt_bytes(data) if data is not None else None
             except ConfigurationError:

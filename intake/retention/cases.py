@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import Select, delete, func, null, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -34,6 +33,7 @@ from intake.reports.board import completeness
 from intake.retention.files import remove_stored
 from intake.retention.policy import RetentionPolicy, months_before
 from intake.retention.report import Removal, RetentionReport
+from intake.storage import Storage
 
 CLOSED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
 ACTION = "retention.purged"
@@ -61,7 +61,7 @@ def _closed_before(
 def purge_cases(
     database: Database,
     *,
-    instance_dir: Path,
+    storage: Storage,
     policy: RetentionPolicy,
     as_of: dt.datetime,
     report: RetentionReport,
@@ -88,7 +88,7 @@ def purge_cases(
             held |= set(session.scalars(_closed_before(marker, cutoff, held=True)))
         for case_id in due:
             with database.session() as session:
-                removal = _purge_one(session, case_id, marker, cutoff, purger, instance_dir, rule, report.dry_run)
+                removal = _purge_one(session, case_id, marker, cutoff, purger, storage, rule, report.dry_run)
                 if removal is None:
                     continue
                 if report.dry_run:
@@ -106,7 +106,7 @@ def purge_cases(
     report.kept_on_hold = len(held)
 
 
-Purger = Callable[[Session, Case, Path, bool], tuple[str, int]]
+Purger = Callable[[Session, Case, Storage, bool], tuple[str, int]]
 
 
 def _purge_one(
@@ -115,7 +115,7 @@ def _purge_one(
     marker: InstrumentedAttribute[dt.datetime | None],
     cutoff: dt.datetime,
     purger: Purger,
-    instance_dir: Path,
+    storage: Storage,
     rule: str,
     dry_run: bool,
 ) -> Removal | None:
@@ -123,13 +123,13 @@ def _purge_one(
     case = session.get(Case, case_id, with_for_update=True)
     if case is None or session.scalar(_closed_before(marker, cutoff, held=False).where(Case.id == case_id)) is None:
         return None
-    data_class, count = purger(session, case, instance_dir, dry_run)
+    data_class, count = purger(session, case, storage, dry_run)
     if not dry_run:
         setattr(case, marker.key, utcnow())
     return Removal(data_class=data_class, rule=rule, count=max(count, 1), case=case.tracking_number)
 
 
-def _purge_contact(session: Session, case: Case, _instance_dir: Path, dry_run: bool) -> tuple[str, int]:
+def _purge_contact(session: Session, case: Case, _storage: Storage, dry_run: bool) -> tuple[str, int]:
     """Remove how to reach the filer: the contact row, the sealed PIN answer, the web form's draft."""
     count = session.scalar(select(func.count()).select_from(Contact).where(Contact.case_id == case.id)) or 0
     if not dry_run:
@@ -146,7 +146,7 @@ def _messages_of(case: Case) -> object:
     return Message.case_id == case.id
 
 
-def _purge_content(session: Session, case: Case, instance_dir: Path, dry_run: bool) -> tuple[str, int]:
+def _purge_content(session: Session, case: Case, storage: Storage, dry_run: bool) -> tuple[str, int]:
     """Remove the resident's words, the transcript, translations, notes and files; keep the de-identified record."""
     where_messages = _messages_of(case)
     messages = session.scalar(select(func.count()).select_from(Message).where(where_messages)) or 0  # type: ignore[arg-type]
@@ -169,15 +169,15 @@ def _purge_content(session: Session, case: Case, instance_dir: Path, dry_run: bo
     session.execute(
         update(Attachment).where(Attachment.case_id == case.id).values(storage_key="", filename=None, meta=null())
     )
-    remove_unreferenced(session, instance_dir, keys)
+    remove_unreferenced(session, storage, keys)
     return "narrative, transcript, translations, notes and files", count
 
 
-def remove_unreferenced(session: Session, instance_dir: Path, keys: set[str]) -> None:
+def remove_unreferenced(session: Session, storage: Storage, keys: set[str]) -> None:
     """Delete the files among ``keys`` that no attachment still points at (the same bytes are stored once)."""
     for key in sorted(keys):
         still = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.storage_key == key))
         if not still:
             # NOTE: removed before the transaction commits: if the commit fails, the next run finds
             # the case still due and finishes; a file is never left behind by a purge that counted it.
-            remove_stored(instance_dir, key)
+            remove_stored(storage, key)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, null, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from intake.retention.cases import remove_unreferenced
 from intake.retention.files import read_stored, remove_stored, stored_files
 from intake.retention.policy import RetentionPolicy, months_before
 from intake.retention.report import Removal, RetentionReport
+from intake.storage import Storage
 
 ACTION = "retention.pruned"
 # An inbound message still waiting for its turn, or a reply still to go, is never emptied.
@@ -51,7 +51,7 @@ def _count(session: Session, model: type, where: ColumnElement[bool]) -> int:
 def purge_drafts(
     database: Database,
     *,
-    instance_dir: Path,
+    storage: Storage,
     policy: RetentionPolicy,
     as_of: dt.datetime,
     report: RetentionReport,
@@ -79,7 +79,7 @@ def purge_drafts(
         if not report.dry_run:
             keys = {attachment.storage_key for attachment in files if attachment.storage_key}
             session.execute(delete(Attachment).where(Attachment.id.in_([a.id for a in files])))
-            remove_unreferenced(session, instance_dir, keys)
+            remove_unreferenced(session, storage, keys)
         _commit(session, report, Removal("unfiled files", rule, len(files)), actor)
     drafts = and_(WebSession.case_id.is_(None), WebSession.draft_token.is_not(None), WebSession.last_seen_at < cutoff)
     with database.session() as session:
@@ -135,14 +135,14 @@ def purge_jobs(
 def purge_spool(
     database: Database,
     *,
-    instance_dir: Path,
+    storage: Storage,
     keyring: Keyring,
     policy: RetentionPolicy,
     as_of: dt.datetime,
     report: RetentionReport,
     actor: str,
 ) -> None:
-    """Remove spooled texts the database already holds, and half-written spool files left by a crash.
+    """Remove spooled texts the database already holds, and half-written spool objects left by a crash.
 
     NOTE: a spooled text the database does not hold yet is never removed, however old: it is a
     resident's message still waiting. One that no key opens is kept too, and named.
@@ -153,25 +153,25 @@ def purge_spool(
     rule = policy.rule("HEARD_RETENTION_SPOOL_DAYS")
     gone: list[str] = []
     with database.session() as session:
-        for stored in stored_files(instance_dir, "spool"):
-            if stored.modified_at >= cutoff:
+        for stored in stored_files(storage, "spool/"):
+            if stored.modified >= cutoff:
                 continue
             if not stored.key.endswith(".msg"):
-                gone.append(stored.key)  # a write that never finished: its message was answered with an error
+                gone.append(stored.key)  # not a spooled text: a write that never finished (answered with an error)
                 continue
-            provider_id = _spooled_provider_id(instance_dir, keyring, stored.key)
+            provider_id = _spooled_provider_id(storage, keyring, stored.key)
             if provider_id is None:
                 report.notes.append(f"kept spooled file {stored.key}: no configured key opens it")
             elif session.scalar(select(Message.id).where(Message.provider_id == provider_id)) is not None:
                 gone.append(stored.key)
         if not report.dry_run:
             for key in gone:
-                remove_stored(instance_dir, key)
+                remove_stored(storage, key)
         _commit(session, report, Removal("drained spool files", rule, len(gone)), actor)
 
 
-def _spooled_provider_id(instance_dir: Path, keyring: Keyring, key: str) -> str | None:
-    data = read_stored(instance_dir, key)
+def _spooled_provider_id(storage: Storage, keyring: Keyring, key: str) -> str | None:
+    data = read_stored(storage, key)
     if data is None:
         return None
     try:

@@ -59,16 +59,19 @@ def test_a_purged_case_says_what_was_removed_and_offers_no_file_to_download(clie
     from intake.db import utcnow
     from intake.models import Attachment
     from intake.retention.cases import _purge_content
+    from intake.storage import FolderStorage
 
     case = file(session, keyring, narrative="Words that the schedule removes")
-    stored = evidence.store(tmp_path, keyring, b"%PDF-1.4 evidence", "application/pdf")
+    storage = FolderStorage(tmp_path)
+    stored = evidence.store(storage, keyring, b"%PDF-1.4 evidence", "application/pdf")
     attachment = Attachment(case_id=case.id, content_type="application/pdf", size_bytes=17, sha256=stored.sha256,
                             storage_key=stored.storage_key)  # fmt: skip
     session.add(attachment)
     session.flush()
     sign_in(client, team[Role.SUPERVISOR])
     assert f"/attachments/{attachment.id}" in client.get(f"/console/cases/{case.id}").get_data(as_text=True)
-    _purge_content(session, case, tmp_path, False)
+    _purge_content(session, case, storage, False)
+    assert not storage.exists(stored.storage_key)
     case.content_purged_at = utcnow()
     page = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
     assert "were removed on schedule" in page and "Words that the schedule removes" not in page

@@ -23,8 +23,10 @@ from intake.conversations.messaging import InboundText
 from intake.db import Database
 from intake.models import Attachment, Case, Message
 from intake.retention.backup import MANIFEST, Manifest, verify_evidence
+from intake.storage import FolderStorage
 from tests.conftest import PG_URL
 from tests.factories import make_case
+from tests.s3 import new_bucket, s3_endpoint, storage_env, storage_for  # noqa: F401 - fixtures used by name
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, FakeTwilio, post_signed, sms_form
 from webhooks.twilio.spool import Spool
 
@@ -33,18 +35,29 @@ ROOT = Path(__file__).resolve().parents[2]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 16
 
 
-def _env(database_url: str, instance: Path) -> dict[str, str]:
-    return {
+def _env(database_url: str, instance: Path, storage_url: str | None = None) -> dict[str, str]:
+    env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "HEARD_INSTANCE_DIR": str(instance),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
+    if storage_url is not None:
+        env["HEARD_STORAGE_URL"] = storage_url
+    return env
 
 
-def intake(database_url: str, instance: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def intake(
+    database_url: str, instance: Path, *args: str, storage_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``intake`` as a process, on the storage this process's environment names (or ``storage_url``)."""
     return subprocess.run(
-        [INTAKE, *args], env=_env(database_url, instance), capture_output=True, text=True, timeout=300, check=False
+        [INTAKE, *args],
+        env=_env(database_url, instance, storage_url),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -87,10 +100,18 @@ def _residents_texting(app: Any, stop: threading.Event, sent: list[str], errors:
 
 
 def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and_verifies(
-    fresh_database_url, empty_database_url, tmp_path
+    fresh_database_url,
+    empty_database_url,
+    tmp_path,
+    storage_env,  # noqa: F811
 ):
     source = tmp_path / "source"
     assert intake(fresh_database_url, source, "secrets", "init").returncode == 0
+    source_storage = storage_for(storage_env, source)
+    # On S3 the copy goes into another bucket, under another prefix; on files, into another instance folder.
+    target_env = dict(storage_env)
+    if storage_env:
+        target_env["HEARD_STORAGE_URL"] = f"s3://{new_bucket(storage_env['HEARD_S3_ENDPOINT_URL'])}/restored"
     keyring = crypto.load_keyring(source, environ={})
     audit.use_key(audit.chain_key(keyring.hmac_key))
     database = Database(fresh_database_url)
@@ -98,7 +119,7 @@ def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and
         for n in range(3):
             case, _ = make_case(s, keyring, narrative=f"Story number {n}")
             data = JPEG + bytes([n])
-            stored = evidence.store(source, keyring, data, "image/jpeg")
+            stored = evidence.store(source_storage, keyring, data, "image/jpeg")
             s.add(
                 Attachment(
                     case_id=case.id,
@@ -109,7 +130,7 @@ def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and
                 )
             )
         s.commit()
-    spooled = Spool(source / "spool" / "sms", keyring).put(
+    spooled = Spool(source_storage, keyring).put(
         InboundText(provider_id="SMspooled", from_number="+12095550111", to_number="+12095550100", body="hola")
     )
 
@@ -145,29 +166,36 @@ def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and
     after = _count(database, Message)
     assert backup.returncode == 0, backup.stderr
     assert "NOT in the backup" in backup.stdout and errors == []
+    assert source_storage.describe() in backup.stdout
     folder = tmp_path / "backup"
     assert not list(folder.rglob(crypto.SECRETS_FILE))
     assert crypto.SECRETS_FILE not in "".join(p.name for p in folder.rglob("*"))
     manifest = Manifest.read(folder)
     assert before <= manifest.counts["messages"] <= after
-    assert {entry["path"] for entry in manifest.files} >= {
-        f"spool/sms/{spooled.name}",
-        *(f"evidence/{p.parent.name}/{p.name}" for p in (source / "evidence").rglob("*.bin")),
-    }
+    evidence_keys = {stored.key for stored in source_storage.list("evidence/")}
+    assert len(evidence_keys) == 3
+    assert {entry["path"] for entry in manifest.files} >= {spooled, *evidence_keys}
+    for entry in manifest.files:
+        assert hashlib.sha256((folder / "files" / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
 
     # The keys travel apart from the backup, as the README says.
     target = tmp_path / "restored"
     target.mkdir(mode=0o700, exist_ok=True)
     shutil.copy2(source / crypto.SECRETS_FILE, target / crypto.SECRETS_FILE)
-    restored = intake(empty_database_url, target, "restore", str(folder))
+    target_storage = storage_for(target_env, target)
+    assert not [found for prefix in ("evidence/", "spool/") for found in target_storage.list(prefix)]
+    restored = intake(
+        empty_database_url, target, "restore", str(folder), storage_url=target_env.get("HEARD_STORAGE_URL")
+    )
     assert restored.returncode == 0, restored.stderr
+    assert target_storage.describe() in restored.stdout
     assert "3 of 3 evidence files decrypt and match" in restored.stdout and "audit chain intact" in restored.stdout
-    verified = intake(empty_database_url, target, "audit", "verify")
+    verified = intake(empty_database_url, target, "audit", "verify", storage_url=target_env.get("HEARD_STORAGE_URL"))
     assert verified.returncode == 0, verified.stderr
 
     copy = Database(empty_database_url)
     try:
-        checked, problems = verify_evidence(copy, target, keyring)
+        checked, problems = verify_evidence(copy, target_storage, keyring)
         assert (checked, problems) == (3, [])
         for table, count in manifest.counts.items():
             with copy.session() as s:
@@ -177,13 +205,16 @@ def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and
             original_ids = set(original.scalars(select(Message.provider_id)))
             assert restored_ids <= original_ids and len(restored_ids) >= before // 2
             assert s.scalar(select(func.count()).select_from(Case)) == 3
-        assert (target / "spool" / "sms" / spooled.name).read_bytes() == spooled.read_bytes()
-        assert oct((target / "spool" / "sms" / spooled.name).stat().st_mode & 0o777) == "0o600"
+        assert target_storage.open(spooled) == source_storage.open(spooled)
+        for key in evidence_keys:
+            assert target_storage.open(key) == source_storage.open(key)
+        if not storage_env:
+            assert oct((target / spooled).stat().st_mode & 0o777) == "0o600"
     finally:
         copy.dispose()
         database.dispose()
 
-    again = intake(empty_database_url, target, "restore", str(folder))
+    again = intake(empty_database_url, target, "restore", str(folder), storage_url=target_env.get("HEARD_STORAGE_URL"))
     assert again.returncode == 1 and "not empty" in again.stderr
 
 
@@ -197,7 +228,7 @@ def test_a_restore_refuses_a_backup_that_differs_from_its_manifest_and_writes_no
     database = Database(fresh_database_url)
     with database.session() as s:
         case, _ = make_case(s, keyring)
-        stored = evidence.store(source, keyring, JPEG, "image/jpeg")
+        stored = evidence.store(FolderStorage(source), keyring, JPEG, "image/jpeg")
         s.add(Attachment(case_id=case.id, content_type="image/jpeg", size_bytes=len(JPEG), sha256=stored.sha256,
                          storage_key=stored.storage_key))  # fmt: skip
         s.commit()

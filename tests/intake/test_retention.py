@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +34,10 @@ from intake.reports.board import Quarter, ReportSettings, board_report
 from intake.retention import holds
 from intake.retention.apply import apply_schedule
 from intake.retention.policy import RetentionPolicy, months_before
+from intake.storage import FolderStorage, Storage
 from tests.factories import make_case as file_case
 from tests.factories import make_staff, submission_data
+from tests.s3 import s3_endpoint, storage_env, storage_for  # noqa: F401 - fixtures used by name
 from webhooks.twilio.spool import Spool
 
 FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
@@ -57,7 +58,7 @@ def _close(session: Any, case: Case) -> None:
         lifecycle.change_status(session, case=case, to=step, actor="test", reason="test", disposition=disposition)
 
 
-def _scenario(db: Database, keyring: Keyring, instance: Path) -> dict[str, Any]:
+def _scenario(db: Database, keyring: Keyring, storage: Storage) -> dict[str, Any]:
     """Three cases: one closed (to be purged), one closed on legal hold, one open; each with words and a file."""
     ids: dict[str, Any] = {}
     with db.session() as s:
@@ -80,7 +81,7 @@ def _scenario(db: Database, keyring: Keyring, instance: Path) -> dict[str, Any]:
             )
             case.category = "force"
             case.conversation_id = f"conv-{name}"
-            stored = evidence.store(instance, keyring, JPEG + name.encode(), "image/jpeg")
+            stored = evidence.store(storage, keyring, JPEG + name.encode(), "image/jpeg")
             s.add(
                 Attachment(
                     case_id=case.id,
@@ -162,29 +163,33 @@ def _database_text(db: Database) -> str:
 
 
 def test_a_far_future_run_leaves_only_de_identified_records_and_held_cases_and_reports_still_count_them(
-    db, keyring, tmp_path
+    db,
+    keyring,
+    tmp_path,
+    storage_env,  # noqa: F811
 ):
-    ids = _scenario(db, keyring, tmp_path)
+    storage = storage_for(storage_env, tmp_path)
+    ids = _scenario(db, keyring, storage)
     before = _report_counts(db)
     policy = RetentionPolicy()
 
     dry = apply_schedule(
-        db, instance_dir=tmp_path, keyring=keyring, policy=policy, as_of=FAR_FUTURE, actor="test", dry_run=True
+        db, storage=storage, keyring=keyring, policy=policy, as_of=FAR_FUTURE, actor="test", dry_run=True
     )
     purged_number = ids["purged"][1]
     assert any("would purge contact details" in line and purged_number in line for line in dry.lines())
     assert any("would purge narrative" in line and purged_number in line for line in dry.lines())
     assert not any(ids["held"][1] in line for line in dry.lines()) and dry.kept_on_hold == 1
     assert all(word in _database_text(db) for word in SECRET_WORDS[:2])
-    assert (tmp_path / ids["purged"][2]).exists()
+    assert storage.exists(ids["purged"][2])
 
-    done = apply_schedule(db, instance_dir=tmp_path, keyring=keyring, policy=policy, as_of=FAR_FUTURE, actor="test")
+    done = apply_schedule(db, storage=storage, keyring=keyring, policy=policy, as_of=FAR_FUTURE, actor="test")
     assert [line.replace("would purge", "purged") for line in dry.lines()] == done.lines()
 
     everything = _database_text(db)
     assert not [word for word in SECRET_WORDS[:2] if word in everything]
-    assert not (tmp_path / ids["purged"][2]).exists()
-    assert (tmp_path / ids["held"][2]).exists() and (tmp_path / ids["open"][2]).exists()
+    assert not storage.exists(ids["purged"][2])
+    assert storage.exists(ids["held"][2]) and storage.exists(ids["open"][2])
     with db.session() as s:
         purged = s.get(Case, ids["purged"][0])
         assert purged is not None and purged.narrative == "" and purged.location is None
@@ -209,18 +214,18 @@ def test_a_far_future_run_leaves_only_de_identified_records_and_held_cases_and_r
         assert audit.verify_chain(s).ok
     assert _report_counts(db) == before
 
-    again = apply_schedule(db, instance_dir=tmp_path, keyring=keyring, policy=policy, as_of=FAR_FUTURE, actor="test")
+    again = apply_schedule(db, storage=storage, keyring=keyring, policy=policy, as_of=FAR_FUTURE, actor="test")
     assert again.removals == []
 
 
 def test_nothing_is_purged_before_its_time_and_the_periods_count_from_the_closing(db, keyring, tmp_path):
-    ids = _scenario(db, keyring, tmp_path)
+    ids = _scenario(db, keyring, FolderStorage(tmp_path))
     policy = RetentionPolicy(contact_months=12, content_years=15)
     now = utcnow()
-    early = apply_schedule(db, instance_dir=tmp_path, keyring=keyring, policy=policy, as_of=now, actor="test")
+    early = apply_schedule(db, storage=FolderStorage(tmp_path), keyring=keyring, policy=policy, as_of=now, actor="test")
     assert not [r for r in early.removals if r.case]
     contact_only = apply_schedule(
-        db, instance_dir=tmp_path, keyring=keyring, policy=policy, as_of=months_before(now, -13), actor="test"
+        db, storage=FolderStorage(tmp_path), keyring=keyring, policy=policy, as_of=months_before(now, -13), actor="test"
     )
     assert [(r.data_class, r.case) for r in contact_only.removals if r.case] == [("contact details", ids["purged"][1])]
     with db.session() as s:
@@ -231,7 +236,7 @@ def test_nothing_is_purged_before_its_time_and_the_periods_count_from_the_closin
 def test_a_legal_hold_is_a_supervisors_with_a_reason_audited_and_once_lifted_the_schedule_applies(
     db, keyring, tmp_path
 ):
-    ids = _scenario(db, keyring, tmp_path)
+    ids = _scenario(db, keyring, FolderStorage(tmp_path))
     held_id = ids["held"][0]
     with db.session() as s:
         intake_staff = make_staff(s, Role.INTAKE, "clerk@example.org")
@@ -256,26 +261,27 @@ def test_a_legal_hold_is_a_supervisors_with_a_reason_audited_and_once_lifted_the
             ("case.hold_cleared", "Case settled"),
         ]
     report = apply_schedule(
-        db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="test"
+        db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="test"
     )
     assert {r.case for r in report.removals if r.case} == {ids["purged"][1], ids["held"][1]}
 
 
 def test_unfiled_texts_files_drafts_sessions_finished_jobs_and_the_drained_spool_go_on_schedule(db, keyring, tmp_path):
     old = utcnow() - dt.timedelta(days=400)
-    spool = Spool(tmp_path / "spool" / "sms", keyring)
+    storage = FolderStorage(tmp_path)
+    spool = Spool(storage, keyring)
     inbound = messaging.InboundText(
         provider_id="SMdrained", from_number="+12095550142", to_number="+12095550100", body="hola", media=(), meta={}
     )
     waiting = messaging.InboundText(
         provider_id="SMwaiting", from_number="+12095550142", to_number="+12095550100", body="sigo", media=(), meta={}
     )
-    drained_path, waiting_path = spool.put(inbound), spool.put(waiting)
+    drained_path, waiting_path = (tmp_path / spool.put(inbound), tmp_path / spool.put(waiting))
     half_written = tmp_path / "spool" / "sms" / "abc.tmp123"
     half_written.write_bytes(b"partial")
     for path in (drained_path, waiting_path, half_written):
         os.utime(path, (old.timestamp(), old.timestamp()))
-    draft_file = evidence.store(tmp_path, keyring, JPEG + b"draft", "image/jpeg")
+    draft_file = evidence.store(storage, keyring, JPEG + b"draft", "image/jpeg")
     with db.session() as s:
         s.add_all(
             [
@@ -297,7 +303,7 @@ def test_unfiled_texts_files_drafts_sessions_finished_jobs_and_the_drained_spool
         )  # fmt: skip
         s.commit()
     report = apply_schedule(
-        db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
+        db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
     )
     assert {r.data_class: r.count for r in report.removals} == {
         "unfiled texts": 1,
@@ -322,7 +328,7 @@ def test_unfiled_texts_files_drafts_sessions_finished_jobs_and_the_drained_spool
         assert s.scalar(select(func.count()).select_from(Attachment)) == 0
     assert (
         apply_schedule(
-            db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
+            db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
         ).removals
         == []
     )
@@ -341,7 +347,7 @@ def test_the_schedule_is_read_from_the_environment_with_never_turning_a_rule_off
 def test_a_run_that_fails_mid_case_leaves_the_case_whole_or_done_and_the_next_run_finishes(
     db, keyring, tmp_path, monkeypatch
 ):
-    ids = _scenario(db, keyring, tmp_path)
+    ids = _scenario(db, keyring, FolderStorage(tmp_path))
     real_record = audit.record
 
     def crash_on_content(session: Any, **entry: Any) -> Any:
@@ -352,7 +358,7 @@ def test_a_run_that_fails_mid_case_leaves_the_case_whole_or_done_and_the_next_ru
     monkeypatch.setattr(audit, "record", crash_on_content)
     with pytest.raises(RuntimeError):
         apply_schedule(
-            db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="t"
+            db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="t"
         )
     with db.session() as s:
         case = s.get(Case, ids["purged"][0])
@@ -361,7 +367,7 @@ def test_a_run_that_fails_mid_case_leaves_the_case_whole_or_done_and_the_next_ru
         assert case.content_purged_at is None and case.narrative.startswith(SECRET_WORDS[0])
     monkeypatch.setattr(audit, "record", real_record)
     done = apply_schedule(
-        db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="t"
+        db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE, actor="t"
     )
     assert [(r.data_class, r.case) for r in done.removals if r.case] == [
         ("narrative, transcript, translations, notes and files", ids["purged"][1])
@@ -392,7 +398,7 @@ def test_a_silent_texters_number_goes_once_their_cases_contact_details_are_gone_
         s.commit()
         ids = (silent.id, with_case.id, recent.id)
     report = apply_schedule(
-        db, instance_dir=tmp_path, keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
+        db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(), actor="test"
     )
     assert [(r.data_class, r.count) for r in report.removals if "phone" in r.data_class] == [
         ("phone numbers of residents who texted", 1)
