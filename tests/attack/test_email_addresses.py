@@ -57,7 +57,9 @@ def test_the_partner_api_refuses_what_is_not_one_mailbox(client: Any, session: S
     _, key = make_partner(session)
     session.commit()
     body = submission_data(contact={"name": "Ana", "email": address, "preferred": "email"})
-    response = client.post("/api/v1/complaints", json=body, headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k-1"})
+    response = client.post(
+        "/api/v1/complaints", json=body, headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k-1"}
+    )
     assert response.status_code == 422, address
     assert "contact.email" in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Case)) == 0
