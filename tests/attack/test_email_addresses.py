@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
