@@ -8,4 +8,5 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = 30
 # NOTE: %(U)s is the path without the query string, so a PIN in ?pin= never reaches the log.
 accesslog = "-"
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# NOTE: labelled, so that the log's phone-number redaction never takes "403 1234" (status, size) for a number.
+access_log_format = '%(h)s "%(m)s %(U)s" status=%(s)s bytes=%(B)s %(M)sms'

@@ -42,3 +42,30 @@ def in_range(moment: dt.datetime) -> bool:
         return EARLIEST <= moment.astimezone(dt.timezone.utc) <= LATEST
     except (OverflowError, ValueError):
         return False
+
+
+# One mailbox as RFC 5321 carries it without SMTPUTF8: a dot-atom of printable ASCII before the @
+# (no quotes, comments, angle brackets, commas, groups, spaces or control characters), at most 64 long.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+EMAIL_MAX_CHARS = 254
+
+
+def email_address(text: str) -> str | None:
+    """Return ``text`` as one plain mailbox (an international domain in its ASCII form), or None.
+
+    NOTE: the address goes into an email's To header and the relay's RCPT command, so it must be one
+    mailbox and nothing else: no display name, second address, group, comment or control character.
+    """
+    local, at, domain = text.partition("@")
+    if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local):
+        return None
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return None
+    address = f"{local}@{ascii_domain}"
+    return address if len(address) <= EMAIL_MAX_CHARS else None

@@ -55,6 +55,10 @@ NARRATIVE_PAUSE_INTENT = "EXTERNAL_narrative_pause"
 # The custom payload that tells the channel the resident's message was their PIN (webhooks/rasa_client.py).
 REDACT_PIN = {"redact": "pin"}
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+# What the queue files as an email address (intake.inputs.email_address): one plain ASCII mailbox
+# at a domain whose labels are letters, digits and hyphens (an international one in its ASCII form).
+_MAILBOX = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # The slots whose answer is read (yes/no, a choice, a number, an address): anything else said there
 # may be a question about the service. Every other slot takes free text, where only a question
 # written as one (a question mark, a question word) is taken for a question about the service.
@@ -201,6 +205,22 @@ def normalize_phone(text: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_in(text: str) -> str | None:
+    """Return the email address in ``text`` when the queue can send to it; None otherwise (ask again)."""
+    found = _EMAIL.search(text)
+    if not found:
+        return None
+    address = found.group(0).rstrip(".")
+    local, _, domain = address.partition("@")
+    try:
+        labels = domain.encode("idna").decode("ascii").split(".")
+    except UnicodeError:
+        return None
+    if len(local) > 64 or not _MAILBOX.fullmatch(local) or labels[-1].isdigit():
+        return None
+    return address if all(_DOMAIN_LABEL.fullmatch(label) for label in labels) else None
 
 
 class HeardFormValidation(FormValidationAction):
@@ -512,9 +532,9 @@ class HeardFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         language, _ = resolve_language(tracker)
         text = str(value or "").strip()
-        found = _EMAIL.search(text)  # alone, or "my email is ..."
+        found = email_in(text)  # alone, or "my email is ..."
         if found:
-            return {"contact_email": found.group(0).rstrip(".")}
+            return {"contact_email": found}
         if is_skip(language, text) or says_no(language, text) or yes_no(language, tracker, text) is False:
             return {"contact_email": SKIPPED}  # "I don't use email"
         dispatcher.utter_message(

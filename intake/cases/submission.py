@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -48,9 +47,6 @@ _ALLOWED_FIELDS = {
 
 
 _CONTACT_FIELDS = {"name", "phone", "email", "preferred"}
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -140,8 +136,11 @@ def _contact(value: Any, anonymous: bool, errors: dict[str, str]) -> ContactInpu
         phone = normalize_phone(raw_phone)
         if phone is None:
             errors["contact.phone"] = FieldError("is not a phone number we can call or text", ErrorCode.PHONE)
-    if email is not None and not _EMAIL.match(email):
-        errors["contact.email"] = FieldError("is not an email address", ErrorCode.EMAIL)
+    if email is not None:
+        mailbox = inputs.email_address(email)
+        if mailbox is None:
+            errors["contact.email"] = FieldError("is not an email address", ErrorCode.EMAIL)
+        email = mailbox or email
     if anonymous and name is not None:
         errors["contact.name"] = FieldError("must be left out of an anonymous report", ErrorCode.INVALID)
     fallback = PreferredContact.SMS if phone else PreferredContact.EMAIL if email else PreferredContact.NONE

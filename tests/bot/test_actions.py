@@ -581,6 +581,12 @@ def test_the_contact_choice_in_the_residents_words(text, expected):
         ("my email is ana@example.org", "ana@example.org"),
         ("I don't use email", "-"),
         ("no tengo correo", "-"),
+        ("ana@bücher.example", "ana@bücher.example"),
+        # NOTE: addresses the queue refuses to file (intake.inputs.email_address) are asked for again here,
+        # never taken and then refused with the whole report at the end.
+        ("añá@correo.example", None),
+        ("mi correo es an\x01a@correo.example", None),
+        ("ana@under_score.example", None),
     ],
 )
 def test_an_email_answer_alone_or_in_a_sentence(text, expected):

@@ -79,3 +79,17 @@ def test_sqlalchemys_parameters_never_reach_the_log(written, fresh_database_url)
     out = stream.getvalue()
     assert "no_such_table" in out
     assert "555" not in out and "María" not in out, out
+
+
+@pytest.mark.parametrize(("status", "size"), [("403", "1234"), ("404", "987654"), ("500", "12")])
+def test_the_access_log_keeps_each_answers_status_through_the_redaction(status, size):
+    """An operator watching for attacks reads 403s and 5xx in gunicorn's access log; a phone number never."""
+    from pathlib import Path
+
+    settings: dict[str, object] = {}
+    exec((Path(__file__).resolve().parents[2] / "gunicorn.conf.py").read_text(), settings)
+    atoms = {"h": "127.0.0.1", "m": "POST", "U": "/twilio/sms", "s": status, "B": size, "M": "4"}
+    line = redact(str(settings["access_log_format"]) % atoms)
+    assert f"status={status}" in line and "/twilio/sms" in line, line
+    atoms["U"] = "/status/209-555-0142"
+    assert "555" not in redact(str(settings["access_log_format"]) % atoms)

@@ -361,3 +361,44 @@ def test_the_relay_url_is_read_and_a_password_never_crosses_in_clear():
     with pytest.raises(ConfigurationError, match="HEARD_SMTP_URL"):
         MailSettings.from_env({"HEARD_SMTP_URL": "http://relay", "HEARD_MAIL_FROM": MAIL_FROM})
     assert MailSettings.from_env({}).configured is False
+
+
+@pytest.mark.parametrize(
+    "stored", ["ana,victim@example.org", "Ana<victim@example.org>", "añá@example.org", "an\x01a@example.org"]
+)
+def test_an_address_an_earlier_heard_kept_that_is_not_one_mailbox_is_never_written_into_an_email(
+    db, keyring, tmp_path, starttls_relay, certificate, stored
+):
+    relay, port = starttls_relay
+    app = _app(db, keyring, tmp_path, **_starttls_env(port, certificate))
+    filed = _email_case(db, keyring)
+    with db.session() as s:
+        case = s.get(Case, filed.case_id)
+        assert case is not None and case.contact is not None
+        case.contact.email_token = keyring.encrypt(stored)  # taken before addresses had to be one mailbox
+        s.commit()
+    queued = _reply(db, filed, "Su caso fue asignado.")
+    _work(app)
+    failed = _message(db, queued.id)
+    assert relay.received == []
+    assert failed.state is MessageState.FAILED and failed.error_code == "bad-address"
+    with db.session() as s:
+        job = s.scalars(select(Job).where(Job.dedupe_key == f"{mail.SEND_KIND}:{queued.id}")).one()
+        assert job.state is JobState.DONE and job.attempts == 1  # final: not tried again for hours
+
+
+def test_an_international_domain_is_sent_to_in_its_ascii_form(db, keyring, tmp_path, starttls_relay, certificate):
+    relay, port = starttls_relay
+    app = _app(db, keyring, tmp_path, **_starttls_env(port, certificate))
+    filed = _email_case(db, keyring)
+    with db.session() as s:
+        case = s.get(Case, filed.case_id)
+        assert case is not None and case.contact is not None
+        case.contact.email_token = keyring.encrypt("ana@bücher.example")
+        s.commit()
+    _reply(db, filed, "Su caso fue asignado.")
+    _work(app)
+    ((_, rcpt, _),) = relay.received
+    assert rcpt == ["ana@xn--bcher-kva.example"]
+    (letter,) = relay.letters()
+    assert letter["To"] == "ana@xn--bcher-kva.example"

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from intake import jobs
+from intake import inputs, jobs
 from intake.cases import tracking
 from intake.conversations import mail
 from intake.crypto import Keyring
@@ -140,6 +140,11 @@ class MailSender:
         to = self.keyring.decrypt(contact.email_token) if contact is not None else None
         if case is None or not to:
             raise MailError("no-address", "the case holds no email address", permanent=True)
+        mailbox = inputs.email_address(to)
+        if mailbox is None:
+            # NOTE: kept by an earlier Heard that took more than one plain mailbox; never written into a header.
+            raise MailError("bad-address", "the case's email address is not one plain mailbox", permanent=True)
+        to = mailbox  # an international domain in its ASCII form
         meta = message.meta or {}
         composed = compose(
             settings=self.settings,
