@@ -13,12 +13,14 @@ from types import FrameType
 from typing import Any
 
 from intake import audit, jobs
+from intake.cases import updates
 from intake.db import utcnow
 from intake.jobs import Worker
 from intake.retention.apply import apply_schedule
 from intake.retention.policy import RetentionPolicy
 from intake.translation.cases import CaseTranslator
 from services import build_services, env_overrides
+from webhooks.updates import UpdateComposer
 
 RETENTION_JOB = "retention.apply"
 
@@ -34,7 +36,11 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         with services.database.session() as session:
             audit.advance_anchor(session, anchor)
 
-    policy = RetentionPolicy.from_env(env_overrides(config or {}))
+    env = env_overrides(config or {})
+    policy = RetentionPolicy.from_env(env)
+    composer = UpdateComposer(
+        database=services.database, zone=services.settings.office_zone, every_days=updates.every_days(env)
+    )
     scheduled: set[str] = set()
 
     def schedule_retention() -> None:
@@ -66,9 +72,10 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
             **services.sms.handlers(),
             **services.mail.handlers(),
             **translator.handlers(),
+            **composer.handlers(),
             RETENTION_JOB: apply_retention,
         },
-        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention],
+        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention, composer.remind_chore],
     )
 
 
