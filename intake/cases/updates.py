@@ -23,7 +23,7 @@ from intake import audit, jobs
 from intake.cases import contact_times
 from intake.conversations import mail, messaging
 from intake.db import utcnow
-from intake.enums import Channel, Direction, MessageState, PreferredContact, Status
+from intake.enums import Channel, Direction, JobState, MessageState, PreferredContact, Status
 from intake.models import AuditEntry, Case, Correspondent, Job, Message, StatusChange
 
 COMPOSE_KIND = "update.compose"
@@ -262,3 +262,9 @@ def _postpone(session: Session, keys: list[str], send_after: dt.datetime) -> Non
 def updates_of(messages: list[Message]) -> list[Message]:
     """Return the updates among a case's messages, oldest first."""
     return [m for m in messages if (m.meta or {}).get("update")]
+
+
+def planned_kinds(session: Session, *, case_id: int) -> list[str]:
+    """Return the kinds of the case's updates that wait for the worker to write them."""
+    waiting = session.scalars(select(Job).where(Job.kind == COMPOSE_KIND, Job.state == JobState.QUEUED))
+    return [str(job.payload.get("kind")) for job in waiting if job.payload.get("case_id") == case_id]
