@@ -97,12 +97,15 @@ def _plan(session: Session, *, case: Case, kind: UpdateKind, key: str, change_id
 def last_news(session: Session, *, case: Case) -> dt.datetime:
     """Return when the resident last had news of a case: filing, a status change or an update."""
     changed = session.scalar(select(func.max(StatusChange.created_at)).where(StatusChange.case_id == case.id))
-    told = session.scalar(
-        select(func.max(AuditEntry.occurred_at)).where(
-            AuditEntry.case_id == case.id, AuditEntry.action == "case.update_queued"
+    # NOTE: an update counts from when it goes (its safe time), not from when it was written.
+    told = [
+        dt.datetime.fromisoformat(str(summary["send_after"]))
+        for summary in session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.case_id == case.id, AuditEntry.action == "case.update_queued")
         )
-    )
-    return max(t for t in (case.created_at, changed, told) if t is not None)
+        if summary.get("send_after")
+    ]
+    return max(t for t in (case.created_at, changed, *told) if t is not None)
 
 
 def plan_reminders(session: Session, *, now: dt.datetime, every: dt.timedelta) -> list[Job]:
