@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
