@@ -7,6 +7,7 @@ words, the tracking number and the disposition in plain words.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -98,7 +99,7 @@ class UpdateComposer:
             change_id = payload.get("status_change_id")
             change = session.get(StatusChange, int(change_id)) if change_id else None
             disposition = change.disposition if change is not None else case.disposition
-            composed = compose(case, kind=kind, disposition=disposition)
+            composed = dataclasses.replace(compose(case, kind=kind, disposition=disposition), plan=payload.get("plan"))
             updates.deliver(session, case=case, composed=composed, zone=self.zone, now=now)
             session.commit()
 

@@ -87,7 +87,7 @@ def _plan(session: Session, *, case: Case, kind: UpdateKind, key: str, change_id
     job = jobs.enqueue(
         session,
         kind=COMPOSE_KIND,
-        payload={"case_id": case.id, "kind": kind.value, "status_change_id": change_id},
+        payload={"case_id": case.id, "kind": kind.value, "status_change_id": change_id, "plan": key},
         dedupe_key=key,
     )
     audit.record(session, actor=ACTOR, action="case.update_planned", case_id=case.id, summary={"kind": kind.value})
@@ -157,6 +157,8 @@ class Composed:
     kind: UpdateKind
     text: str
     english: str
+    # The plan it answers (the planning job's key): a plan is written once, whatever the worker repeats.
+    plan: str | None = None
 
 
 def deliver(
@@ -167,6 +169,14 @@ def deliver(
     Returns the update's messages; none when it must not go (anonymous, no contact, STOP).
     """
     now = now or utcnow()
+    if composed.plan is not None:
+        done = [
+            m
+            for m in session.scalars(select(Message).where(Message.case_id == case.id))
+            if (m.meta or {}).get("plan") == composed.plan
+        ]
+        if done:
+            return done  # NOTE: the worker stopped after writing it, before marking its job done
     withheld = _withheld(session, case)
     if withheld is not None:
         audit.record(
@@ -184,6 +194,7 @@ def deliver(
         "english": composed.english,
         "send_after": send_after.isoformat(),
         "safe_times_understood": times.understood,
+        "plan": composed.plan,
     }
     contact = case.contact
     assert contact is not None

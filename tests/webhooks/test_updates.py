@@ -327,3 +327,14 @@ def test_staff_see_the_updates_on_the_case_page_in_both_languages(app, db, keyri
     number = _number(db, case_id)
     assert t("es", TEXTS[UpdateKind.ACKNOWLEDGED], tracking_number=number, finding="").split(":")[0] in page
     assert f"Update on your report {number}" in page and "Planned for" in page
+
+
+def test_a_planned_update_is_written_once_even_when_the_worker_repeats_it(app, db, keyring, fake_twilio):
+    case_id, _pin = _texting_case(app, db, keyring, form=sms_form("Hola"))
+    _move(db, case_id, Status.TRIAGE)
+    with db.session() as s:
+        payload = s.scalars(select(Job.payload).where(Job.kind == updates.COMPOSE_KIND)).one()
+    composer = _composer(app)
+    composer.compose(payload, now=_tomorrow_at(10))
+    composer.compose(payload, now=_tomorrow_at(10))  # the worker died before it marked the job done
+    assert len(_updates(db, case_id)) == 1
