@@ -39,7 +39,10 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
     env = env_overrides(config or {})
     policy = RetentionPolicy.from_env(env)
     composer = UpdateComposer(
-        database=services.database, zone=services.settings.office_zone, every_days=updates.every_days(env)
+        database=services.database,
+        keyring=services.keyring,
+        zone=services.settings.office_zone,
+        every_days=updates.every_days(env),
     )
     scheduled: set[str] = set()
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from intake import jobs
 from intake.cases import tracking, updates
 from intake.cases.updates import Composed, UpdateKind
+from intake.crypto import Keyring
 from intake.db import Database, utcnow
 from intake.enums import Disposition, Language
 from intake.models import Case, StatusChange
@@ -79,8 +80,11 @@ def compose(case: Case, *, kind: UpdateKind, disposition: Disposition | None) ->
 class UpdateComposer:
     """Composes and queues planned updates; plans reminders for quiet cases (a worker chore)."""
 
-    def __init__(self, *, database: Database, zone: ZoneInfo, every_days: int = updates.DEFAULT_EVERY_DAYS) -> None:
+    def __init__(
+        self, *, database: Database, keyring: Keyring, zone: ZoneInfo, every_days: int = updates.DEFAULT_EVERY_DAYS
+    ) -> None:
         self.database = database
+        self.keyring = keyring
         self.zone = zone
         self.every = dt.timedelta(days=every_days)
         self._checked: float | None = None
@@ -100,7 +104,7 @@ class UpdateComposer:
             change = session.get(StatusChange, int(change_id)) if change_id else None
             disposition = change.disposition if change is not None else case.disposition
             composed = dataclasses.replace(compose(case, kind=kind, disposition=disposition), plan=payload.get("plan"))
-            updates.deliver(session, case=case, composed=composed, zone=self.zone, now=now)
+            updates.deliver(session, keyring=self.keyring, case=case, composed=composed, zone=self.zone, now=now)
             session.commit()
 
     def remind(self, *, now: dt.datetime | None = None) -> int:

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from intake import audit, jobs
 from intake.cases import contact_times
-from intake.conversations import mail, messaging
+from intake.conversations import mail, messaging, whatsapp
+from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Channel, Direction, JobState, MessageState, PreferredContact, Status
 from intake.models import AuditEntry, Case, Correspondent, Job, Message, StatusChange
@@ -161,8 +162,36 @@ class Composed:
     plan: str | None = None
 
 
+def text_target(session: Session, *, keyring: Keyring, case: Case) -> Correspondent | None:
+    """Return whom to text an update: the number the resident gave, on WhatsApp when they wrote from it there.
+
+    NOTE: never simply the conversation's number: someone may have texted from a friend's phone and
+    given their own. A number that never texted Heard is texted from the conversation's Heard number;
+    with no conversation at all there is no Heard number to send from (None: staff call back).
+    """
+    contact = case.contact
+    correspondent = correspondent_of(session, case=case)
+    if contact is None or not contact.phone_token or correspondent is None:
+        return None
+    address = keyring.decrypt(correspondent.phone_token) or ""
+    if address and keyring.digest("phone", whatsapp.plain_number(address)) == contact.phone_digest:
+        return correspondent
+    given = keyring.decrypt(contact.phone_token)
+    if not given or not correspondent.service_number:
+        return None
+    return messaging.get_or_create_correspondent(
+        session, keyring=keyring, phone=given, service_number=correspondent.service_number
+    )
+
+
 def deliver(
-    session: Session, *, case: Case, composed: Composed, zone: ZoneInfo, now: dt.datetime | None = None
+    session: Session,
+    *,
+    keyring: Keyring,
+    case: Case,
+    composed: Composed,
+    zone: ZoneInfo,
+    now: dt.datetime | None = None,
 ) -> list[Message]:
     """Queue a composed update on the resident's channel for the next safe time; record it on the case.
 
@@ -198,11 +227,13 @@ def deliver(
     }
     contact = case.contact
     assert contact is not None
-    correspondent = correspondent_of(session, case=case)
+    correspondent = (
+        text_target(session, keyring=keyring, case=case) if contact.preferred is PreferredContact.SMS else None
+    )
     if contact.preferred is PreferredContact.EMAIL:
         sent = [mail.queue_email(session, case=case, text=composed.text, language=case.language.value, meta=meta)]
         _postpone(session, [f"{mail.SEND_KIND}:{m.id}" for m in sent], send_after)
-    elif contact.preferred is PreferredContact.SMS and correspondent is not None:
+    elif correspondent is not None:
         sent = messaging.queue_outbound(
             session,
             correspondent=correspondent,

@@ -113,7 +113,9 @@ def _tomorrow_at(hour: int) -> dt.datetime:
 
 
 def _composer(app: Any) -> UpdateComposer:
-    return UpdateComposer(database=app.extensions["heard.database"], zone=LA, every_days=30)
+    return UpdateComposer(
+        database=app.extensions["heard.database"], keyring=app.extensions["heard.keyring"], zone=LA, every_days=30
+    )
 
 
 def _compose(app: Any, now: dt.datetime) -> int:
@@ -338,3 +340,15 @@ def test_a_planned_update_is_written_once_even_when_the_worker_repeats_it(app, d
     composer.compose(payload, now=_tomorrow_at(10))
     composer.compose(payload, now=_tomorrow_at(10))  # the worker died before it marked the job done
     assert len(_updates(db, case_id)) == 1
+
+
+def test_a_text_update_goes_to_the_number_the_resident_gave_not_the_phone_they_wrote_from(
+    app, db, keyring, fake_twilio
+):
+    case_id, _pin = _texting_case(app, db, keyring, form=sms_form("Hola", sender="+12095550177"))
+    before = len(fake_twilio.sent())
+    _move(db, case_id, Status.TRIAGE)
+    _compose(app, _tomorrow_at(10))
+    _time_passes(app)
+    (sent,) = fake_twilio.sent()[before:]
+    assert sent["To"] == "+12095550142" and sent["From"] == HEARD_NUMBER
