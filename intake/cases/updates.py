@@ -153,7 +153,7 @@ def opted_out(session: Session, *, case: Case) -> bool:
 
 @dataclass(frozen=True)
 class Composed:
-    """An update in the resident's language and in English (for staff), with when it may go."""
+    """An update written in the resident's language and in English (for staff)."""
 
     kind: UpdateKind
     text: str
