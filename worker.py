@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from intake import audit, jobs
+from intake.cases import updates
 from intake.db import utcnow
 from intake.jobs import Worker
 from intake.retention.apply import apply_schedule
@@ -20,6 +21,7 @@ from intake.retention.policy import RetentionPolicy
 from intake.translation.cases import CaseTranslator
 from services import build_services, env_overrides
 from webhooks.dialogue_sweep import DraftSweep
+from webhooks.updates import UpdateComposer
 
 RETENTION_JOB = "retention.apply"
 
@@ -35,7 +37,14 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         with services.database.session() as session:
             audit.advance_anchor(session, anchor)
 
-    policy = RetentionPolicy.from_env(env_overrides(config or {}))
+    env = env_overrides(config or {})
+    policy = RetentionPolicy.from_env(env)
+    composer = UpdateComposer(
+        database=services.database,
+        keyring=services.keyring,
+        zone=services.settings.office_zone,
+        every_days=updates.every_days(env),
+    )
     scheduled: set[str] = set()
 
     def schedule_retention() -> None:
@@ -69,9 +78,10 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
             **services.sms.handlers(),
             **services.mail.handlers(),
             **translator.handlers(),
+            **composer.handlers(),
             RETENTION_JOB: apply_retention,
         },
-        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention, sweep.chore],
+        chores=[*services.sms.chores(), anchor_audit_log, schedule_retention, sweep.chore, composer.remind_chore],
     )
 
 

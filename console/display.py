@@ -107,6 +107,9 @@ def helpers(targets: ServiceTargets) -> dict[str, Any]:
     def iso(value: dt.datetime | None) -> str:
         return value.isoformat(timespec="seconds") if value else ""
 
+    def when_iso(value: str) -> str:
+        return when(dt.datetime.fromisoformat(value))
+
     def duration(value: dt.timedelta) -> str:
         return format_timedelta(value, threshold=1.5, locale=_locale())
 
@@ -123,6 +126,7 @@ def helpers(targets: ServiceTargets) -> dict[str, Any]:
     return {
         "when": when,
         "iso": iso,
+        "when_iso": when_iso,
         "duration": duration,
         "size": size,
         "category_label": category,

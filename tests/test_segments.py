@@ -85,7 +85,16 @@ def _values(language: str) -> dict[str, str]:
         "count": "3",
         "size": "25",
         "answer": "the corner of Main Street and Hunter Street, by the gas station",
+        "finding": max(_findings(language), key=len),
     }
+
+
+def _findings(language: str) -> list[str]:
+    """The dispositions in plain words that a closing update says, in ``language``."""
+    from webhooks.i18n import _translations
+    from webhooks.updates import FINDINGS
+
+    return [_translations(language).gettext(finding) for finding in FINDINGS.values()]
 
 
 def _status_names() -> list[str]:

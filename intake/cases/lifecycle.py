@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from intake import audit
+from intake.cases import updates
 from intake.db import utcnow
 from intake.enums import Disposition, Kind, Status
 from intake.errors import IllegalTransition
@@ -96,6 +97,8 @@ def change_status(
         for case_id, summary in ((case.id, {"merged_into": unmerged_from}), (unmerged_from, {"duplicate": case.id})):
             audit.record(session, actor=actor, action="case.unmerged", case_id=case_id, summary=summary)
     session.flush()
+    # NOTE: planned in the same transaction, so a rolled-back change tells the resident nothing.
+    updates.plan(session, case=case, change=change)
     return change
 
 

@@ -24,7 +24,7 @@ from intake.access.permissions import (
     may_move,
     visible_case,
 )
-from intake.cases import duplicates, lifecycle, officers, tracking
+from intake.cases import duplicates, lifecycle, officers, tracking, updates
 from intake.cases.duplicates import Merge
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -153,6 +153,10 @@ class CaseView:
     shares: dict[int, EvidenceShare] = field(default_factory=dict)
     # What a liaison gets of each file: shown to supervisors before they share, to a liaison as a note.
     liaison_copies: dict[int, LiaisonCopy] = field(default_factory=dict)
+    # Status updates to the resident, sent or waiting for a safe time (in their language and English).
+    updates: list[Message] = field(default_factory=list)
+    # Updates decided on but not yet written by the worker (their kinds).
+    updates_planned: list[str] = field(default_factory=list)
 
     def origin(self, case_id: int | None) -> Case | None:
         """Return the merged duplicate a record with ``case_id`` belongs to; None for this case's own."""
@@ -332,6 +336,8 @@ def get_case_for(
         can_merge=Action.MERGE in allowed and case.status in duplicates.MERGEABLE,
         shares=shares if Action.SHARE_EVIDENCE in allowed else {},
         liaison_copies=copies if viewer.role in (Role.LIAISON, Role.SUPERVISOR) else {},
+        updates=updates.updates_of(transcript) if full else [],
+        updates_planned=updates.planned_kinds(session, case_id=case.id) if full else [],
     )
     summary: dict[str, Any] = {"role": viewer.role.value, "contact_shown": contact is not None, "full": full}
     if merged_cases:
