@@ -26,7 +26,7 @@ from webhooks.twilio.config import ChannelSettings
 # Overrides that are objects, not settings.
 OBJECTS = ("KEYRING", "DATABASE", "SMS_CHANNEL")
 # Overrides read as if they came from the environment.
-ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL")
+ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL", "RASA_TOKEN")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from intake import audit
 from intake.jobs import Worker
 from intake.translation.cases import CaseTranslator
 from services import build_services
+from webhooks.pause import DialoguePauses
 
 
 def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
@@ -29,9 +30,10 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
         with services.database.session() as session:
             audit.advance_anchor(session, anchor)
 
+    pauses = DialoguePauses(database=services.database, keyring=services.keyring, rasa=services.sms.rasa)
     return Worker(
         database=services.database,
-        handlers={**services.sms.handlers(), **translator.handlers()},
+        handlers={**services.sms.handlers(), **translator.handlers(), **pauses.handlers()},
         chores=[*services.sms.chores(), anchor_audit_log],
     )
 

@@ -42,7 +42,7 @@ class SmsChannel(TurnRelay, OutboundSender, MediaFetcher):
         self.keyring = keyring
         self.settings = settings
         self.instance_dir = instance_dir
-        self.rasa = rasa or RasaClient(settings.rasa_url)
+        self.rasa = rasa or RasaClient(settings.rasa_url, token=settings.rasa_token)
         self.gateway = gateway or TwilioGateway(settings)
         self.spool = Spool(instance_dir / "spool" / "sms", keyring)
         self._executor: ThreadPoolExecutor | None = None

@@ -32,6 +32,8 @@ class ChannelSettings:
     narrative_pause_seconds: float | None = None
     # The action server Rasa calls (HEARD_ACTIONS_URL), when this deployment names one; /healthz checks it.
     actions_url: str | None = None
+    # Rasa's HTTP API token (RASA_TOKEN), when its replicas are started with one (scripts/rasa-run).
+    rasa_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
@@ -53,11 +55,12 @@ class ChannelSettings:
             auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
             api_base_url=(env.get("TWILIO_API_BASE_URL") or TWILIO_API).rstrip("/"),
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
-            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").strip().rstrip("/"),
             inline_reply_seconds=inline,
             send_rate_per_second=rate,
             media_max_bytes=media_max,
             office_phone=(env.get("HEARD_OFFICE_PHONE") or "").strip() or DEFAULT_OFFICE_PHONE,
             narrative_pause_seconds=narrative_pause,
             actions_url=(env.get("HEARD_ACTIONS_URL") or "").rstrip("/") or None,
+            rasa_token=env.get("RASA_TOKEN") or None,
         )
