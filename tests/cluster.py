@@ -160,6 +160,7 @@ class Balancer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
 
 
 @dataclass
