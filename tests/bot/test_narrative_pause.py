@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
