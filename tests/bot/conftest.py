@@ -152,6 +152,22 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
 
 
 @pytest.fixture
+def pause_worker(bot_stack: BotStack, keyring: Any) -> Iterator[Any]:
+    """A worker that runs the narrative pauses only (webhooks/pause.py), as the ``worker`` process does."""
+    from intake import jobs
+    from webhooks.pause import DialoguePauses
+    from webhooks.rasa_client import RasaClient
+
+    fired = DialoguePauses(database=bot_stack.database, keyring=keyring, rasa=RasaClient(bot_stack.rasa_url))
+    worker = jobs.Worker(database=bot_stack.database, handlers=fired.handlers(), poll_seconds=0.2)
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    thread.start()
+    yield worker
+    worker.stopping.set()
+    thread.join(timeout=30)
+
+
+@pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     """Twilio's REST API and media host, standing in on loopback."""
     fake = FakeTwilio().start()

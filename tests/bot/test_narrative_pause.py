@@ -9,10 +9,8 @@ goes out as a text message, or waits in the web chat's transcript for the open w
 from __future__ import annotations
 
 import re
-import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,8 +25,6 @@ from intake.enums import Direction, JobState
 from intake.models import Case, Job, Message
 from tests.bot.conftest import make_twilio_app
 from tests.twilio_fake import post_signed, sms_form
-from webhooks.pause import DialoguePauses
-from webhooks.rasa_client import RasaClient
 
 pytestmark = pytest.mark.slow
 
@@ -39,15 +35,8 @@ WHEN = "When did it happen?"
 
 
 @pytest.fixture(autouse=True)
-def pause_worker(bot_stack, keyring) -> Iterator[jobs.Worker]:  # type: ignore[no-untyped-def]
-    """A worker that runs the pause jobs only (the tests send queued texts themselves)."""
-    fired = DialoguePauses(database=bot_stack.database, keyring=keyring, rasa=RasaClient(bot_stack.rasa_url))
-    worker = jobs.Worker(database=bot_stack.database, handlers=fired.handlers(), poll_seconds=0.2)
-    thread = threading.Thread(target=worker.run_forever, daemon=True)
-    thread.start()
-    yield worker
-    worker.stopping.set()
-    thread.join(timeout=30)
+def _pauses_fire(pause_worker: jobs.Worker) -> jobs.Worker:
+    return pause_worker
 
 
 def _pending_pauses(database: Any) -> list[Job]:
