@@ -9,7 +9,9 @@ store and a Redis lock store, the action server; PostgreSQL for Heard; Twilio's 
 Residents text whole complaints through signed webhooks, all at once; a turn's latency runs
 from posting the text to its answer being settled (inline, or sent by REST). Then as many
 senders take the same story straight to Rasa's REST channel, for the webhook-over-direct
-ratio. Needs PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL or redis-server).
+ratio. During the last run, ``--staff`` intake staff (20) browse the console (queue and case
+pages, every view appended to the audit chain) through the same web processes.
+Needs PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL or redis-server).
 Figures only; nothing here passes or fails.
 """
 
@@ -92,20 +94,86 @@ def direct(cluster: Cluster, senders: int) -> tuple[float, list[float]]:
     return time.monotonic() - started, latencies
 
 
+def staff_cookies(cluster: Cluster, count: int) -> tuple[str, list[str]]:
+    """Sign in ``count`` intake staff (server-side sessions, as the console's sign-in makes them)."""
+    from app import create_app
+    from intake.access import staff
+    from intake.enums import Role
+
+    database = Database(cluster.database_url)
+    tokens = []
+    with database.session() as session:
+        for i in range(count):
+            user = staff.create_staff(
+                session,
+                email=f"staff{i}@example.org",
+                role=Role.INTAKE,
+                password="a long bench passphrase",
+                actor="bench",
+            )
+            session.flush()
+            tokens.append(staff.open_session(session, keyring=cluster.keyring(), user=user))
+        session.commit()
+    app = create_app({"HEARD_INSTANCE_DIR": str(cluster.instance), "DATABASE": database})
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    cookies = [serializer.dumps({"sid": token, "csrf": "bench", "_permanent": True}) for token in tokens]
+    database.dispose()
+    return str(app.config["SESSION_COOKIE_NAME"]), cookies
+
+
+def staff_browsing(cluster: Cluster, count: int, stop: threading.Event) -> list[float]:
+    """``count`` staff browse the queue and the cases until ``stop``; return each page view's latency."""
+    name, cookies = staff_cookies(cluster, count)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def browse(cookie: str) -> None:
+        with requests.Session() as session:
+            session.cookies.set(name, cookie)
+            while not stop.is_set():
+                for path in ("/console/", "/console/cases/1", "/console/?status=received"):
+                    began = time.monotonic()
+                    answer = session.get(cluster.url + path, timeout=60, allow_redirects=False)
+                    if answer.status_code in (200, 404):  # no case 1 yet early in the run
+                        with lock:
+                            latencies.append(time.monotonic() - began)
+
+    threads = [threading.Thread(target=browse, args=(c,)) for c in cookies]
+    for thread in threads:
+        thread.start()
+    stop.wait()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--residents", type=int, default=12)
     parser.add_argument("--replicas", default="1,2", help="replica counts to compare, comma-separated")
+    parser.add_argument("--staff", type=int, default=20, help="staff browsing the console during the last run")
     args = parser.parse_args()
     why = missing_services()
     if why:
         sys.exit(f"cannot run: {why}")
     rows = []
-    for count in [int(c) for c in args.replicas.split(",")]:
+    counts = [int(c) for c in args.replicas.split(",")]
+    console: list[float] = []
+    for count in counts:
         with tempfile.TemporaryDirectory(prefix=f"heard-scale-{count}-") as tmp:
             print(f"starting the stack with {count} Rasa replica(s)...", flush=True)
             with running_cluster(Path(tmp), os.environ["TEST_DATABASE_URL"], replicas=count) as cluster:
+                stop = threading.Event()
+                browsing = None
+                if count == counts[-1] and args.staff:
+                    browsing = threading.Thread(
+                        target=lambda c=cluster, e=stop: console.extend(staff_browsing(c, args.staff, e))
+                    )
+                    browsing.start()
                 wall, turns = through_webhooks(cluster, args.residents, offset=count * 1000)
+                stop.set()
+                if browsing is not None:
+                    browsing.join()
                 direct_wall, direct_turns = direct(cluster, args.residents)
         rows.append((count, len(turns), wall, turns, direct_wall, direct_turns))
     print()
@@ -119,6 +187,12 @@ def main() -> None:
             f"{count:>8} {n:>6} {n / wall:>8.2f} {p50:>7.2f} {percentile(turns, 0.95):>7.2f}"
             f" {len(direct_turns) / direct_wall:>9.2f} {direct_p50:>8.2f} {percentile(direct_turns, 0.95):>8.2f}"
             f" {p50 / direct_p50 if direct_p50 else float('nan'):>19.2f}"
+        )
+    if console:
+        print(
+            f"console, {args.staff} staff browsing while residents text ({counts[-1]} replica(s)):"
+            f" {len(console)} page views, p50 {percentile(console, 0.5) * 1000:.0f} ms,"
+            f" p95 {percentile(console, 0.95) * 1000:.0f} ms"
         )
     if len(rows) == 2:
         print(f"turns/s, 2 replicas over 1: {(rows[1][1] / rows[1][2]) / (rows[0][1] / rows[0][2]):.2f}")
