@@ -11,6 +11,7 @@ order takes it. The replicas share the tracker store (PostgreSQL) and the lock s
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,13 @@ class DialogueAnswer:
     custom: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     redact: bool = False
     awaiting: str | None = None
+
+
+def api_token(*, configured: str | None, internal_token: str) -> str:
+    """The token of Rasa's HTTP API: ``RASA_TOKEN``, else derived from the internal token as scripts/rasa-run does."""
+    if configured:
+        return configured
+    return hmac.new(internal_token.encode(), b"heard rasa api", hashlib.sha256).hexdigest()
 
 
 def replica_urls(setting: str) -> tuple[str, ...]:

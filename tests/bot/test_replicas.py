@@ -16,10 +16,12 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import func, select, update
 
 from intake.conversations import messaging, pauses
@@ -28,7 +30,7 @@ from intake.enums import Channel, Direction, JobState, MessageState
 from intake.jobs import wait_for
 from intake.models import Case, Job, Message
 from tests.cluster import AFTER_NARRATIVE, STORY, Cluster, Resident, missing_services, running_cluster
-from webhooks.rasa_client import replica_order
+from webhooks.rasa_client import api_token, replica_order
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -39,15 +41,45 @@ WHEN = "When did it happen?"
 RUN_SECONDS = 480.0
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     why = missing_services()
     if why:
         banner = f"!!!!! the kill-one-of-each replica test did NOT run: {why} (.ci/run provides both) !!!!!"
         print(f"\n{banner}\n", file=sys.stderr)
         pytest.skip(banner)
-    with running_cluster(tmp_path, os.environ["TEST_DATABASE_URL"]) as running:
+    with running_cluster(tmp_path_factory.mktemp("cluster"), os.environ["TEST_DATABASE_URL"]) as running:
         yield running
+
+
+def test_a_turn_asked_of_two_replicas_at_once_is_taken_once(cluster: Cluster) -> None:
+    """The message-id dedupe holds across replicas: checked under the conversation's Redis lock."""
+    sender = uuid.uuid4().hex
+    first = {"sender": sender, "message": STORY[0], "metadata": {"channel": "sms", "heard_message_id": "sms:first"}}
+    requests.post(f"{cluster.rasa_urls[0]}/webhooks/rest/webhook", json=first, timeout=60).raise_for_status()
+    again = {"sender": sender, "message": STORY[1], "metadata": {"channel": "sms", "heard_message_id": "sms:again"}}
+    answers: list[Any] = [None, None]
+
+    def ask(i: int) -> None:
+        answer = requests.post(f"{cluster.rasa_urls[i]}/webhooks/rest/webhook", json=again, timeout=60)
+        answers[i] = answer.json()
+
+    both = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    assert answers[0] == answers[1] and answers[0], answers
+    token = api_token(configured=None, internal_token=cluster.keyring().internal_token)
+    tracker = requests.get(
+        f"{cluster.rasa_urls[1]}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+    ).json()
+    taken = [
+        e
+        for e in tracker["events"]
+        if e["event"] == "user" and (e.get("metadata") or {}).get("heard_message_id") == "sms:again"
+    ]
+    assert len(taken) == 1
 
 
 def _conversation(cluster: Cluster, phone: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from intake import jobs
 from intake.crypto import Keyring
 from intake.db import Database
-from webhooks.rasa_client import RasaClient
+from webhooks.rasa_client import RasaClient, api_token
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import TwilioGateway
 from webhooks.twilio.media import MediaFetcher
@@ -42,7 +42,9 @@ class SmsChannel(TurnRelay, OutboundSender, MediaFetcher):
         self.keyring = keyring
         self.settings = settings
         self.instance_dir = instance_dir
-        self.rasa = rasa or RasaClient(settings.rasa_url, token=settings.rasa_token)
+        self.rasa = rasa or RasaClient(
+            settings.rasa_url, token=api_token(configured=settings.rasa_token, internal_token=keyring.internal_token)
+        )
         self.gateway = gateway or TwilioGateway(settings)
         self.spool = Spool(instance_dir / "spool" / "sms", keyring)
         self._executor: ThreadPoolExecutor | None = None
