@@ -170,13 +170,26 @@ def test_killing_one_web_worker_and_rasa_mid_load_loses_and_repeats_nothing(clus
     sids = [sid for r in residents for sid in r.sids]
     assert set(sids) <= set(stored) and all(stored[sid] == 1 for sid in sids)
 
-    # No job stuck: everything ran, none died.
-    def settled() -> bool:
+    # No job stuck: everything due ran, none died.
+    def open_jobs(*, due_only: bool) -> list[Any]:
+        query = select(Job.id, Job.kind, Job.state, Job.attempts, Job.run_after, Job.locked_by, Job.last_error)
+        query = query.where(Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+        if due_only:
+            query = query.where((Job.state == JobState.RUNNING) | (Job.run_after <= utcnow()))
         with database.session() as s:
-            open_jobs = s.scalar(select(func.count()).where(Job.state.in_([JobState.QUEUED, JobState.RUNNING])))
-            return not open_jobs
+            return list(s.execute(query).all())
 
-    assert wait_for(settled, timeout=180, interval=1.0)
+    if not wait_for(lambda: not open_jobs(due_only=True), timeout=240, interval=1.0):
+        pytest.fail(f"jobs left open at {utcnow():%H:%M:%S}: {open_jobs(due_only=True)}")
+    # NOTE: a pause may outlive its conversation's next message when a killed replica's action posted it
+    # late; it is harmless (it fires only while the resident is silent). Make any such pause due: it must
+    # settle without a word to anyone.
+    later = open_jobs(due_only=False)
+    assert {row.kind for row in later} <= {pauses.KIND}, later
+    with database.session() as s:
+        s.execute(update(Job).where(Job.id.in_([row.id for row in later])).values(run_after=utcnow()))
+        s.commit()
+    assert wait_for(lambda: not open_jobs(due_only=False), timeout=120, interval=1.0), open_jobs(due_only=False)
     with database.session() as s:
         assert s.scalars(select(Job.kind).where(Job.state == JobState.DEAD)).all() == []
 
@@ -201,6 +214,9 @@ def test_killing_one_web_worker_and_rasa_mid_load_loses_and_repeats_nothing(clus
                 messaging.outbound_text(keyring, m) for m in outbound if m.state == MessageState.SENT
             )
             assert collections.Counter(_sent_to(cluster, resident.phone)) == by_rest
+            # Words between turns: the pause's one question to those who paused, nothing to anyone else.
+            between = [m for m in outbound if m.reply_to_id is None]
+            assert len(between) == (1 if resident in pausers else 0), resident.phone[-4:]
             # Each conversation filed exactly once.
             assert len(cases) == 1, resident.phone[-4:]
 
