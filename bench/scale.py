@@ -97,9 +97,11 @@ def direct(cluster: Cluster, senders: int) -> tuple[float, list[float]]:
 def staff_cookies(cluster: Cluster, count: int) -> tuple[str, list[str]]:
     """Sign in ``count`` intake staff (server-side sessions, as the console's sign-in makes them)."""
     from app import create_app
+    from intake import audit
     from intake.access import staff
     from intake.enums import Role
 
+    audit.use_key(audit.chain_key(cluster.keyring().hmac_key))
     database = Database(cluster.database_url)
     tokens = []
     with database.session() as session:
