@@ -29,7 +29,7 @@ from webhooks.twilio.config import ChannelSettings
 # Overrides that are objects, not settings.
 OBJECTS = ("KEYRING", "DATABASE", "SMS_CHANNEL")
 # Overrides read as if they came from the environment.
-ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL")
+ENV_KEYS = ("DATABASE_URL", "PORT", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI", "RASA_URL", "RASA_TOKEN")
 # (settings named TWILIO_* and HEARD_* are read from the overrides too: HEARD_SMTP_URL, HEARD_MAIL_FROM, …)
 
 

@@ -21,6 +21,7 @@ from intake.retention.policy import RetentionPolicy
 from intake.translation.cases import CaseTranslator
 from services import build_services, env_overrides
 from webhooks.dialogue_sweep import DraftSweep
+from webhooks.pause import DialoguePauses
 from webhooks.updates import UpdateComposer
 
 RETENTION_JOB = "retention.apply"
@@ -72,6 +73,7 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
 
     # NOTE: abandoned drafts are forgotten by the dialogue (issue 17); the sweep itself is paced.
     sweep = DraftSweep.from_env(env_overrides(config or {}), database=services.database, keyring=services.keyring)
+    pauses = DialoguePauses(database=services.database, keyring=services.keyring, rasa=services.sms.rasa)
     return Worker(
         database=services.database,
         handlers={
@@ -79,6 +81,7 @@ def build_worker(config: Mapping[str, Any] | None = None) -> Worker:
             **services.mail.handlers(),
             **translator.handlers(),
             **composer.handlers(),
+            **pauses.handlers(),
             RETENTION_JOB: apply_retention,
         },
         chores=[*services.sms.chores(), anchor_audit_log, schedule_retention, sweep.chore, composer.remind_chore],

@@ -161,6 +161,27 @@ class HeardRestInput(RestInput):
                 output.turn_open = False
             return list(output.messages)
 
+        async def take_once(message: UserMessage, heard_message_id: str) -> list[dict[str, Any]]:
+            """Take the turn unless the shared tracker store shows it taken (by any replica, before any restart)."""
+            agent = self.agent
+            if agent is None or not agent.is_ready():
+                said = await self._taken_before(message, heard_message_id)
+                return said if said is not None else await take_turn(message)
+            # NOTE: checked and taken under the conversation's lock (Redis when replicated): a repeat that
+            # reached another replica while the first was still running waits, then finds the turn taken.
+            async with agent.lock_store.lock(message.sender_id):
+                said = await self._taken_before(message, heard_message_id)
+                if said is not None:
+                    log.info("message %s was taken before (another replica, or before a restart)", heard_message_id)
+                    return said
+                output = TurnOutput(message.output_channel)
+                message.output_channel = output
+                try:
+                    await agent.processor.handle_message(message)  # what agent.handle_message does inside the lock
+                finally:
+                    output.turn_open = False
+                return list(output.messages)
+
         async def once(message: UserMessage, heard_message_id: str) -> list[dict[str, Any]]:
             key = f"{message.sender_id}\n{heard_message_id}"
             known = self.turns.recall(key)
@@ -169,11 +190,7 @@ class HeardRestInput(RestInput):
                 return list(await asyncio.shield(known))
             answer = self.turns.begin(key)  # before any await: a repeat arriving meanwhile waits for it
             try:
-                said = await self._taken_before(message, heard_message_id)
-                if said is not None:
-                    log.info("message %s was taken before a restart: answered from the tracker", heard_message_id)
-                else:
-                    said = await take_turn(message)
+                said = await take_once(message, heard_message_id)
             except BaseException as exc:
                 self.turns.forget(key)
                 answer.set_exception(exc if isinstance(exc, Exception) else RuntimeError("the turn was stopped"))

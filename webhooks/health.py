@@ -21,6 +21,7 @@ from intake.db import utcnow
 from intake.translation.engine import installed_pairs
 from web.extensions import limiter
 from web.session import get_session
+from webhooks.rasa_client import replica_urls
 
 bp = Blueprint("health", __name__)
 
@@ -50,6 +51,16 @@ def _probe(url: str) -> dict[str, Any]:
     if response.status_code >= 500:
         return {"status": "unavailable", "error": f"HTTP {response.status_code}"}
     return {"status": "ok"}
+
+
+def _rasa_state(setting: str) -> dict[str, Any]:
+    """Probe every Rasa replica in ``RASA_URL``; ok while at least one answers (the others take over)."""
+    replicas = {url: _probe(url + "/") for url in replica_urls(setting)}
+    up = sum(1 for state in replicas.values() if state["status"] == "ok")
+    state: dict[str, Any] = {"status": "ok" if up else "unavailable", "replicas": replicas}
+    if len(replicas) == 1:
+        state = dict(next(iter(replicas.values())))
+    return state
 
 
 def _actions_state(actions_url: str | None) -> dict[str, Any]:
@@ -124,7 +135,7 @@ def healthz() -> ResponseReturnValue:
     translation = current_app.extensions["heard.translation"]
     components: dict[str, dict[str, Any]] = {
         "database": _database_state(),
-        "rasa": _probe(channel.rasa_url + "/"),
+        "rasa": _rasa_state(channel.rasa_url),
         "actions": _actions_state(channel.actions_url),
     }
     if components["database"]["status"] == "ok":

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from intake.cases import filing as complaints
 from intake.cases import tracking
-from intake.conversations import messaging, web_sessions
+from intake.conversations import messaging, pauses, web_sessions
 from intake.enums import Channel, Kind, Language
 from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, PinLocked, ValidationError
 from web.extensions import limiter, tracking_limit_key
@@ -260,3 +260,25 @@ def dialogue_messages(conversation_id: str) -> ResponseReturnValue:
         abort(404, NOT_FOUND_MESSAGE)
     session.commit()
     return jsonify({"queued": len(queued)}), 202
+
+
+@bp.post("/conversations/<conversation_id>/pause")
+def schedule_pause(conversation_id: str) -> ResponseReturnValue:
+    """Queue the narrative pause of a conversation: the worker fires it when the resident stays silent."""
+    try:
+        body = _object()
+        if len(conversation_id) > CONVERSATION_ID_MAX_CHARS:
+            raise ValidationError({"conversation_id": f"at most {CONVERSATION_ID_MAX_CHARS} characters"})
+        seconds, after = body.get("seconds"), body.get("after")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValidationError({"seconds": "must be a number"})
+        if isinstance(after, bool) or not isinstance(after, int | float):
+            raise ValidationError({"after": "must be the timestamp of the resident's message"})
+        if not 0 < seconds <= pauses.MAX_SECONDS:
+            raise ValidationError({"seconds": f"must be above 0 and at most {pauses.MAX_SECONDS:.0f}"})
+    except ValidationError as exc:
+        return unprocessable(exc.errors)
+    session = get_session()
+    job = pauses.schedule_pause(session, conversation_id=conversation_id, seconds=float(seconds), after=float(after))
+    session.commit()
+    return jsonify({"due_at": job.run_after.isoformat()}), 202

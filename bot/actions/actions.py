@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from abc import ABC, abstractmethod
 from typing import Any
+from urllib.parse import quote
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, ReminderScheduled, SlotSet
@@ -26,6 +28,7 @@ from bot.actions.i18n import format_day, t
 
 # The slot that makes Heard's tracker store (bot/tracker_store.py) scrub the conversation's history.
 SCRUB_SLOT = "scrub_history"
+log = logging.getLogger(__name__)
 
 # Every message is written out in full here so `pybabel extract` finds it.
 _ = str
@@ -166,8 +169,41 @@ def narrative_pause_seconds(tracker: Tracker) -> float | None:
     return seconds if seconds > 0 else None
 
 
+def latest_user_timestamp(tracker: Tracker) -> float | None:
+    """The time the tracker store gave the resident's latest message (the one a pause follows)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and not (event.get("metadata") or {}).get("is_external"):
+            stamp = event.get("timestamp")
+            return float(stamp) if isinstance(stamp, int | float) else None
+    return None
+
+
+def schedule_pause(tracker: Tracker, seconds: float) -> list[EventType]:
+    """Ask Heard's queue to fire the pause; fall back to a reminder in this Rasa process's memory."""
+    after = latest_user_timestamp(tracker)
+    if after is not None:
+        path = f"/conversations/{quote(tracker.sender_id, safe='')}/pause"
+        try:
+            answer = intake_client.post(path, {"seconds": seconds, "after": after})
+        except intake_client.IntakeUnavailable as exc:
+            log.warning("the pause could not be queued (%s); Rasa's reminder stands in", exc)
+        else:
+            if answer.status < 300:
+                return []
+            log.warning("the pause was refused (%s); Rasa's reminder stands in", answer.status)
+    # NOTE: a reminder lives in one Rasa process's memory (lost on restart), so it is only the fallback.
+    return [
+        ReminderScheduled(
+            NARRATIVE_PAUSE_INTENT,
+            trigger_date_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds),
+            name="narrative_pause",
+            kill_on_user_message=True,
+        )
+    ]
+
+
 class ActionAskNarrativeMore(Action):
-    """Ask for more of what happened; after a silence, Rasa's reminder moves the form on."""
+    """Ask for more of what happened; after a silence, Heard's worker moves the form on."""
 
     def name(self) -> str:
         return "action_ask_narrative_more"
@@ -179,17 +215,10 @@ class ActionAskNarrativeMore(Action):
         dispatcher.utter_message(json_message=AWAITING_FREE_TEXT)
         seconds = narrative_pause_seconds(tracker)
         if seconds is not None:
-            # NOTE: one reminder per conversation (a new one replaces the last), cancelled by Rasa
-            # as soon as the resident writes again; reminders live in the Rasa process's memory,
-            # so a restart of Rasa drops a pending one and the bot then waits for DONE.
-            events.append(
-                ReminderScheduled(
-                    NARRATIVE_PAUSE_INTENT,
-                    trigger_date_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds),
-                    name="narrative_pause",
-                    kill_on_user_message=True,
-                )
-            )
+            # NOTE: one pause per conversation (a new one supersedes the last), cancelled when the
+            # resident writes again; it is a job in Heard's queue (intake/conversations/pauses.py),
+            # so it fires on any Rasa replica, after any restart.
+            events.extend(schedule_pause(tracker, seconds))
         return events
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from intake.conversations import pauses
 from intake.enums import Direction
-from intake.models import Message
+from intake.models import Correspondent, Message
 
 
 def find_by_provider_id(session: Session, provider_id: str) -> Message | None:
@@ -40,4 +41,16 @@ def store_inbound(session: Session, *, message: Message) -> tuple[Message, bool]
         if found is None:
             raise
         return found, False
+    _cancel_pause(session, message)
     return message, True
+
+
+def _cancel_pause(session: Session, message: Message) -> None:
+    """The resident wrote: a pending narrative pause of their conversation is cancelled."""
+    conversation_id = message.conversation_id
+    if conversation_id is None and message.correspondent_id is not None:
+        conversation_id = session.scalar(
+            select(Correspondent.conversation_id).where(Correspondent.id == message.correspondent_id)
+        )
+    if conversation_id:
+        pauses.cancel_pauses(session, conversation_id=conversation_id)

@@ -185,6 +185,24 @@ def stored_tracker_events(bot_stack: BotStack, sender: str, **where: str) -> lis
 
 
 @pytest.fixture
+def pause_worker(bot_stack: BotStack, keyring: Any) -> Iterator[Any]:
+    """A worker that runs the narrative pauses only (webhooks/pause.py), as the ``worker`` process does."""
+    from intake import jobs
+    from webhooks.pause import DialoguePauses
+    from webhooks.rasa_client import RasaClient, api_token
+
+    token = api_token(configured=None, internal_token=keyring.internal_token)
+    rasa = RasaClient(bot_stack.rasa_url, token=token)
+    fired = DialoguePauses(database=bot_stack.database, keyring=keyring, rasa=rasa)
+    worker = jobs.Worker(database=bot_stack.database, handlers=fired.handlers(), poll_seconds=0.2)
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    thread.start()
+    yield worker
+    worker.stopping.set()
+    thread.join(timeout=30)
+
+
+@pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     """Twilio's REST API and media host, standing in on loopback."""
     fake = FakeTwilio().start()

@@ -256,6 +256,7 @@ def _ask_more(metadata: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_asking_for_more_by_text_sets_the_pause(monkeypatch):
+    # NOTE: these trackers carry no user event, so the pause falls back to Rasa's reminder (checked here).
     monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_SECONDS", raising=False)
     monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_CHANNELS", raising=False)
     before = dt.datetime.now(dt.timezone.utc)
@@ -267,6 +268,42 @@ def test_asking_for_more_by_text_sets_the_pause(monkeypatch):
     assert dt.datetime.fromisoformat(short["date_time"]) - before < dt.timedelta(seconds=5)
     monkeypatch.setenv("HEARD_NARRATIVE_PAUSE_SECONDS", "0")
     assert _ask_more({"channel": "sms"}) == []  # zero turns it off
+
+
+def test_the_pause_is_queued_in_heards_queue_when_the_internal_api_takes_it(monkeypatch):
+    """The pause is a job in Heard's queue (through the internal API); no reminder in Rasa's memory then."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posted: list[tuple[str, dict[str, Any]]] = []
+
+    class InternalApi(BaseHTTPRequestHandler):  # stands in for Heard's /internal/v1 (tested in tests/webhooks)
+        def do_POST(self) -> None:
+            posted.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(202)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), InternalApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HEARD_INTERNAL_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("HEARD_INTERNAL_TOKEN", "token")
+    monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_SECONDS", raising=False)
+    monkeypatch.delenv("HEARD_NARRATIVE_PAUSE_CHANNELS", raising=False)
+    try:
+        t = tracker(text="he pushed me", intent="file_complaint", metadata={"channel": "sms"})
+        t.events.append({"event": "user", "timestamp": 1733370000.25, "text": "he pushed me", "metadata": {}})
+        events = actions.ActionAskNarrativeMore().run(CollectingDispatcher(), t, DOMAIN)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [e for e in events if e.get("event") == "reminder"] == []
+    assert posted == [("/internal/v1/conversations/test/pause", {"seconds": 180.0, "after": 1733370000.25})]
 
 
 def test_channels_that_cannot_reach_the_resident_between_turns_never_pause(monkeypatch):

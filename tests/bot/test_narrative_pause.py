@@ -1,9 +1,9 @@
 """The bot moves on after a pause while a resident tells what happened, through the running stack.
 
-A resident texts (signed Twilio webhooks) to the real Rasa; when they stop writing, Rasa's
-reminder moves the form on, the question it asks leaves the REST channel between turns
-(bot/channels.py), reaches the internal API, and goes out as a text message, or waits in
-the web chat's transcript for the open widget to fetch it.
+A resident texts (signed Twilio webhooks) to the real Rasa; the dialogue queues a pause job
+in Heard's queue (intake/conversations/pauses.py); when they stop writing, a worker fires the
+dialogue's pause intent through Rasa's HTTP API (webhooks/pause.py), and the question it asks
+goes out as a text message, or waits in the web chat's transcript for the open widget to fetch it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from app import create_app
 from intake import jobs
 from intake.cases import tracking
+from intake.conversations import pauses
 from intake.db import utcnow
 from intake.enums import Direction, JobState
 from intake.models import Case, Job, Message
@@ -31,6 +32,16 @@ PAUSE_SECONDS = 3.0
 PHONE = "+12095550299"
 TRACKING = re.compile(r"\b(\d{3}-\d{3}-\d{4})\b")
 WHEN = "When did it happen?"
+
+
+@pytest.fixture(autouse=True)
+def _pauses_fire(pause_worker: jobs.Worker) -> jobs.Worker:
+    return pause_worker
+
+
+def _pending_pauses(database: Any) -> list[Job]:
+    with database.session() as s:
+        return [j for j in s.scalars(select(Job).where(Job.kind == pauses.KIND, Job.state == JobState.QUEUED))]
 
 
 @pytest.fixture
@@ -75,10 +86,13 @@ def _send_queued(app: Any) -> None:
 def test_a_texter_who_stops_writing_gets_the_next_question_by_text(sms_app, bot_stack, fake_twilio):
     _text(sms_app, "I want to file a complaint about a cop")
     assert "anything more" in _text(sms_app, "he pushed me against the car")
+    (first,) = _pending_pauses(bot_stack.database)  # a job in Heard's queue, not a timer in Rasa
     time.sleep(PAUSE_SECONDS / 3)
     # Writing again within the pause: still telling what happened, and the pause starts over.
     assert "anything more" in _text(sms_app, "and he took my phone")
     assert _messages_between_turns(bot_stack.database) == []
+    (second,) = _pending_pauses(bot_stack.database)
+    assert second.id != first.id and second.run_after > first.run_after
 
     assert jobs.wait_for(lambda: bool(_messages_between_turns(bot_stack.database)), timeout=PAUSE_SECONDS + 30)
     (question,) = _messages_between_turns(bot_stack.database)

@@ -205,7 +205,7 @@ def _said(live: list[LiveStep]) -> int:
 
 
 @pytest.mark.parametrize("story", _load_stories(), ids=lambda story: story["story"])
-def test_the_running_bot_does_what_the_story_says(bot_stack, status_case, story):
+def test_the_running_bot_does_what_the_story_says(bot_stack, status_case, pause_worker, story):
     expected = story_steps(story)
     # A story's metadata is what the channel sends with each message.
     talk = Conversation(bot_stack.rasa_url, {"channel": "web_chat", **(story.get("metadata") or {})})
@@ -217,7 +217,7 @@ def test_the_running_bot_does_what_the_story_says(bot_stack, status_case, story)
         messages += 1
         if step.value is not None:
             talk.say(step.value)
-        else:  # the bot's own reminder: wait for it to fire
+        else:  # the bot's own pause: wait for the worker to fire it
             jobs.wait_for(lambda: _said(live_steps(tracker_db, talk.sender)) >= messages, timeout=60, interval=0.5)
     live = live_steps(tracker_db, talk.sender)
     problems = compare(expected, live)

@@ -16,7 +16,7 @@ from intake import jobs
 from intake.crypto import Keyring
 from intake.db import Database
 from intake.storage import Storage
-from webhooks.rasa_client import RasaClient
+from webhooks.rasa_client import RasaClient, api_token
 from webhooks.twilio import release
 from webhooks.twilio.config import ChannelSettings
 from webhooks.twilio.gateway import TwilioGateway
@@ -43,7 +43,9 @@ class SmsChannel(TurnRelay, OutboundSender, MediaFetcher):
         self.keyring = keyring
         self.settings = settings
         self.storage = storage
-        self.rasa = rasa or RasaClient(settings.rasa_url)
+        self.rasa = rasa or RasaClient(
+            settings.rasa_url, token=api_token(configured=settings.rasa_token, internal_token=keyring.internal_token)
+        )
         self.gateway = gateway or TwilioGateway(settings)
         self.spool = Spool(storage, keyring)
         self._executor: ThreadPoolExecutor | None = None

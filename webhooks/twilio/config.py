@@ -57,6 +57,9 @@ class ChannelSettings:
         """Return the template for ``language``, else the English one, else None."""
         return self.whatsapp_templates.get(language or "en") or self.whatsapp_templates.get("en")
 
+    # Rasa's HTTP API token (RASA_TOKEN), when its replicas are started with one (scripts/rasa-run).
+    rasa_token: str | None = None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
         """Read the settings; numbers that are not numbers are a configuration error."""
@@ -77,7 +80,7 @@ class ChannelSettings:
             auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
             api_base_url=(env.get("TWILIO_API_BASE_URL") or TWILIO_API).rstrip("/"),
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
-            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").strip().rstrip("/"),
             inline_reply_seconds=inline,
             send_rate_per_second=rate,
             media_max_bytes=media_max,
@@ -85,4 +88,5 @@ class ChannelSettings:
             narrative_pause_seconds=narrative_pause,
             actions_url=(env.get("HEARD_ACTIONS_URL") or "").rstrip("/") or None,
             whatsapp_templates=whatsapp_templates(env),
+            rasa_token=env.get("RASA_TOKEN") or None,
         )
