@@ -6,9 +6,7 @@ and writes the audit entry. Sign-in, CSRF and the error pages are the console's 
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -19,22 +17,13 @@ from intake.errors import PermissionDenied
 from intake.triage.operations import read_operations, retry_dead_jobs
 from web.session import get_session
 
-bp = Blueprint("operations", __name__, url_prefix="/console/operations", template_folder="templates")
-bp.before_request(views._guard)
-bp.context_processor(views._template_helpers)
-for _code in (400, 403, 404, 405, 501):
-    bp.register_error_handler(_code, views._error_page)
+bp = views.section("operations", __name__, "/console/operations")
 
 
 def init_app(app: Flask) -> None:
     """Register the operations page (once)."""
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
-
-
-def _refused(exc: PermissionDenied) -> NoReturn:
-    get_session().commit()  # keep the access.denied entry
-    abort(404 if exc.conceal else 403)
 
 
 @bp.get("/")
@@ -44,7 +33,7 @@ def overview() -> ResponseReturnValue:
     try:
         page = read_operations(db, viewer=views._viewer())
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     db.commit()
     return render_template("console/operations.html", page=page)
 
@@ -60,7 +49,7 @@ def retry() -> ResponseReturnValue:
     try:
         queued = retry_dead_jobs(db, viewer=views._viewer(), job_ids=None if job_id is None else [job_id])
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     db.commit()
     if queued:
         flash(ngettext("%(num)d job queued again.", "%(num)d jobs queued again.", len(queued)), "success")

@@ -7,9 +7,8 @@ only), requires a reason and writes the audit entry; a refusal keeps only its ``
 from __future__ import annotations
 
 import json
-from typing import NoReturn
 
-from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
+from flask import Flask, Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -20,22 +19,13 @@ from intake.errors import NotFound, PermissionDenied, ValidationError
 from intake.models import Case
 from web.session import get_session, keyring, storage
 
-bp = Blueprint("resident_data", __name__, url_prefix="/console/cases/<int:case_id>/resident-data")
-bp.before_request(views._guard)
-bp.context_processor(views._template_helpers)
-for _code in (400, 403, 404, 405):
-    bp.register_error_handler(_code, views._error_page)
+bp = views.section("resident_data", __name__, "/console/cases/<int:case_id>/resident-data")
 
 
 def init_app(app: Flask) -> None:
     """Register the pages once."""
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
-
-
-def _refused(exc: PermissionDenied) -> NoReturn:
-    get_session().commit()  # keep the access.denied entry
-    abort(404 if exc.conceal else 403)
 
 
 def _back(case_id: int, message: str, category: str) -> ResponseReturnValue:
@@ -52,7 +42,7 @@ def export(case_id: int) -> ResponseReturnValue:
             db, keyring=keyring(), viewer=views._viewer(), case_id=case_id, reason=request.form.get("reason", "")
         )
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     except NotFound:
         abort(404)
     except ValidationError:
@@ -83,7 +73,7 @@ def erase(case_id: int) -> ResponseReturnValue:
             storage=storage(),
         )
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     except NotFound:
         abort(404)
     except ValidationError:

@@ -9,9 +9,8 @@ behave exactly like the rest of the console.
 from __future__ import annotations
 
 import os
-from typing import NoReturn
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from console import views
@@ -23,11 +22,7 @@ from intake.reports import render as report_render
 from intake.reports.board import Quarter, ReportSettings
 from web.session import get_session
 
-bp = Blueprint("reports", __name__, url_prefix="/console/reports", template_folder="templates")
-bp.before_request(views._guard)
-bp.context_processor(views._template_helpers)
-for _code in (400, 403, 404, 405, 501):
-    bp.register_error_handler(_code, views._error_page)
+bp = views.section("reports", __name__, "/console/reports")
 # How many quarters the page offers to choose from.
 QUARTERS_OFFERED = 12
 
@@ -49,11 +44,6 @@ def _settings() -> ReportSettings:
     return current_app.extensions["heard.reports"]  # type: ignore[no-any-return]
 
 
-def _refused(exc: PermissionDenied) -> NoReturn:
-    get_session().commit()  # keep the access.denied entry
-    abort(404 if exc.conceal else 403)
-
-
 def _period(text: str | None) -> Quarter:
     if not text:
         return reports.default_period(_settings())
@@ -68,7 +58,7 @@ def _report(period: Quarter) -> reports.BoardReport:
     try:
         report = reports.board_report_for(db, viewer=views._viewer(), period=period, settings=_settings())
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     except ValidationError as exc:
         abort(400, str(exc))
     db.commit()
@@ -120,7 +110,7 @@ def flags() -> ResponseReturnValue:
     try:
         warning = early_warning.flags_for(db, viewer=views._viewer(), settings=_settings())
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     db.commit()
     return render_template("console/reports_early_warning.html", warning=warning)
 
@@ -132,7 +122,7 @@ def flag(identifier: str) -> ResponseReturnValue:
     try:
         found = early_warning.flag_for(db, viewer=views._viewer(), identifier=identifier, settings=_settings())
     except PermissionDenied as exc:
-        _refused(exc)
+        views.refused(exc)
     except NotFound:
         db.commit()
         abort(404)

@@ -266,6 +266,21 @@ def _refused(exc: PermissionDenied) -> NoReturn:
     abort(404 if exc.conceal else 403)
 
 
+def refused(exc: PermissionDenied) -> NoReturn:
+    """Answer a refusal (403, or 404 where the case is concealed), keeping its access.denied entry."""
+    _refused(exc)
+
+
+def section(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint for a part of the console, behind the console's own sign-in, CSRF and error pages."""
+    part = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
+    part.before_request(_guard)
+    part.context_processor(_template_helpers)
+    for code in (400, 403, 404, 405, 501):
+        part.register_error_handler(code, _error_page)
+    return part
+
+
 @bp.get("/")
 def queue() -> ResponseReturnValue:
     """The queue: filters, counts per status, one page of cases."""

@@ -195,22 +195,6 @@ def _transcript(session: Session, case: Case) -> list[Message]:
     return list(session.scalars(select(Message).where(mine).order_by(Message.created_at, Message.id)))
 
 
-def _correspondent(session: Session, case: Case) -> Correspondent | None:
-    """Return the texting resident behind a case, through its messages or its conversation."""
-    found = session.scalars(
-        select(Correspondent)
-        .join(Message, Message.correspondent_id == Correspondent.id)
-        .where(Message.case_id == case.id)
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
-    if found is None and case.conversation_id:
-        found = session.scalars(
-            select(Correspondent).where(Correspondent.conversation_id == case.conversation_id)
-        ).first()
-    return found
-
-
 def email_reply(case: Case) -> Contact | None:
     """Return the contact to email when the resident chose to be reached by email and gave an address."""
     contact = case.contact
@@ -224,7 +208,7 @@ def reply_refusal(session: Session, case: Case) -> tuple[Correspondent | Contact
     contact = email_reply(case)
     if contact is not None:
         return contact, None
-    correspondent = _correspondent(session, case)
+    correspondent = updates.correspondent_of(session, case=case)
     if correspondent is None:
         return None, "This case has no text-message conversation to reply to; reach the resident another way."
     if correspondent.opted_out:
