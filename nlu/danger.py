@@ -38,7 +38,7 @@ class Cues:
 # Each field: cues separated by "|".
 CUES: dict[str, Cues] = {
     "en": Cues(
-        now="right now|rn|as we speak|at this moment|happening now|now|still here",
+        now="right now|rn|as we speak|at this moment|happening now|now|still here|just shot|just got shot|just stabbed",
         ongoing="is|are|am|im|hes|shes|theyre|theres|its|keeps|keep|currently",
         harm=(
             "beating|hitting|kicking|punching|stomping|choking|strangling|tasing|tazing|shooting"
@@ -56,7 +56,7 @@ CUES: dict[str, Cues] = {
         until_now="until now|till now|even now|to this day|still scared|still afraid|now i",
     ),
     "es": Cues(
-        now="ahorita|ahora mismo|ahora|en este momento|ya mismo|todavia esta|siguen aqui",
+        now="ahorita|ahora mismo|ahora|en este momento|ya mismo|todavia esta|siguen aqui|acaban de*",
         ongoing="esta|estan|estas|sigue|siguen",
         harm=(
             "golpeando|pegando|pateando|ahorcando|estrangulando|disparando|apuntando|apuntandole"
@@ -84,15 +84,12 @@ CUES: dict[str, Cues] = {
             "|nanununtok|nananakit|nambubugbog|hindi humihinga|hindi na humihinga|hindi gumagalaw"
             "|hindi na gumagalaw|walang malay|duguan|baril|kutsilyo|saklolo"
         ),
-        past=(
-            "kahapon|kagabi|noong|nung|noon|nakaraang|nakaraan|kanina|last week|last night|that night"
-            "|natakot|tinutukan|binugbog|sinaktan|sinuntok|binaril"
-        ),
+        past=("kahapon|kagabi|noong|nung|noon|nakaraang|nakaraan|kanina|last week|last night|that night|natakot"),
         fear="takot|natatakot|natakot|kinakabahan|kabado|nag-aalala|nag aalala|nanginginig",
         until_now="hanggang ngayon|hanggang sa ngayon|pa rin",
     ),
     "vi": Cues(
-        now="ngay bay gio|bay gio|hien gio|ngay luc nay|hien tai|van dang|van o day|con o day",
+        now="ngay bay gio|bay gio|hien gio|ngay luc nay|hien tai|van dang|van o day|con o day|vua ban|vua bi",
         ongoing="dang|cuu voi|cuu toi|cuu em|cuu con",
         harm=(
             "dang danh|dang dam|dang da|dang dap|dang dap|dang ban|dang chia sung|chia sung|dang bop co"
@@ -108,7 +105,7 @@ CUES: dict[str, Cues] = {
         until_now="den gio|den bay gio|toi gio|cho den nay|van con so|van so",
     ),
     "zh": Cues(
-        now="现在|現在|而家|宜家|依家|此刻|这会儿|這會兒|正在|还在这|還在這|仲喺度",
+        now="现在|現在|而家|宜家|依家|此刻|这会儿|這會兒|正在|还在这|還在這|仲喺度|刚刚|剛剛|啱啱|刚开枪|剛開槍",
         ongoing="在打|在踢|在掐|在拖|打紧|打緊|踢緊|撳緊|救命",
         harm=(
             "打|踢|掐|勒|开枪|開槍|枪指|槍指|指着|指住|流血|流緊血|没有呼吸|沒有呼吸|冇呼吸|唔呼吸|不动|不動|唔郁|唔動|昏迷|晕倒|暈倒|捅|刀|拖出|拳打脚踢|拳打腳踢"
@@ -123,17 +120,17 @@ CUES: dict[str, Cues] = {
         other_sense="打电话|打電話|打给|打給|打俾|打算|打开|打開|打扰|打擾|打听|打聽|打字|打卡|打工|打车|打車|打的|正常|公正|刀叉",
     ),
     "km": Cues(
-        now="ឥឡូវនេះ|ឥឡូវ|ពេលនេះ",
+        now="ឥឡូវនេះ|ឥឡូវ|ពេលនេះ|ទើបតែ|ទើប",
         ongoing="កំពុង",
-        harm=("វាយ|ទាត់|សម្លាប់|គំរាម|ធាក់|ច្របាច់ក|បាញ់|ភ្ជង់កាំភ្លើង|កាំភ្លើង|កាំបិត|ចាក់|អូស|ហូរឈាម|លែងដកដង្ហើម|មិនដកដង្ហើម|សន្លប់|មិនកម្រើក"),
-        past="ម្សិលមិញ|យប់មិញ|កាលពី|ពេលនោះ|យប់នោះ|ថ្ងៃនោះ|សប្តាហ៍មុន|ខែមុន|ពីមុន|កាលនោះ",
+        harm=("វាយ|ទាត់|សម្លាប់|ធាក់|ច្របាច់ក|បាញ់|ភ្ជង់កាំភ្លើង|កាំភ្លើង|កាំបិត|ចាក់|អូស|ហូរឈាម|លែងដកដង្ហើម|មិនដកដង្ហើម|សន្លប់|មិនកម្រើក"),
+        past="ពេលខ្ញុំ|ពេលគាត់|ពេលគេ|ពេលដែល|ម្សិលមិញ|យប់មិញ|កាលពី|ពេលនោះ|យប់នោះ|ថ្ងៃនោះ|សប្តាហ៍មុន|ខែមុន|ពីមុន|កាលនោះ",
         fear="ខ្លាច|ភ័យ|បារម្ភ|ព្រួយ",
         until_now="រហូតដល់ឥឡូវ|ដល់ឥឡូវ|នៅតែខ្លាច",
     ),
     "hmn": Cues(
-        now="tam sim no|nim no|tseem nyob no",
+        now="tam sim no|nim no|tseem nyob no|nyuam qhuav",
         ongoing="tab tom|tseem",
-        harm="ntaus|ncaws|bib|tua|taw phom|phom|riam|rub|los ntshav|tsis ua pa|tsis txav|tsis nco qab",
+        harm="ntaus|ncaws|bib|tua|taw phom|phom|riam|los ntshav|tsis ua pa|tsis txav|tsis nco qab",
         past=(
             "nag hmo|hnub ntawd|hmo ntawd|thaum ntawd|lub lim tiam dhau los|dhau los|thaum nws|thaum lawv|yav tas los"
         ),
@@ -142,7 +139,7 @@ CUES: dict[str, Cues] = {
         other_sense="ntaus xov tooj|ntaus ntawv",
     ),
     "lo": Cues(
-        now="ດຽວນີ້|ຕອນນີ້|ຍັງຢູ່ນີ້",
+        now="ດຽວນີ້|ຕອນນີ້|ຍັງຢູ່ນີ້|ຫາກໍ",
         ongoing="ກຳລັງ|ກໍາລັງ",
         harm=("ຕີ|ເຕະ|ທຸບ|ບີບຄໍ|ຍິງ|ປືນ|ມີດ|ແທງ|ລາກ|ເລືອດອອກ|ບໍ່ຫາຍໃຈ|ບໍ່ເໜັງ|ບໍ່ເຄື່ອນໄຫວ|ສະຫຼົບ|ບໍ່ຮູ້ສຶກໂຕ"),
         past="ມື້ວານ|ມື້ກ່ອນ|ຕອນນັ້ນ|ຄືນນັ້ນ|ມື້ນັ້ນ|ອາທິດແລ້ວ|ອາທິດກ່ອນ|ເດືອນແລ້ວ|ຕອນທີ່",

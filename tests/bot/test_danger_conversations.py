@@ -86,7 +86,9 @@ def _metadata(case: str) -> dict[str, str]:
 
 
 def _advice(case: str) -> str:
-    return said(_lang(case), forms.EMERGENCY_MESSAGE)
+    advice = said(_lang(case), forms.EMERGENCY_MESSAGE)
+    assert case == "en" or advice != forms.EMERGENCY_MESSAGE, "catalogs not compiled: scripts/compile-catalogs"
+    return advice
 
 
 @pytest.mark.parametrize("case", CASES)
