@@ -256,7 +256,25 @@ def contact_choice(language: str | None, text: str) -> str | None:
         ]
         if negations and min(negations) < best[0]:
             return "none"  # "I don't want anyone to call or text me", "ਨਾ ਫੋਨ ਨਾ ਮੈਸੇਜ"
+    if best is not None and len(named) == 1 and _refuses(language, text, choices[best[1]]):
+        return "none"  # "please don't call me", "唔好打電話俾我": the one way named is refused
     return best[1] if best else None
+
+
+def _refuses(language: str | None, text: str, words: set[str]) -> bool:
+    """Tell whether the clause naming a way of contact negates it ("I don't want a call").
+
+    Only the clause that names it counts, so "no, call me" asks for a call.
+    """
+    for clause in re.split(r"[,;.!?，。；！？،।]", text):
+        folded = fold(clause)
+        at = min((found for word in words if (found := _contains(folded, word)) >= 0), default=-1)
+        if at < 0:
+            continue
+        if language == "pa" and _punjabi_negated(clause):
+            return True
+        return any(_contains(folded[:at], word) >= 0 for word in no_start_words(language))
+    return False
 
 
 def is_language_command(text: str) -> bool:
