@@ -101,7 +101,7 @@ CUES: dict[str, Cues] = {
             "hom qua|hom truoc|hom do|hom ay|toi qua|dem qua|dem do|tuan truoc|thang truoc|nam ngoai"
             "|luc do|khi do|hoi do|bua do|bua truoc|khi anh ta|khi ho|da rat|da bi"
         ),
-        fear="so qua|so lam|rat so|so hai|toi so|em so|so ho|lo lang|lo so|hoang so|khiep so|run so",
+        fear="so qua|so lam|rat so|so hai|toi so|em so|so ho|lo lang|lo so|toi lo|em lo|lo ho|hoang so|khiep so|run so",
         until_now="den gio|den bay gio|toi gio|cho den nay|van con so|van so",
     ),
     "zh": Cues(

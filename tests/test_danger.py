@@ -39,6 +39,7 @@ NOT_NOW = [
     ("tl", "natakot ako nung tinutukan niya ako ng baril"),
     ("vi", "toi so qua"),
     ("vi", "hom do toi so lam khi no chia sung"),
+    ("vi", "tôi lo họ sẽ trả thù"),
     ("zh", "我很害怕"),
     ("zh", "他用枪指着我的时候我很害怕"),
     ("zh", "我怕他们会回来"),
