@@ -22,6 +22,7 @@ from bot.actions.i18n import (
     use_channel,
     use_chinese_script,
 )
+from nlu.danger import danger_now
 from nlu.detect import chinese_script, detect_language
 
 # Channels whose language is fixed for the whole call (voice by the call's menu, TTY by Baudot).
@@ -146,6 +147,10 @@ def _letters(text: str) -> int:
 def is_emergency(tracker: Tracker) -> bool:
     """Tell whether the latest message reads as an emergency happening now.
 
+    The cues of nlu/danger.py decide first: danger said with a marker of now is an emergency
+    whatever the classifier read ("police are beating someone right now" reads much like a
+    complaint); fear, worry or harm told about the past never is ("I was terrified when he pointed
+    the gun"). Without a cue, the classifier's "emergency" decides.
     NOTE: answers with digits (dates, badge, car and phone numbers, menu choices) pull the
     classifier towards "emergency" because of "911"; they count only when they say 911.
     """
@@ -153,10 +158,42 @@ def is_emergency(tracker: Tracker) -> bool:
     text = latest_text(tracker)
     if "911" in text:
         return True
+    cued = danger_now(text, _cue_languages(tracker, text))
+    if cued is not None:
+        return cued
     digits = sum(c.isdigit() for c in text)
     # NOTE: a short answer ("no one", "idk") is where the classifier is least sure of itself.
     threshold = EMERGENCY_CONFIDENCE if story_length(text) >= CONFIDENT_LETTERS else SHORT_EMERGENCY_CONFIDENCE
     return intent == "emergency" and confidence >= threshold and _letters(text) > 0 and digits == 0
+
+
+def advise_if_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, language: str, advice: str) -> bool:
+    """Give the 911 advice when the latest message reads as danger now, once a turn; tell whether it does.
+
+    ``advice`` is the advice's catalog message (defined in forms.py).
+    """
+    if not is_emergency(tracker):
+        return False
+    worded = t(language, advice)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text") == worded:
+            return True  # an earlier action of this turn gave it already
+    dispatcher.utter_message(text=worded)
+    return True
+
+
+def only_fear_or_past(tracker: Tracker) -> bool:
+    """Tell whether the latest message tells fear, worry or harm in the past, and no danger now."""
+    text = latest_text(tracker)
+    return "911" not in text and danger_now(text, _cue_languages(tracker, text)) is False
+
+
+def _cue_languages(tracker: Tracker, text: str) -> list[str]:
+    """The languages whose danger cues to read: the conversation's, the message's, and English."""
+    found = [metadata(tracker).get("language"), tracker.get_slot("language"), detect_language(text), "en"]
+    return [str(code) for code in found if code]
 
 
 def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.common import (
     COMMAND_MAX_CHARS,
     OFFICE_PHONE,
+    advise_if_emergency,
     ascii_digits,
     handle_language_commands,
     is_command,
@@ -271,6 +272,9 @@ class HeardFormValidation(FormValidationAction):
                 SlotSet("draft_kind", self.start_intent),
             ]
             intent, _ = latest_intent(tracker)
+            # NOTE: danger now in the message that starts a form (the classifier heard a complaint or a
+            # status check in "police are beating someone right now") gets the 911 advice first.
+            advise_if_emergency(dispatcher, tracker, language, EMERGENCY_MESSAGE)
             events += show_notice_once(dispatcher, tracker, language)
             if (
                 "narrative" in self.form_slots

@@ -174,7 +174,43 @@ def leading_answer(language: str | None, text: str) -> bool | None:
     for word, meaning in sorted(words, key=lambda pair: -len(pair[0])):
         if _starts_with(folded, word):
             return meaning
+    if language == "vi" and _vietnamese_dont(text):
+        return False
+    if language == "pa" and _punjabi_negated(text):
+        return False
     return None
+
+
+# Words that may follow đúng ("right") in a yes: "dung roi", "dung vay", "dung a".
+_VI_RIGHT_AFTER = {"roi", "r", "vay", "v", "the", "a", "day", "oi", "nhe", "ma", "chu", "luon", "la", "y", "ha"}
+# Punjabi's words of negation, in Gurmukhi and romanized.
+_PA_NEGATIONS = {"ਨਹੀਂ", "ਨਹੀ", "ਨਾ", "ਨਾਂ", "nahi", "nahin", "nhi", "nai", "na"}
+
+
+def _vietnamese_dont(text: str) -> bool:
+    """Tell an opening đừng ("don't", then a verb) from đúng ("right"), with or without diacritics.
+
+    NOTE: typed without diacritics both are "dung"; đúng opens a yes alone or with a word like
+    "rồi" or "vậy", đừng opens a refusal with the verb it forbids ("dung goi", "dung gui nua").
+    """
+    lowered = unicodedata.normalize("NFC", text.strip().lower())
+    if lowered.startswith("đừng"):
+        return True
+    if lowered.startswith("đúng"):
+        return False
+    words = fold(text).split()
+    return len(words) >= 2 and words[0] == "dung" and words[1] not in _VI_RIGHT_AFTER
+
+
+def _punjabi_negated(text: str) -> bool:
+    """Tell whether the first clause of a Punjabi reply is negated ("ਮੈਂ ਉਹਨੂੰ ਨਹੀਂ ਜਾਣਦਾ").
+
+    NOTE: Punjabi puts its no before the verb at the end of the clause, not first; a ਨਾ at the very
+    end is a tag ("ਭੇਜ ਦਿਓ ਨਾ", "send it, won't you"), not a refusal.
+    """
+    clause = re.split(r"[,.;!?।|]", text.strip(), maxsplit=1)[0]
+    words = fold(clause).split()
+    return any(word in _PA_NEGATIONS for word in words[:-1])
 
 
 def says_no(language: str | None, text: str) -> bool:
@@ -220,7 +256,25 @@ def contact_choice(language: str | None, text: str) -> str | None:
         ]
         if negations and min(negations) < best[0]:
             return "none"  # "I don't want anyone to call or text me", "ਨਾ ਫੋਨ ਨਾ ਮੈਸੇਜ"
+    if best is not None and len(named) == 1 and _refuses(language, text, choices[best[1]]):
+        return "none"  # "please don't call me", "唔好打電話俾我": the one way named is refused
     return best[1] if best else None
+
+
+def _refuses(language: str | None, text: str, words: set[str]) -> bool:
+    """Tell whether the clause naming a way of contact negates it ("I don't want a call").
+
+    Only the clause that names it counts, so "no, call me" asks for a call.
+    """
+    for clause in re.split(r"[,;.!?，。；！？،।]", text):
+        folded = fold(clause)
+        at = min((found for word in words if (found := _contains(folded, word)) >= 0), default=-1)
+        if at < 0:
+            continue
+        if language == "pa" and _punjabi_negated(clause):
+            return True
+        return any(_contains(folded[:at], word) >= 0 for word in no_start_words(language))
+    return False
 
 
 def is_language_command(text: str) -> bool:

@@ -14,12 +14,13 @@ from bot.actions import intake_client
 from bot.actions.common import (
     NOTICE,
     OFFICE_PHONE,
+    advise_if_emergency,
     handle_language_commands,
-    is_emergency,
     is_story,
     language_notice,
     latest_text,
     metadata,
+    only_fear_or_past,
     opens_with_story,
     pin_in,
     resolve_language,
@@ -68,11 +69,12 @@ def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: 
         return None
     text = latest_text(tracker)
     if opens_with_story(tracker):
-        if is_emergency(tracker):
-            dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
+        advise_if_emergency(dispatcher, tracker, language, EMERGENCY_MESSAGE)
         return [FollowupAction("complaint_form")]
     if tracking_in(text) or (pin_in(text) and not is_story(text)):
         return [FollowupAction("status_form")]
+    if advise_if_emergency(dispatcher, tracker, language, EMERGENCY_MESSAGE):
+        return []  # danger now, whatever the classifier read (a hello, the menu): the 911 advice alone
     return None
 
 
@@ -126,6 +128,12 @@ class ActionEmergency(SimpleAction):
     notice_first = False  # the 911 advice comes first; the notice comes with the first question
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
+        if only_fear_or_past(tracker):
+            # NOTE: "I'm very scared", "I was terrified when he pointed the gun": feelings about what
+            # happened, not danger now; the resident hears what Heard can do, not the 911 advice.
+            events = show_notice_once(dispatcher, tracker, language)
+            dispatcher.utter_message(text=_menu(language))
+            return events
         dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
         return []
 

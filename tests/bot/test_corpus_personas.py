@@ -18,13 +18,7 @@ from tests.twilio_fake import post_signed, sms_form
 pytestmark = pytest.mark.slow
 
 # NOTE: known failures, by (language, persona) with the reason; strict, so a fix must remove its line.
-KNOWN: dict[tuple[str, int], str] = {
-    (
-        "vi",
-        2,
-    ): "'dung nhan tin, ...' at the anonymous question: without accents dung is both đúng (yes) and đừng (don't)",
-    ("pa", 2): "'ਮੈਸੇਜ ਨਾ ਭੇਜਿਓ, ...' at the anonymous question: the no comes after the verb, not first",
-}
+KNOWN: dict[tuple[str, int], str] = {}
 
 
 @pytest.fixture(scope="module")
