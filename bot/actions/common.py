@@ -167,14 +167,13 @@ def is_emergency(tracker: Tracker) -> bool:
     return intent == "emergency" and confidence >= threshold and _letters(text) > 0 and digits == 0
 
 
-def advise_if_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, language: str, advice: str) -> bool:
+def advise_if_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, worded: str) -> bool:
     """Give the 911 advice when the latest message reads as danger now, once a turn; tell whether it does.
 
-    ``advice`` is the advice's catalog message (defined in forms.py).
+    ``worded`` is the advice in the resident's language (forms.py's EMERGENCY_MESSAGE, through ``t``).
     """
     if not is_emergency(tracker):
         return False
-    worded = t(language, advice)
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             break

@@ -274,7 +274,7 @@ class HeardFormValidation(FormValidationAction):
             intent, _ = latest_intent(tracker)
             # NOTE: danger now in the message that starts a form (the classifier heard a complaint or a
             # status check in "police are beating someone right now") gets the 911 advice first.
-            advise_if_emergency(dispatcher, tracker, language, EMERGENCY_MESSAGE)
+            advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE))
             events += show_notice_once(dispatcher, tracker, language)
             if (
                 "narrative" in self.form_slots

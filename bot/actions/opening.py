@@ -69,11 +69,11 @@ def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: 
         return None
     text = latest_text(tracker)
     if opens_with_story(tracker):
-        advise_if_emergency(dispatcher, tracker, language, EMERGENCY_MESSAGE)
+        advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE))
         return [FollowupAction("complaint_form")]
     if tracking_in(text) or (pin_in(text) and not is_story(text)):
         return [FollowupAction("status_form")]
-    if advise_if_emergency(dispatcher, tracker, language, EMERGENCY_MESSAGE):
+    if advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE)):
         return []  # danger now, whatever the classifier read (a hello, the menu): the 911 advice alone
     return None
 

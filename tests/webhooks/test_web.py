@@ -70,7 +70,7 @@ def test_a_crash_on_a_residents_page_is_a_localized_page_with_911_and_no_trace(c
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr("webhooks.pages.status.complaints.look_up_status", broken)
+    monkeypatch.setattr("webhooks.pages.status.complaints.prove_case", broken)
     csrf = _csrf(client.get("/status?lang=zh").get_data(as_text=True))
     response = client.post("/status", data={"csrf": csrf, "lang": "zh", "tracking_number": "482-193-7703", "pin": "1"})
     assert response.status_code == 500
