@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, ReminderScheduled, SlotSe
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import intake_client
+from bot.actions import intake_client, resume
 from bot.actions.common import (
     OFFICE_PHONE,
     known_phone_digits,
@@ -89,6 +89,7 @@ PIN_LOCKED = _(
     "To unlock it, call the intake office at {phone}."
 )
 LOCKED = 423  # the intake API's answer once a case's PIN is locked
+CONFLICT = 409  # the intake API's answer when the draft was filed already (on the web, with a WEB code)
 
 
 class AskAction(Action, ABC):
@@ -401,6 +402,10 @@ class ActionFinishReport(Action, ABC):
                 )
             )
             return [*events, SlotSet("filing_failed", True)]
+        if answer.status == CONFLICT and answer.body.get("error") == "finished_on_web":
+            # NOTE: the resident went on with a WEB code and filed there: this draft ends without a second case.
+            dispatcher.utter_message(text=t(language, resume.FINISHED_ON_WEB))
+            return events + _reset_draft(language)
         if answer.status != 201:
             dispatcher.utter_message(
                 text=t(
