@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, ReminderScheduled, SlotSe
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import intake_client, resume
+from bot.actions import intake_client
 from bot.actions.common import (
     OFFICE_PHONE,
     known_phone_digits,
@@ -25,6 +25,7 @@ from bot.actions.common import (
 )
 from bot.actions.forms import DRAFT_SLOTS, NARRATIVE_PAUSE_INTENT, SKIPPED, summary_sections
 from bot.actions.i18n import format_day, t
+from bot.actions.resume import FINISHED_ON_WEB
 
 # The slot that makes Heard's tracker store (bot/tracker_store.py) scrub the conversation's history.
 SCRUB_SLOT = "scrub_history"
@@ -404,7 +405,7 @@ class ActionFinishReport(Action, ABC):
             return [*events, SlotSet("filing_failed", True)]
         if answer.status == CONFLICT and answer.body.get("error") == "finished_on_web":
             # NOTE: the resident went on with a WEB code and filed there: this draft ends without a second case.
-            dispatcher.utter_message(text=t(language, resume.FINISHED_ON_WEB))
+            dispatcher.utter_message(text=t(language, FINISHED_ON_WEB))
             return events + _reset_draft(language)
         if answer.status != 201:
             dispatcher.utter_message(

@@ -18,7 +18,6 @@ from bot.actions.i18n import LANGUAGES, chinese_script_in_use, current_channel, 
 
 # Only a resident on a small screen has somewhere else to go; the web chat is the web already.
 TEXT_CHANNELS = ("sms", "whatsapp")
-WEB_WORDS = "web|website|online|continue online|continue on the web"
 SKIPPED = "-"
 # The form's field for each of the dialogue's slots.
 FIELD_OF_SLOT = {
@@ -44,7 +43,10 @@ FINISHED_ON_WEB = _("This report was finished on the web, so it was not sent aga
 
 def is_web_command(text: str) -> bool:
     """Tell whether ``text`` asks to go on with the report on the web, in any of the languages."""
-    return any(matches(language, text, "keywords", WEB_WORDS) for language in LANGUAGES)
+    return any(
+        matches(language, text, "keywords", "web|website|online|continue online|continue on the web")
+        for language in LANGUAGES
+    )
 
 
 def answers_so_far(tracker: Tracker, kind: str) -> dict[str, str]:

@@ -11,10 +11,9 @@ from web.extensions import limiter
 from web.session import get_session, keyring
 from webhooks.pages.common import _check_csrf, _page, bp, rotate
 from webhooks.pages.steps import steps_for
-from webhooks.pages.texts import EXPIRED, RESUME_EXPIRED, RESUME_USED, RESUME_WRONG
+from webhooks.pages.texts import EXPIRED, RESUME_REFUSALS
 from webhooks.webtext import data_language, page_language, wt
 
-REFUSALS = {"wrong": RESUME_WRONG, "expired": RESUME_EXPIRED, "used": RESUME_USED}
 # Where the form goes on from: the first question the text draft had not answered yet.
 FIRST_ASKED = ("kind", "what", "when", "where", "officers", "injuries", "witnesses", "anonymous")
 
@@ -37,7 +36,7 @@ def report_resume() -> ResponseReturnValue:
     try:
         opened = resume.redeem_code(session, keyring=keyring(), code=request.form.get("code", "")[:40])
     except resume.ResumeRefused as exc:
-        return _page("web/resume.html", 422, error=wt(g.lang, REFUSALS.get(exc.reason, RESUME_WRONG)))
+        return _page("web/resume.html", 422, error=wt(g.lang, RESUME_REFUSALS[exc.reason]))
     g.lang = page_language(opened.language) or g.lang
     language = data_language(g.lang)
     web, _ = web_sessions.open_session(session, keyring=keyring(), channel=Channel.WEB_FORM, language=language)
