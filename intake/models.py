@@ -560,7 +560,8 @@ class ResumeCode(Base):
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     draft_id: Mapped[str] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(16))
-    sealed_answers: Mapped[str] = mapped_column(Text)
+    # None once the code opened them: the web draft holds them then.
+    sealed_answers: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -137,7 +137,7 @@ def issue_code(
             conversation_id=conversation_id,
             draft_id=draft_id,
             language=language,
-            sealed_answers=keyring.encrypt(json.dumps(answers, ensure_ascii=False)) or "",
+            sealed_answers=keyring.encrypt(json.dumps(answers, ensure_ascii=False)),
             created_at=now,
             expires_at=expires,
         )
@@ -164,7 +164,7 @@ def redeem_code(session: Session, *, keyring: Keyring, code: str, now: dt.dateti
         raise ResumeRefused("expired")
     row.used_at = now
     answers = json.loads(keyring.decrypt(row.sealed_answers) or "{}")
-    row.sealed_answers = ""  # NOTE: the web draft holds them now, sealed in its own session.
+    row.sealed_answers = None  # NOTE: the web draft holds them now, sealed in its own session.
     session.flush()
     return Resumed(draft_id=row.draft_id, language=row.language, answers=clean_answers(answers))
 

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.String(length=64), nullable=False),
         sa.Column("draft_id", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=16), nullable=False),
-        sa.Column("sealed_answers", sa.Text(), nullable=False),
+        sa.Column("sealed_answers", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
