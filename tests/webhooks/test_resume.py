@@ -46,9 +46,7 @@ def _main(html: str) -> str:
 def _enter(client, code: str, lang: str = "en"):
     page = client.get(f"/report/resume?lang={lang}")
     assert page.status_code == 200
-    return client.post(
-        "/report/resume", data={"csrf": _csrf(page.get_data(as_text=True)), "lang": lang, "code": code}
-    )
+    return client.post("/report/resume", data={"csrf": _csrf(page.get_data(as_text=True)), "lang": lang, "code": code})
 
 
 def test_the_bot_gets_a_code_and_the_address_for_the_draft(client, auth, session):
