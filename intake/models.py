@@ -543,3 +543,25 @@ class DialogueScrub(Base):
     scrubbed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # "abandoned" (a draft was open: the resident was told), "idle" (nothing open) or "gone" (no history).
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class ResumeCode(Base):
+    """A one-time code that lets a resident finish on the web the report they began by text (issue 20).
+
+    Only a keyed digest of the code is kept; the answers so far are sealed with the keyring. The
+    code opens the draft once (``used_at``), until ``expires_at``; ``draft_id`` is the text
+    dialogue's draft, whose filing key the web form then uses, so the draft files once.
+    """
+
+    __tablename__ = "resume_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    draft_id: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    # None once the code opened them: the web draft holds them then.
+    sealed_answers: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

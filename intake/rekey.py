@@ -27,7 +27,16 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from intake import audit
 from intake.crypto import Keyring
 from intake.db import Database
-from intake.models import Contact, Correspondent, IdempotencyKey, Message, QuarantinedRequest, StaffUser, WebSession
+from intake.models import (
+    Contact,
+    Correspondent,
+    IdempotencyKey,
+    Message,
+    QuarantinedRequest,
+    ResumeCode,
+    StaffUser,
+    WebSession,
+)
 from intake.storage import NotStored, Storage
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,7 @@ _COLUMNS: tuple[tuple[str, type[Any], InstrumentedAttribute[int], tuple[str, ...
     ("TOTP secrets", StaffUser, StaffUser.id, ("totp_secret_token",)),
     ("sealed answers", Message, Message.id, ("answer",)),
     ("quarantined webhooks", QuarantinedRequest, QuarantinedRequest.id, ("sealed",)),
+    ("resume answers", ResumeCode, ResumeCode.id, ("sealed_answers",)),
 )
 # Objects in storage (``intake.storage``), by folder and ending.
 _FILES: tuple[tuple[str, str, str], ...] = (

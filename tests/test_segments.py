@@ -86,6 +86,8 @@ def _values(language: str) -> dict[str, str]:
         "size": "25",
         "answer": "the corner of Main Street and Hunter Street, by the gas station",
         "finding": max(_findings(language), key=len),
+        "code": "K7PM-3QXD",
+        "url": "https://report.heard.example.gov/report/resume?lang=zh-Hant",
     }
 
 

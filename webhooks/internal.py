@@ -10,12 +10,12 @@ import hmac
 import json
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from intake.cases import filing as complaints
 from intake.cases import tracking
-from intake.conversations import messaging, pauses, web_sessions
+from intake.conversations import messaging, pauses, resume, web_sessions
 from intake.enums import Channel, Kind, Language
 from intake.errors import ConfigurationError, IdempotencyConflict, NotFound, PinLocked, ValidationError
 from web.extensions import limiter, tracking_limit_key
@@ -129,9 +129,62 @@ def file_case() -> ResponseReturnValue:
             conversation_id=str(conversation_id) if conversation_id else None,
         )
     except IdempotencyConflict as exc:
+        if resume.moved_to_web(session, draft_id=draft_id):
+            # NOTE: the resident finished this draft on the web: it was filed there, once.
+            return jsonify({"error": FINISHED_ON_WEB}), 409
         return jsonify({"error": str(exc)}), 409
     session.commit()
     return jsonify({**receipt.as_dict(), "replayed": replayed}), 201
+
+
+FINISHED_ON_WEB = "finished_on_web"
+RESUME_TOO_MANY = "too_many_codes"
+
+
+@bp.post("/resume-codes")
+@limiter.limit("30 per minute")
+def issue_resume_code() -> ResponseReturnValue:
+    """Give a texting resident a one-time code that opens their draft on the web form.
+
+    The code is in the answer only (never logged); the answers so far are sealed in Heard's database.
+    """
+    try:
+        body = _object()
+        conversation_id, draft_id = body.get("conversation_id"), body.get("draft_id")
+        if not isinstance(conversation_id, str) or not conversation_id:
+            raise ValidationError({"conversation_id": "is required"})
+        if not isinstance(draft_id, str) or not 0 < len(draft_id) <= CONVERSATION_ID_MAX_CHARS:
+            raise ValidationError({"draft_id": f"must be text of at most {CONVERSATION_ID_MAX_CHARS} characters"})
+        language = str(body.get("language") or Language.EN.value)
+        if language not in Language.values():
+            raise ValidationError({"language": "is not a known language"})
+        if language == Language.ZH.value:
+            # NOTE: kept as the page's language, so the form answers in the way the resident writes Chinese.
+            language = "zh-Hant" if body.get("script") == "Hant" else "zh-Hans"
+        answers = resume.clean_answers(body.get("answers") or {})
+        if answers.get("phone", "").startswith("sealed:"):
+            answers["phone"] = messaging.unseal_phone(keyring(), answers["phone"]) or ""
+    except (ValidationError, ConfigurationError, ValueError, KeyError) as exc:
+        errors = exc.errors if isinstance(exc, ValidationError) else {"answers.phone": "cannot be opened"}
+        return unprocessable(errors)
+    session = get_session()
+    if resume.draft_filed(session, draft_id=draft_id):
+        return jsonify({"error": FINISHED_ON_WEB}), 409
+    try:
+        code, expires = resume.issue_code(
+            session,
+            keyring=keyring(),
+            conversation_id=conversation_id,
+            draft_id=draft_id,
+            language=language,
+            answers=answers,
+        )
+    except resume.ResumeRefused:
+        return jsonify({"error": RESUME_TOO_MANY}), 429
+    session.commit()
+    base = current_app.extensions["heard.channel_settings"].public_base_url or request.host_url.rstrip("/")
+    url = f"{base}/report/resume?lang={language}"
+    return jsonify({"code": resume.format_code(code), "url": url, "expires_at": expires.isoformat()}), 201
 
 
 def _tracking_key() -> str:

@@ -25,6 +25,7 @@ from bot.actions.common import (
 )
 from bot.actions.forms import DRAFT_SLOTS, NARRATIVE_PAUSE_INTENT, SKIPPED, summary_sections
 from bot.actions.i18n import format_day, t
+from bot.actions.resume import FINISHED_ON_WEB
 
 # The slot that makes Heard's tracker store (bot/tracker_store.py) scrub the conversation's history.
 SCRUB_SLOT = "scrub_history"
@@ -89,6 +90,7 @@ PIN_LOCKED = _(
     "To unlock it, call the intake office at {phone}."
 )
 LOCKED = 423  # the intake API's answer once a case's PIN is locked
+CONFLICT = 409  # the intake API's answer when the draft was filed already (on the web, with a WEB code)
 
 
 class AskAction(Action, ABC):
@@ -401,6 +403,10 @@ class ActionFinishReport(Action, ABC):
                 )
             )
             return [*events, SlotSet("filing_failed", True)]
+        if answer.status == CONFLICT and answer.body.get("error") == "finished_on_web":
+            # NOTE: the resident went on with a WEB code and filed there: this draft ends without a second case.
+            dispatcher.utter_message(text=t(language, FINISHED_ON_WEB))
+            return events + _reset_draft(language)
         if answer.status != 201:
             dispatcher.utter_message(
                 text=t(

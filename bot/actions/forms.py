@@ -45,6 +45,7 @@ from bot.actions.i18n import (
     t,
     yes_words,
 )
+from bot.actions.resume import handle_web_command
 from bot.actions.story import FACT_SLOTS, merge_facts, story_facts
 
 # Marks a message for extraction where it is defined; t() translates it where it is said.
@@ -52,6 +53,8 @@ _ = str
 
 SKIPPED = "-"
 # The intent Rasa's reminder triggers when the resident has paused while telling what happened.
+# The report each form gathers, as the web form names it (bot/actions/resume.py).
+REPORT_KINDS = {"file_complaint": "complaint", "give_commendation": "commendation"}
 NARRATIVE_PAUSE_INTENT = "EXTERNAL_narrative_pause"
 # The custom payload that tells the channel the resident's message was their PIN (webhooks/rasa_client.py).
 REDACT_PIN = {"redact": "pin"}
@@ -289,6 +292,8 @@ class HeardFormValidation(FormValidationAction):
             tracker.add_slots(events)
             return events + await super().run(dispatcher, tracker, domain)
         command = handle_language_commands(dispatcher, tracker, language)
+        if command is None and self.start_intent in REPORT_KINDS:
+            command = handle_web_command(dispatcher, tracker, language, REPORT_KINDS[self.start_intent])
         # NOTE: a reply the current question can read ("no, call me", an email address) is that answer,
         # whatever else the NLU heard in it; only what it cannot read may be a command or a question.
         # The bot's own SKIP word is always the answer "skip", never a command, in every language.

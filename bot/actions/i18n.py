@@ -49,6 +49,11 @@ def use_channel(channel: str | None) -> None:
     _channel.set(channel)
 
 
+def chinese_script_in_use() -> str | None:
+    """The Chinese script this action answers in ("Hant"), if one was set."""
+    return _chinese_script.get()
+
+
 def current_channel() -> str | None:
     return _channel.get()
 

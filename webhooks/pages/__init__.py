@@ -13,7 +13,7 @@ import os
 
 from flask import Flask
 
-from webhooks.pages import form, status  # noqa: F401  (their routes join the blueprint)
+from webhooks.pages import form, resume, status  # noqa: F401  (their routes join the blueprint)
 from webhooks.pages.common import bp, error_page
 from webhooks.pages.texts import DEFAULT_LEAVE_URL
 

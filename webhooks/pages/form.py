@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from intake import evidence, inputs
 from intake.cases import filing as complaints
 from intake.cases import tracking
-from intake.conversations import web_sessions
+from intake.conversations import resume, web_sessions
 from intake.enums import Channel, Language
 from intake.errors import IdempotencyConflict
 from web.extensions import limiter
@@ -293,12 +293,14 @@ def report_review() -> ResponseReturnValue:
         get_session().commit()
         return _page("web/review.html", rows=_summary(draft), total=len(steps_for(draft)) + 1)
     session = get_session()
+    # NOTE: a draft begun by text files under the text draft's own key, so it files once, wherever it ends.
+    text_draft = draft.get("resume_draft_id")
     try:
         receipt, _ = complaints.file_case_idempotently(
             session,
             keyring=keyring(),
-            scope=ACTOR,
-            key=web.conversation_id,
+            scope=resume.BOT_SCOPE if text_draft else ACTOR,
+            key=str(text_draft) if text_draft else web.conversation_id,
             submission=submission,
             actor=ACTOR,
             conversation_id=web.conversation_id,

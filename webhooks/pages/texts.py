@@ -112,3 +112,16 @@ STATUS_TEXT = {
     Status.CLOSED: N_("closed"),
     Status.WITHDRAWN: N_("withdrawn"),
 }
+
+# Finishing on the web a report begun by text (issue 20 item 4).
+RESUME_HEADING = N_("Finish the report you started by text")
+RESUME_LABEL = N_("Your code")
+RESUME_HINT = N_("We texted it to you when you sent WEB. It has 8 letters and numbers and works once.")
+RESUME_BUTTON = N_("Continue")
+# What a code that opens nothing is told, by ResumeRefused.reason.
+RESUME_REFUSALS = {
+    "wrong": N_("This code does not open a report. Please check it, or text WEB again for a new code."),
+    "expired": N_("This code has expired. Text WEB again for a new code."),
+    "used": N_("This code was already used. Text WEB again for a new code."),
+    "too_many": N_("This code does not open a report. Please check it, or text WEB again for a new code."),
+}
