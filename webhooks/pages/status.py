@@ -38,6 +38,17 @@ def _tracking_key() -> str:
     return tracking_limit_key(request.form.get("tracking_number", ""))
 
 
+def _proven_by_form() -> Case | ResponseReturnValue:
+    """Check the form's CSRF token, then prove the case by the tracking number and PIN it carries."""
+    if not _check_csrf():
+        return _page("web/message.html", 400, heading=EXPIRED, message=None, restart=False)
+    number = web_sessions.clean_text(request.form.get("tracking_number", ""))[:40]
+    pin = web_sessions.clean_text(request.form.get("pin", ""))[:20]
+    if not number or not pin:
+        return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
+    return _prove(number, pin)
+
+
 @bp.route("/status", methods=["GET", "POST"])
 @limiter.limit("20 per minute; 300 per day", methods=["POST"])
 @limiter.limit("10 per hour", key_func=_tracking_key, methods=["POST"])
@@ -45,13 +56,7 @@ def status() -> ResponseReturnValue:
     """Tell a filer the status of their report, proven by its tracking number and PIN."""
     if request.method == "GET":
         return _page("web/status.html", errors={}, result=None, number="")
-    if not _check_csrf():
-        return _page("web/message.html", 400, heading=EXPIRED, message=None, restart=False)
-    number = web_sessions.clean_text(request.form.get("tracking_number", ""))[:40]
-    pin = web_sessions.clean_text(request.form.get("pin", ""))[:20]
-    if not number or not pin:
-        return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
-    case = _prove(number, pin)
+    case = _proven_by_form()
     if not isinstance(case, Case):
         return case
     return _page("web/status.html", errors={}, result=_result(case), held=_held(case), number="")
@@ -102,13 +107,7 @@ def _held(case: Case) -> dict[str, object]:
 @limiter.limit("10 per hour", key_func=_tracking_key)
 def forget_contact() -> ResponseReturnValue:
     """Delete the filer's contact details, proven again by the PIN and confirmed by a tick."""
-    if not _check_csrf():
-        return _page("web/message.html", 400, heading=EXPIRED, message=None, restart=False)
-    number = web_sessions.clean_text(request.form.get("tracking_number", ""))[:40]
-    pin = web_sessions.clean_text(request.form.get("pin", ""))[:20]
-    if not number or not pin:
-        return _page("web/status.html", 422, errors={"form": wt(g.lang, NEED_BOTH)}, result=None, number=number)
-    case = _prove(number, pin)
+    case = _proven_by_form()
     if not isinstance(case, Case):
         return case
     if request.form.get("confirm") != "yes":
