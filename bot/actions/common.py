@@ -167,6 +167,12 @@ def is_emergency(tracker: Tracker) -> bool:
     return intent == "emergency" and confidence >= threshold and _letters(text) > 0 and digits == 0
 
 
+def is_cry_for_help(tracker: Tracker) -> bool:
+    """Tell whether the latest message itself says danger now (911, or a cue of nlu/danger.py), not only the classifier."""
+    text = latest_text(tracker)
+    return "911" in text or danger_now(text, _cue_languages(tracker, text)) is True
+
+
 def advise_if_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, worded: str) -> bool:
     """Give the 911 advice when the latest message reads as danger now, once a turn; tell whether it does.
 

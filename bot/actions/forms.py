@@ -22,6 +22,7 @@ from bot.actions.common import (
     ascii_digits,
     handle_language_commands,
     is_command,
+    is_cry_for_help,
     is_emergency,
     is_question,
     is_story,
@@ -302,8 +303,11 @@ class HeardFormValidation(FormValidationAction):
         )
         if command is None and is_emergency(tracker):
             dispatcher.utter_message(text=t(language, EMERGENCY_MESSAGE))
-            if len(text) <= COMMAND_MAX_CHARS and not answered:
-                command = []  # a short cry for help is not an answer; a long one (or a read yes/no) is kept
+            # NOTE: a short cry for help is not an answer; a long one (or a read yes/no) is kept, and so
+            # is a line of the story that only the classifier took for an emergency: nothing told is lost.
+            story_line = requested in ("narrative", "narrative_more") and not is_cry_for_help(tracker)
+            if len(text) <= COMMAND_MAX_CHARS and not answered and not story_line:
+                command = []
         if (
             command is None
             and not answered
