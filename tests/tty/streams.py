@@ -16,15 +16,37 @@ from tests.twilio_fake import PUBLIC_BASE_URL, sign
 from webhooks.twilio import streams
 
 
+def _apart(work: Any) -> Any:
+    """Run ``work()`` in a thread of its own, so an event loop another test left running here does not matter."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as exc:  # handed back to the caller below
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
 @contextmanager
 def serving(server: Any) -> Iterator[str]:
     """Serve ``server`` (a StreamServer) on a free loopback port; yield its ws:// base."""
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(server.app())
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
+
+    def start() -> int:
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        return int(runner.addresses[0][1])
+
+    port = _apart(start)
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
@@ -61,4 +83,4 @@ def close_code_at_open(base: str, path: str, signature: str, seconds: float = 10
             message = await ws.receive(timeout=seconds)
             return int(message.data) if message.type is aiohttp.WSMsgType.CLOSE else None
 
-    return asyncio.run(opened())
+    return _apart(lambda: asyncio.run(opened()))  # type: ignore[no-any-return]
