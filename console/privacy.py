@@ -7,6 +7,8 @@ only), requires a reason and writes the audit entry; a refusal keeps only its ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -33,22 +35,34 @@ def _back(case_id: int, message: str, category: str) -> ResponseReturnValue:
     return redirect(url_for("console.case", case_id=case_id), 303)
 
 
-@bp.post("/export")
-def export(case_id: int) -> ResponseReturnValue:
-    """Download what one resident gave Heard, as JSON (supervisors, with a reason)."""
+def _with_reason(case_id: int, act: Callable[[str], Any]) -> tuple[Any, ResponseReturnValue | None]:
+    """Run a supervisor's act with the form's reason; commit it, or answer the refusal (second item)."""
     db = get_session()
     try:
-        data = privacy.export_for(
-            db, keyring=keyring(), viewer=views._viewer(), case_id=case_id, reason=request.form.get("reason", "")
-        )
+        done = act(request.form.get("reason", ""))
     except PermissionDenied as exc:
         views.refused(exc)
     except NotFound:
         abort(404)
     except ValidationError:
         db.rollback()
-        return _back(case_id, _("Give a reason of at most 500 characters."), "error")
+        return None, _back(case_id, _("Give a reason of at most 500 characters."), "error")
     db.commit()
+    return done, None
+
+
+@bp.post("/export")
+def export(case_id: int) -> ResponseReturnValue:
+    """Download what one resident gave Heard, as JSON (supervisors, with a reason)."""
+    db = get_session()
+    data, refusal = _with_reason(
+        case_id,
+        lambda reason: privacy.export_for(
+            db, keyring=keyring(), viewer=views._viewer(), case_id=case_id, reason=reason
+        ),
+    )
+    if refusal is not None:
+        return refusal
     number = tracking.format_tracking_number(db.get(Case, case_id).tracking_number)  # type: ignore[union-attr]
     body = json.dumps(data, ensure_ascii=False, indent=2)
     headers = {
@@ -64,20 +78,10 @@ def erase(case_id: int) -> ResponseReturnValue:
     db = get_session()
     if request.form.get("confirm") != "yes":
         return _back(case_id, _("Tick the box to confirm the erasure."), "error")
-    try:
-        privacy.erase_for(
-            db,
-            viewer=views._viewer(),
-            case_id=case_id,
-            reason=request.form.get("reason", ""),
-            storage=storage(),
-        )
-    except PermissionDenied as exc:
-        views.refused(exc)
-    except NotFound:
-        abort(404)
-    except ValidationError:
-        db.rollback()
-        return _back(case_id, _("Give a reason of at most 500 characters."), "error")
-    db.commit()
+    _erased, refusal = _with_reason(
+        case_id,
+        lambda reason: privacy.erase_for(db, viewer=views._viewer(), case_id=case_id, reason=reason, storage=storage()),
+    )
+    if refusal is not None:
+        return refusal
     return _back(case_id, _("The resident's data was erased."), "success")
