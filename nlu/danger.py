@@ -32,6 +32,7 @@ class Cues:
     past: str = ""  # the message tells what happened before
     fear: str = ""  # fear or worry
     until_now: str = ""  # "until now", "still": fear carried from the past, not danger now
+    threat: str = ""  # a threat to kill or hurt the resident ("he will kill me"): danger now unless told as past
     other_sense: str = ""  # words that hold a harm cue but mean something else ("woman", "to call")
 
 
@@ -54,6 +55,7 @@ CUES: dict[str, Cues] = {
         ),
         fear="scared|afraid|terrified|frightened|fear|worried|nervous|shaking|anxious",
         until_now="until now|till now|even now|to this day|still scared|still afraid|now i",
+        threat="going to kill me|gonna kill me|will kill me|is killing me|wants to kill me|threatening to kill",
     ),
     "es": Cues(
         now="ahorita|ahora mismo|ahora|en este momento|ya mismo|todavia esta|siguen aqui|acaban de*",
@@ -70,6 +72,7 @@ CUES: dict[str, Cues] = {
         ),
         fear="miedo|asustado|asustada|aterrado|aterrada|preocupado|preocupada|nervios*",
         until_now="hasta ahora|hasta hoy|todavia tengo miedo|aun tengo miedo",
+        threat="me va a matar|me van a matar|me quiere matar|me quieren matar|me esta amenazando de muerte",
     ),
     "tl": Cues(
         now="ngayon|ngayon mismo|ngayon na|ngayon din|nangyayari|nandito pa|andito pa",
@@ -154,6 +157,7 @@ CUES: dict[str, Cues] = {
         past="ਕੱਲ੍ਹ|ਕੱਲ|ਉਸ ਦਿਨ|ਉਸ ਰਾਤ|ਉਸ ਵੇਲੇ|ਪਿਛਲੇ|ਜਦੋਂ|ਸੀ|ਸਨ|kal|si|jado",
         fear="ਡਰ|ਡਰਿਆ|ਡਰੀ|ਫਿਕਰ|ਘਬਰਾ|dar|fikar",
         until_now="ਅੱਜ ਤੱਕ|ਹੁਣ ਤੱਕ|ਅਜੇ ਵੀ ਡਰ|aj tak|hun tak",
+        threat="ਮਾਰ ਦੇਵੇਗਾ|ਮਾਰ ਦੇਵੇਗੀ|ਮਾਰ ਦੇਣਗੇ|ਮਾਰ ਦੇਊ|ਮਾਰ ਦੇਣਾ|ਜਾਨੋਂ ਮਾਰ|maar dega|maar degi|maar denge|maar du",
     ),
 }
 
@@ -215,6 +219,8 @@ def danger_now(text: str, languages: Iterable[str]) -> bool | None:
         now, past = _has(folded, cues.now), _has(folded, cues.past)
         harm, fear = _has(folded, cues.harm), _has(folded, cues.fear)
         if harm and (now or (_has(folded, cues.ongoing) and not past)):
+            return True
+        if _has(folded, cues.threat) and (now or not past):
             return True
         if (past and not now) or (fear and not harm and not now):
             verdicts.append(False)

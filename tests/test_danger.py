@@ -26,6 +26,9 @@ DANGER_NOW = [
     ("hmn", "tub ceev xwm tab tom ntaus neeg"),
     ("lo", "ຕຳຫຼວດກຳລັງຕີຄົນ"),
     ("pa", "ਪੁਲਿਸ ਬੰਦੇ ਨੂੰ ਕੁੱਟ ਰਹੀ ਹੈ"),
+    ("pa", "ਉਹ ਮੈਨੂੰ ਮਾਰ ਦੇਵੇਗਾ"),  # a threat: "he will kill me"
+    ("en", "help hes going to kill me"),
+    ("es", "auxilio me va a matar"),
 ]
 # Fear, worry or harm about the past: part of the story, never the 911 advice.
 NOT_NOW = [
@@ -48,6 +51,7 @@ NOT_NOW = [
     ("lo", "ຂ້ອຍຢ້ານວ່າເຂົາຈະກັບມາ"),
     ("pa", "ਮੈਨੂੰ ਬਹੁਤ ਡਰ ਲੱਗਦਾ"),
     ("pa", "ਪੁਲਿਸ ਉਹਨੂੰ ਕੁੱਟ ਰਹੀ ਸੀ"),
+    ("en", "last week he said he was going to kill me"),  # a threat told as the past
 ]
 
 

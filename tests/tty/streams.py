@@ -38,7 +38,8 @@ def _apart(work: Any) -> Any:
 def serving(server: Any) -> Iterator[str]:
     """Serve ``server`` (a StreamServer) on a free loopback port; yield its ws:// base."""
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(server.app())
+    # A handler still finishing a turn when the test ends is cut short after 5 s (aiohttp waits 60 s by default).
+    runner = web.AppRunner(server.app(), shutdown_timeout=5)
 
     def start() -> int:
         loop.run_until_complete(runner.setup())
@@ -52,7 +53,7 @@ def serving(server: Any) -> Iterator[str]:
     try:
         yield f"ws://127.0.0.1:{port}"
     finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=60)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
         loop.close()
