@@ -52,14 +52,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield running
 
 
-KNOWN_BROKEN = (
-    "since the emergency and story merges (0e302cf) the second text of the cluster's story gets no reply "
-    "from either replica (answers [] both times), so both cluster tests fail; they passed at 1d29567 before "
-    "those merges. Left visible for issue 18: fix the story or the turn, then remove this skip"
-)
-
-
-@pytest.mark.skip(reason=KNOWN_BROKEN)
 def test_a_turn_asked_of_two_replicas_at_once_is_taken_once(cluster: Cluster) -> None:
     """The message-id dedupe holds across replicas: checked under the conversation's Redis lock."""
     sender = uuid.uuid4().hex
@@ -115,7 +107,6 @@ def _sent_to(cluster: Cluster, phone: str) -> list[str]:
     return [m["Body"] for m in cluster.twilio.sent() if m["To"] == phone]
 
 
-@pytest.mark.skip(reason=KNOWN_BROKEN)
 def test_killing_one_web_worker_and_rasa_mid_load_loses_and_repeats_nothing(cluster: Cluster) -> None:
     database = Database(cluster.database_url)
     residents = [Resident(cluster, database, f"+1209555{4000 + i}") for i in range(RESIDENTS)]
