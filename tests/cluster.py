@@ -216,6 +216,7 @@ class Cluster:
             "RASA_URL": ",".join(self.rasa_urls),
             "RASA_TRACKER_URL": self.tracker_url,
             "RASA_LOCK_STORE_URL": self.redis_url,
+            "RATELIMIT_STORAGE_URI": self.redis_url,
             "HEARD_ACTIONS_URL": f"http://127.0.0.1:{self.ports['actions']}/webhook",
             "HEARD_INTERNAL_URL": self.balancer.url,
             "HEARD_SMS_RATE_PER_SECOND": "1000",

@@ -82,6 +82,13 @@ def test_a_turn_asked_of_two_replicas_at_once_is_taken_once(cluster: Cluster) ->
     assert len(taken) == 1
 
 
+def test_the_web_processes_count_one_rate_limit_together(cluster: Cluster) -> None:
+    """RATELIMIT_STORAGE_URI=redis://: a limit of 10 a minute is 10 across both web processes, not 10 each."""
+    webs = [f"http://127.0.0.1:{cluster.ports[f'web{i}']}" for i in range(cluster.webs)]
+    codes = [requests.post(f"{webs[i % 2]}/chat/api/sessions", json={"lang": "en"}, timeout=30).status_code for i in range(11)]
+    assert codes == [201] * 10 + [429], codes
+
+
 def _conversation(cluster: Cluster, phone: str) -> str:
     return messaging.conversation_id_for(cluster.keyring(), Channel.SMS, phone)
 
