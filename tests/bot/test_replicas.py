@@ -34,7 +34,7 @@ from webhooks.rasa_client import api_token, replica_order
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-RESIDENTS = 12
+RESIDENTS = 20
 PAUSERS = 2
 WHEN = "When did it happen?"
 # The run's deadline: the worst case waits out a dead process's job lease (2 minutes) once.
@@ -85,7 +85,10 @@ def test_a_turn_asked_of_two_replicas_at_once_is_taken_once(cluster: Cluster) ->
 def test_the_web_processes_count_one_rate_limit_together(cluster: Cluster) -> None:
     """RATELIMIT_STORAGE_URI=redis://: a limit of 10 a minute is 10 across both web processes, not 10 each."""
     webs = [f"http://127.0.0.1:{cluster.ports[f'web{i}']}" for i in range(cluster.webs)]
-    codes = [requests.post(f"{webs[i % 2]}/chat/api/sessions", json={"lang": "en"}, timeout=30).status_code for i in range(11)]
+    codes = [
+        requests.post(f"{webs[i % 2]}/chat/api/sessions", json={"lang": "en"}, timeout=30).status_code
+        for i in range(11)
+    ]
     assert codes == [201] * 10 + [429], codes
 
 
