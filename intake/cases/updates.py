@@ -218,11 +218,13 @@ def deliver(
         return []
     times = contact_times.parse(contact_times.contact_times_of(case.witnesses))
     send_after = times.next_safe(now, zone)
+    _supersede(session, case=case, by=composed.kind)
     meta: dict[str, Any] = {
         "update": composed.kind.value,
         "english": composed.english,
         "send_after": send_after.isoformat(),
         "safe_times_understood": times.understood,
+        "zone": zone.key,
         "plan": composed.plan,
     }
     contact = case.contact
@@ -271,6 +273,53 @@ def deliver(
         )
     session.flush()
     return sent
+
+
+# An update not sent yet: waiting for its safe time, held for WhatsApp's window, or a call-back not made.
+UNSENT = frozenset({MessageState.QUEUED, MessageState.HELD, MessageState.PENDING})
+
+
+def _supersede(session: Session, *, case: Case, by: UpdateKind) -> list[Message]:
+    """Withdraw the case's updates not sent yet: the new one tells where the case is now.
+
+    NOTE: so a case acknowledged and assigned in one sitting gives the resident one text, not
+    two in a row; a withdrawn update stays on the case (state suppressed), and is audited.
+    """
+    withdrawn = [
+        m
+        for m in session.scalars(select(Message).where(Message.case_id == case.id, Message.state.in_(UNSENT)))
+        if (m.meta or {}).get("update")
+    ]
+    for message in withdrawn:
+        message.state = MessageState.SUPPRESSED
+        message.meta = {**(message.meta or {}), "superseded_by": by.value}
+        audit.record(
+            session,
+            actor=ACTOR,
+            action="case.update_superseded",
+            case_id=case.id,
+            summary={"message_id": message.id, "kind": (message.meta or {}).get("update"), "by": by.value},
+        )
+    return withdrawn
+
+
+def not_before(session: Session, message: Message, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When an update outside the resident's safe contact times may go; None when it may go now.
+
+    Senders ask this at every try, so a retried email or a text delayed past its window waits
+    again for a safe time. NOTE: a WhatsApp text released because the resident has just written
+    goes at once: they answered the notice to read it, phone in hand.
+    """
+    meta = message.meta or {}
+    if not meta.get("update") or not meta.get("zone") or message.case_id is None or meta.get("released_by"):
+        return None  # NOTE: an update queued before the zone was kept with it goes as it did then
+    case = session.get(Case, message.case_id)
+    if case is None:
+        return None
+    now = now or utcnow()
+    zone = ZoneInfo(str(meta["zone"]))
+    times = contact_times.parse(contact_times.contact_times_of(case.witnesses))
+    return None if times.allows(now, zone) else times.next_safe(now, zone)
 
 
 def _withheld(session: Session, case: Case) -> str | None:

@@ -345,8 +345,9 @@ def test_a_held_text_never_follows_a_stop_and_goes_after_start(wa_app, db, fake_
     assert fake_twilio.texts() == [] and _message(db, held).state is MessageState.HELD
     _write(wa_app, "START")
     _work(wa_app)
+    # NOTE: the START turn hands the released text to the web process's own sender thread (send_soon).
+    assert jobs.wait_for(lambda: _message(db, held).state is MessageState.SENT, timeout=30, interval=0.05)
     assert [m["Body"] for m in fake_twilio.texts()] == ["Su caso fue asignado."]
-    assert _message(db, held).state is MessageState.SENT
 
 
 def test_a_text_whatsapp_refuses_as_outside_the_window_is_held_and_announced_by_template(wa_app, db, fake_twilio):

@@ -12,6 +12,7 @@ import functools
 import socket
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -134,13 +135,17 @@ def _send_due(app: Any) -> int:
     return jobs.Worker(database=app.extensions["heard.database"], handlers=_handlers(app)).run_once()
 
 
-def _time_passes(app: Any) -> int:
-    """Make every waiting job due (the safe time has come) and run the senders."""
+def _time_passes(app: Any, to: dt.datetime | None = None) -> int:
+    """Make every waiting job due and run the senders at ``to`` (default: the latest safe time planned)."""
     db = app.extensions["heard.database"]
     with db.session() as s:
         s.execute(update(Job).where(Job.state == JobState.QUEUED).values(run_after=utcnow()))
+        planned = [m.meta["send_after"] for m in updates.updates_of(list(s.scalars(select(Message))))]
         s.commit()
-    return _send_due(app)
+    clock = to or (dt.datetime.fromisoformat(max(planned)) if planned else utcnow())
+    # NOTE: the senders ask the resident's safe times at every try, by this clock.
+    with mock.patch.object(updates, "utcnow", return_value=clock):
+        return _send_due(app)
 
 
 def _texting_case(app: Any, db: Database, keyring: Any, *, form: dict[str, str], **overrides: Any) -> tuple[int, str]:
@@ -220,19 +225,78 @@ def test_an_acknowledgement_by_sms_waits_for_the_residents_safe_time_and_goes_in
     assert "case.update_queued" in _actions(db, case_id)
 
 
-def test_an_assignment_goes_on_whatsapp_inside_the_window(app, db, keyring, fake_twilio):
+def test_an_assignment_goes_on_whatsapp_inside_the_window_as_one_text(app, db, keyring, fake_twilio):
     case_id, _pin = _texting_case(app, db, keyring, form=whatsapp_form("Hola"), witnesses=None)
     before = len(fake_twilio.sent())
     _assign(db, case_id)  # through triage: an acknowledgement, then the assignment
     _compose(app, _tomorrow_at(10))  # no safe times given: 9:00 to 19:00 office time
-    kinds = [m.meta["update"] for m in _updates(db, case_id)]
-    assert kinds == ["acknowledged", "assigned"]
-    assert all(not m.meta["safe_times_understood"] for m in _updates(db, case_id))
+    written = _updates(db, case_id)
+    assert [m.meta["update"] for m in written] == ["acknowledged", "assigned"]
+    assert all(not m.meta["safe_times_understood"] for m in written)
+    # The acknowledgement had not gone yet: the assignment tells where the case is now, in one text.
+    assert [m.state for m in written] == [MessageState.SUPPRESSED, MessageState.QUEUED]
+    assert written[0].meta["superseded_by"] == "assigned" and "case.update_superseded" in _actions(db, case_id)
     _time_passes(app)
-    sent = fake_twilio.sent()[before:]
-    assert [s["To"] for s in sent] == ["whatsapp:+12095550142"] * 2 and not any(s.get("ContentSid") for s in sent)
+    (sent,) = fake_twilio.sent()[before:]
+    assert sent["To"] == "whatsapp:+12095550142" and not sent.get("ContentSid")
     number = _number(db, case_id)
-    assert sent[1]["Body"] == t("es", TEXTS[UpdateKind.ASSIGNED], tracking_number=number, finding="")
+    assert sent["Body"] == t("es", TEXTS[UpdateKind.ASSIGNED], tracking_number=number, finding="")
+
+
+def test_an_update_already_sent_is_not_taken_back(app, db, keyring, fake_twilio):
+    case_id, _pin = _texting_case(app, db, keyring, form=sms_form("Hola"), witnesses=None)
+    before = len(fake_twilio.sent())
+    _move(db, case_id, Status.TRIAGE)
+    _compose(app, _tomorrow_at(10))
+    _time_passes(app)
+    _assign(db, case_id)
+    _compose(app, _tomorrow_at(11))
+    _time_passes(app)
+    bodies = [m["Body"] for m in fake_twilio.sent()[before:]]
+    number = _number(db, case_id)
+    assert bodies == [
+        t("es", TEXTS[kind], tracking_number=number, finding="")
+        for kind in (UpdateKind.ACKNOWLEDGED, UpdateKind.ASSIGNED)
+    ]
+
+
+def test_a_text_whose_send_runs_late_waits_again_for_a_safe_time(app, db, keyring, fake_twilio):
+    case_id, _pin = _texting_case(app, db, keyring, form=sms_form("Hola"), witnesses="contact times: 9-5")
+    before = len(fake_twilio.sent())
+    _move(db, case_id, Status.TRIAGE)
+    _compose(app, _tomorrow_at(7))
+    (planned,) = _updates(db, case_id)
+    assert planned.meta["send_after"] == _tomorrow_at(9).isoformat()
+    # The worker was down all day: the send job runs at 23:00, past the resident's window.
+    assert _time_passes(app, to=_tomorrow_at(23)) == 1
+    assert fake_twilio.sent()[before:] == [] and _updates(db, case_id)[0].state is MessageState.QUEUED
+    with db.session() as s:
+        job = s.scalars(select(Job).where(Job.kind == "sms.send", Job.state == JobState.QUEUED)).one()
+        assert job.attempts == 0 and job.last_error is None  # waiting, not failing
+    _time_passes(app, to=_tomorrow_at(9) + dt.timedelta(days=1))
+    assert len(fake_twilio.sent()[before:]) == 1
+
+
+def test_an_email_retried_after_the_safe_window_waits_for_the_next(app, db, keyring, relay):
+    with db.session() as s:
+        contact = {"name": "María López", "email": "maria@example.org", "preferred": "email"}
+        case, _receipt = make_case(
+            s, keyring, narrative=NARRATIVE, contact=contact, witnesses="contact times: mornings"
+        )
+        s.commit()
+        case_id = case.id
+    _move(db, case_id, Status.TRIAGE)
+    _compose(app, _tomorrow_at(8))
+    (planned,) = _updates(db, case_id)
+    relay.busy = 1  # the relay is busy at 9:00 (451): the email is to be tried again
+    _time_passes(app, to=_tomorrow_at(9))
+    assert relay.letters() == []
+    _time_passes(app, to=_tomorrow_at(14))  # the retry comes in the afternoon: not a safe time
+    assert relay.letters() == []
+    (kept,) = _updates(db, case_id)
+    assert kept.state is MessageState.QUEUED and kept.id == planned.id
+    _time_passes(app, to=_tomorrow_at(10) + dt.timedelta(days=1))
+    assert len(relay.letters()) == 1
 
 
 def test_a_closing_goes_by_email_with_the_finding_in_plain_words(app, db, keyring, relay):
@@ -250,9 +314,8 @@ def test_a_closing_goes_by_email_with_the_finding_in_plain_words(app, db, keyrin
     _send_due(app)
     assert relay.received == []  # 15:00 is not in the morning
     _time_passes(app)
-    letters = relay.letters()
-    assert len(letters) == 2
-    plain = letters[1].get_body(("plain",)).get_content()
+    (letter,) = relay.letters()  # the acknowledgement had not gone: the closing says it all
+    plain = letter.get_body(("plain",)).get_content()
     assert t("es", FINDINGS[Disposition.NO_JURISDICTION]) in plain and "cerrado" in plain
     assert pin not in plain and "empujó" not in plain
 

@@ -12,7 +12,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from intake import inputs, jobs
-from intake.cases import tracking
+from intake.cases import tracking, updates
 from intake.conversations import mail
 from intake.crypto import Keyring
 from intake.db import Database, utcnow
@@ -109,6 +109,10 @@ class MailSender:
             message = session.get(Message, message_id)
             if message is None or message.state != MessageState.QUEUED:
                 return
+            later = updates.not_before(session, message)
+            if later is not None:
+                session.rollback()
+                raise jobs.RetryLater((later - utcnow()).total_seconds(), "outside the resident's safe contact times")
             attempt = mail.record_attempt(message)
             try:
                 letter = self._letter(session, message)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from intake import jobs
+from intake.cases import updates
 from intake.conversations import messaging, whatsapp
 from intake.db import utcnow
 from intake.enums import Channel, Language, MessageState
@@ -38,6 +39,10 @@ class OutboundSender(ChannelState):
                 session.commit()
                 log.info("message %s not sent: the resident opted out", message_id)
                 return
+            later = updates.not_before(session, message)
+            if later is not None:
+                session.rollback()
+                raise jobs.RetryLater((later - utcnow()).total_seconds(), "outside the resident's safe contact times")
             if not (self.settings.account_sid and self.settings.auth_token and correspondent.service_number):
                 raise RuntimeError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")
             template = (message.meta or {}).get("content_sid")
