@@ -86,6 +86,8 @@ def main() -> None:
             "HEARD_INSTANCE_DIR": instance,
             "HEARD_INTERNAL_URL": f"http://127.0.0.1:{web_port}",
             "HEARD_INTERNAL_TOKEN": keyring.internal_token,
+            # Rasa's tracker store seals every event with Heard's key (bot/tracker_store.py).
+            "HEARD_FERNET_KEYS": ",".join(keyring.fernet_keys),
             "SANIC_HOST": "127.0.0.1",
             "HEARD_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
             "RASA_PORT": str(rasa_port),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from intake import audit
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.errors import ValidationError
@@ -131,19 +132,29 @@ def issue_code(
     )
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     expires = now + CODE_LIFETIME
-    session.add(
-        ResumeCode(
-            code_digest=_digest(keyring, code),
-            conversation_id=conversation_id,
-            draft_id=draft_id,
-            language=language,
-            sealed_answers=keyring.encrypt(json.dumps(answers, ensure_ascii=False)),
-            created_at=now,
-            expires_at=expires,
-        )
+    row = ResumeCode(
+        code_digest=_digest(keyring, code),
+        conversation_id=conversation_id,
+        draft_id=draft_id,
+        language=language,
+        sealed_answers=keyring.encrypt(json.dumps(answers, ensure_ascii=False)),
+        created_at=now,
+        expires_at=expires,
     )
+    session.add(row)
     session.flush()
+    _audit(session, row, "resume.code_issued", expires_at=expires.isoformat(), answers=len(answers))
     return code, expires
+
+
+def _audit(session: Session, row: ResumeCode, action: str, **summary: Any) -> None:
+    """Record a code's life in the audit chain: by its row, never the code or the answers."""
+    audit.record(
+        session,
+        actor="resident:text",
+        action=action,
+        summary={"resume_code_id": row.id, "language": row.language, **summary},
+    )
 
 
 def redeem_code(session: Session, *, keyring: Keyring, code: str, now: dt.datetime | None = None) -> Resumed:
@@ -159,10 +170,13 @@ def redeem_code(session: Session, *, keyring: Keyring, code: str, now: dt.dateti
     if row is None:
         raise ResumeRefused("wrong")
     if row.used_at is not None or draft_filed(session, draft_id=row.draft_id):
+        _audit(session, row, "resume.code_refused", reason="used")
         raise ResumeRefused("used")
     if now >= row.expires_at:
+        _audit(session, row, "resume.code_refused", reason="expired")
         raise ResumeRefused("expired")
     row.used_at = now
+    _audit(session, row, "resume.code_used")
     answers = json.loads(keyring.decrypt(row.sealed_answers) or "{}")
     row.sealed_answers = None  # NOTE: the web draft holds them now, sealed in its own session.
     session.flush()

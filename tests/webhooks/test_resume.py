@@ -136,3 +136,22 @@ def test_wrong_codes_are_told_and_counted_toward_a_limit(client):
     assert all(a.status_code == 422 for a in answers)
     assert "Mã này không mở được báo cáo nào." in _main(answers[0].get_data(as_text=True))
     assert _enter(client, "ANOTHER1", lang="vi").status_code == 429
+
+
+def test_issuing_using_and_refusing_a_code_are_audited_without_the_code_or_the_answers(client, auth, session):
+    from intake import audit
+    from intake.models import AuditEntry
+
+    code = client.post("/internal/v1/resume-codes", json=_code_request(), headers=auth).get_json()["code"]
+    assert _enter(client, code).status_code == 303
+    client.delete_cookie("heard_web")
+    assert _enter(client, code).status_code == 422
+    entries = list(
+        session.scalars(select(AuditEntry).where(AuditEntry.action.like("resume.%")).order_by(AuditEntry.seq))
+    )
+    assert [e.action for e in entries] == ["resume.code_issued", "resume.code_used", "resume.code_refused"]
+    assert entries[2].summary["reason"] == "used"
+    assert len({e.summary["resume_code_id"] for e in entries}) == 1
+    kept = repr([e.summary for e in entries])
+    assert code.replace("-", "") not in kept.replace("-", "") and "empujó" not in kept
+    assert audit.verify_chain(session).ok

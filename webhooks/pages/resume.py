@@ -36,6 +36,7 @@ def report_resume() -> ResponseReturnValue:
     try:
         opened = resume.redeem_code(session, keyring=keyring(), code=request.form.get("code", "")[:40])
     except resume.ResumeRefused as exc:
+        session.commit()  # the refusal of a known code is kept in the audit chain
         return _page("web/resume.html", 422, error=wt(g.lang, RESUME_REFUSALS[exc.reason]))
     g.lang = page_language(opened.language) or g.lang
     language = data_language(g.lang)
