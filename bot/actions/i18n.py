@@ -81,6 +81,12 @@ def keyword_set(language: str | None, context: str, english: str) -> set[str]:
     return {w for w in words if w}
 
 
+def first_keyword(language: str | None, context: str, english: str) -> str:
+    """Return the language's own first word for ``context`` (the one a resident is told), folded."""
+    localized = _translations(_catalog(language)).pgettext(context, english)
+    return fold((localized or english).split("|")[0])
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, so "Sí!" matches "si"."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import intake_client
 from bot.actions.common import latest_text
-from bot.actions.i18n import LANGUAGES, chinese_script_in_use, current_channel, matches, t
+from bot.actions.i18n import LANGUAGES, chinese_script_in_use, current_channel, first_keyword, fold, matches, t
 
 # Only a resident on a small screen has somewhere else to go; the web chat is the web already.
 TEXT_CHANNELS = ("sms", "whatsapp")
@@ -41,12 +41,20 @@ NO_CODE = _("I could not make a web code just now. Please go on here, or try aga
 FINISHED_ON_WEB = _("This report was finished on the web, so it was not sent again from here.")
 
 
-def is_web_command(text: str) -> bool:
-    """Tell whether ``text`` asks to go on with the report on the web, in any of the languages."""
-    return any(
-        matches(language, text, "keywords", "web|website|online|continue online|continue on the web")
-        for language in LANGUAGES
-    )
+WEB_WORDS = "web|website|online|continue online|continue on the web"
+# Where it happened may truly be "online" (threats on social media): there only the WEB word itself asks.
+PLACE_SLOTS = frozenset({"location"})
+
+
+def is_web_command(text: str, asked: str | None = None) -> bool:
+    """Tell whether ``text`` asks to go on with the report on the web, in any of the languages.
+
+    ``asked`` is the slot the bot asked for; when it is a place, "online" alone is the answer.
+    """
+    if asked in PLACE_SLOTS:
+        catalogs = [*LANGUAGES, "zh_Hant"]  # NOTE: both Chinese scripts, whichever this conversation writes
+        return fold(text) in {"web", *(first_keyword(language, "keywords", WEB_WORDS) for language in catalogs)}
+    return any(matches(language, text, "keywords", WEB_WORDS) for language in LANGUAGES)
 
 
 def answers_so_far(tracker: Tracker, kind: str) -> dict[str, str]:
@@ -69,7 +77,8 @@ def handle_web_command(
     dispatcher: CollectingDispatcher, tracker: Tracker, language: str, kind: str
 ) -> list[EventType] | None:
     """Answer WEB with a one-time code for the draft; None when the message is no such request."""
-    if current_channel() not in TEXT_CHANNELS or not is_web_command(latest_text(tracker)):
+    asked = tracker.get_slot("requested_slot")
+    if current_channel() not in TEXT_CHANNELS or not is_web_command(latest_text(tracker), asked):
         return None
     payload: dict[str, Any] = {
         "conversation_id": tracker.sender_id,
