@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--languages", default=",".join(LANGUAGES))
     parser.add_argument("--personas", type=int, default=PERSONAS)
     parser.add_argument("--show", action="store_true", help="print every refusal and failed conversation")
+    parser.add_argument("--transcripts", action="store_true", help="with --show: print every conversation")
     args = parser.parse_args()
     keyring = _keyring()
     with tempfile.TemporaryDirectory() as instance:
@@ -133,7 +134,7 @@ def main() -> None:
 
                     outcome = Resident(lang, persona, send).run()
                     outcomes.append(outcome)
-                    if args.show and not outcome.ok:
+                    if args.show and (args.transcripts or not outcome.ok):
                         print(f"--- {lang} persona {persona}: refusals {outcome.refusals}")
                         for sent, got in outcome.transcript:
                             print(f"> {sent}\n< " + "\n< ".join(got))

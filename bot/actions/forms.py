@@ -94,6 +94,8 @@ SERVICE_ANSWER = _(
 # NOTE: said when the resident's words name a moment still to come ("tomorrow at 5"): never taken silently.
 FUTURE_TIME = _("That is a time still to come, so I did not take it as the day it happened.")
 
+# The resident asked not to be contacted at all (not the same as skipping the question).
+NO_CONTACT = "none"
 COMPLAINT_SLOTS = [
     "narrative",
     "narrative_more",
@@ -106,9 +108,10 @@ COMPLAINT_SLOTS = [
     "witnesses",
     "anonymous",
     "contact_name",
-    "contact_phone",
-    "contact_email",
+    # NOTE: how first, so only the address that way needs asking (a number, or an email address).
     "contact_preferred",
+    "contact_email",
+    "contact_phone",
     "contact_times",
     "summary_confirmed",
 ]
@@ -250,8 +253,7 @@ class HeardFormValidation(FormValidationAction):
             slots.remove("story_facts_confirmed")
         if tracker.get_slot("anonymous") is True:
             slots = [s for s in slots if s not in CONTACT_SLOTS]
-        if tracker.get_slot("contact_preferred") in ("email", SKIPPED) and not tracker.get_slot("contact_times"):
-            slots.remove("contact_times")  # an email, or no contact, needs no safe time to call
+        slots = [s for s in slots if s not in unneeded_contact_slots(tracker)]
         if tracker.get_slot("cancel_pending"):
             slots.insert(0, "cancel_confirm")
         return slots
@@ -567,7 +569,7 @@ class HeardFormValidation(FormValidationAction):
             return {"contact_preferred": SKIPPED}
         said = contact_choice(language, str(value or ""))  # "call me", "por mensaje", "no contact"
         if said is not None:
-            return {"contact_preferred": SKIPPED if said == "none" else said}
+            return {"contact_preferred": NO_CONTACT if said == "none" else said, **said_with_it(said, str(value or ""))}
         dispatcher.utter_message(text=t(language, "Please reply 1, 2 or 3."))
         return {"contact_preferred": None}
 
@@ -586,6 +588,40 @@ class HeardFormValidation(FormValidationAction):
             text=t(language, "Reply YES to send your report, or the number of the answer you want to change.")
         )
         return {"summary_confirmed": None}
+
+
+def unneeded_contact_slots(tracker: Tracker) -> set[str]:
+    """The contact questions the way the resident chose to be reached makes needless (unless answered already).
+
+    A text or a call needs a number, not an email address; an email needs no number (unless the
+    address was skipped: a number is asked instead) and no safe time to call; "no contact" needs none.
+    """
+    preferred, email = tracker.get_slot("contact_preferred"), tracker.get_slot("contact_email")
+    unneeded = set()
+    if preferred in ("sms", "phone"):
+        unneeded.add("contact_email")
+    if preferred == "email" and email and email != SKIPPED:
+        unneeded.add("contact_phone")
+    if preferred in ("email", SKIPPED, NO_CONTACT):
+        unneeded.add("contact_times")
+    if preferred == NO_CONTACT:
+        unneeded |= {"contact_email", "contact_phone"}
+    return {slot for slot in unneeded if not tracker.get_slot(slot)}
+
+
+def said_with_it(choice: str, text: str) -> dict[str, Any]:
+    """What a resident adds to how to reach them: a number ("text me at 209 555 0142"), or when ("call after 5pm").
+
+    NOTE: kept as their words, so nothing is asked twice; the read-back shows both.
+    """
+    if choice not in ("sms", "phone"):
+        return {}
+    phone = find_phone(text)
+    if phone is not None:
+        return {"contact_phone": phone}
+    if any(c.isdigit() for c in ascii_digits(text)):
+        return {"contact_times": text.strip()}
+    return {}
 
 
 def summary_sections(tracker: Tracker) -> list[tuple[str, list[str]]]:

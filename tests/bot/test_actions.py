@@ -598,8 +598,9 @@ def test_a_yes_or_no_with_more_words_is_read(language, text, expected):
         ("call me please", "phone"),
         ("text is best", "sms"),
         ("by email", "email"),
-        ("please don't contact me", "-"),
+        ("please don't contact me", "none"),
         ("2", "phone"),
+        ("SKIP", "-"),
     ],
 )
 def test_the_contact_choice_in_the_residents_words(text, expected):
@@ -609,6 +610,47 @@ def test_the_contact_choice_in_the_residents_words(text, expected):
         )
     )
     assert slots_set(events)["contact_preferred"] == expected, said
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "phone call is best, after 5pm",
+            {"contact_preferred": "phone", "contact_times": "phone call is best, after 5pm"},
+        ),
+        ("text me at 209 555 0142", {"contact_preferred": "sms", "contact_phone": "+12095550142"}),
+        ("by email", {"contact_preferred": "email"}),
+    ],
+)
+def test_a_number_or_a_time_said_with_the_choice_is_kept_and_not_asked_again(text, expected):
+    events, said = run_form(
+        tracker(
+            text, "request_human", slots={"requested_slot": "contact_preferred"}, extracted={"contact_preferred": text}
+        )
+    )
+    found = slots_set(events)
+    assert {k: found.get(k) for k in expected} == expected, said
+    assert not ({"contact_phone", "contact_times"} - set(expected)) & {k for k, v in found.items() if v}, found
+
+
+@pytest.mark.parametrize(
+    ("slots", "asked"),
+    [
+        ({"contact_preferred": "sms"}, ["contact_phone", "contact_times"]),
+        ({"contact_preferred": "phone"}, ["contact_phone", "contact_times"]),
+        ({"contact_preferred": "email"}, ["contact_email", "contact_phone"]),  # the number only if no address
+        ({"contact_preferred": "email", "contact_email": "a@example.org"}, ["contact_email"]),
+        ({"contact_preferred": "email", "contact_email": "-"}, ["contact_email", "contact_phone"]),
+        ({"contact_preferred": "none"}, []),
+        ({"contact_preferred": "-"}, ["contact_email", "contact_phone"]),
+    ],
+)
+def test_only_the_address_for_the_chosen_way_is_asked(slots, asked):
+    t = tracker("", "", slots={"anonymous": False, "contact_name": "Ana", **slots})
+    required = asyncio.run(ValidateComplaintForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert [s for s in required if s in ("contact_email", "contact_phone", "contact_times")] == asked
+    assert required.index("contact_preferred") < required.index("contact_name") + 2
 
 
 @pytest.mark.parametrize(
@@ -771,7 +813,9 @@ def test_a_first_message_story_the_nlu_read_as_a_status_check_is_taken_as_the_st
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
 
 
-@pytest.mark.parametrize(("preferred", "asked"), [("email", False), ("-", False), ("phone", True), ("sms", True)])
+@pytest.mark.parametrize(
+    ("preferred", "asked"), [("email", False), ("-", False), ("none", False), ("phone", True), ("sms", True)]
+)
 def test_safe_times_are_asked_only_for_calls_and_texts(preferred, asked):
     t = tracker("", "", slots={"anonymous": False, "contact_preferred": preferred})
     slots = asyncio.run(ValidateComplaintForm().required_slots([], CollectingDispatcher(), t, DOMAIN))

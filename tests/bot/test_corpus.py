@@ -77,7 +77,8 @@ def assert_no_refusal(lang: str, replies: list[str]) -> None:
 # --- getting to the question each category answers ---------------------------------------------
 
 # Answers the bot takes in every language (English keywords always count), to reach a question fast.
-TO_CONTACT_EMAIL = ["/file_complaint", "x", "DONE", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "no", "SKIP", "SKIP"]
+# To the question how to reach them: a report, not anonymous, the name skipped.
+TO_CONTACT_CHOICE = ["/file_complaint", "x", "DONE", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "no", "SKIP"]
 
 
 def at_cancel_question(talk) -> None:  # type: ignore[no-untyped-def]
@@ -105,15 +106,21 @@ def check_no(lang, talk, text):  # type: ignore[no-untyped-def]
 
 def contact_choice(expected: str) -> Callable:  # type: ignore[type-arg]
     def check(lang, talk, text):  # type: ignore[no-untyped-def]
-        for line in TO_CONTACT_EMAIL:
+        for line in TO_CONTACT_CHOICE[:-1]:
             talk.say(line)
-        asked = talk.say("SKIP")
+        asked = talk.say(TO_CONTACT_CHOICE[-1])
         assert any(said(lang, actions.QUESTIONS["contact_preferred"]) in r for r in asked), asked
         replies = talk.say(text)
         assert_no_refusal(lang, replies)
-        # the next question: safe times for a call or a text; the read-back after email or no contact
-        following = actions.QUESTIONS["contact_times"] if expected in ("phone", "sms") else "Here is your report:"
-        assert any(said(lang, following) in r for r in replies), replies
+        # the next question: the number for a call or a text (or, when they gave it, the safe times);
+        # the address for email; the read-back when they want no contact
+        following = {
+            "phone": ("contact_phone", "contact_times"),
+            "sms": ("contact_phone", "contact_times"),
+            "email": ("contact_email",),
+        }.get(expected)
+        wanted = [actions.QUESTIONS[slot] for slot in following] if following else ["Here is your report:"]
+        assert any(said(lang, q) in r for r in replies for q in wanted), replies
         return replies
 
     check.__name__ = f"check_contact_{expected}"
@@ -121,13 +128,14 @@ def contact_choice(expected: str) -> Callable:  # type: ignore[type-arg]
 
 
 def check_no_email(lang, talk, text):  # type: ignore[no-untyped-def]
-    for line in TO_CONTACT_EMAIL[:-1]:
+    for line in TO_CONTACT_CHOICE:
         talk.say(line)
-    asked = talk.say("SKIP")
+    asked = talk.say("3")  # by email
     assert any(said(lang, actions.QUESTIONS["contact_email"]) in r for r in asked), asked
     replies = talk.say(text)
     assert_no_refusal(lang, replies)
-    assert any(said(lang, actions.QUESTIONS["contact_preferred"]) in r for r in replies), replies
+    # no email after all: a number is asked instead
+    assert any(said(lang, actions.QUESTIONS["contact_phone"]) in r for r in replies), replies
     return replies
 
 
