@@ -58,9 +58,8 @@ def test_a_spanish_conversation_files_the_residents_words(bot_stack, keyring):
             "mi hermana lo vio",
             "no",
             "Maria Lopez",
+            "1",  # by text: the number is asked next, and no email
             "209 555 0142",
-            "saltar",
-            "1",
             "despues de las 5",
         ],
     )

@@ -77,6 +77,8 @@ def assert_no_refusal(lang: str, replies: list[str]) -> None:
 # --- getting to the question each category answers ---------------------------------------------
 
 # Answers the bot takes in every language (English keywords always count), to reach a question fast.
+# The number question where the channel knows none (this test's conversations).
+PHONE_QUESTION = "What phone number can we reach you at? Reply SKIP if you prefer not to give one."
 # To the question how to reach them: a report, not anonymous, the name skipped.
 TO_CONTACT_CHOICE = ["/file_complaint", "x", "DONE", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "no", "SKIP"]
 
@@ -114,12 +116,11 @@ def contact_choice(expected: str) -> Callable:  # type: ignore[type-arg]
         assert_no_refusal(lang, replies)
         # the next question: the number for a call or a text (or, when they gave it, the safe times);
         # the address for email; the read-back when they want no contact
-        following = {
-            "phone": ("contact_phone", "contact_times"),
-            "sms": ("contact_phone", "contact_times"),
-            "email": ("contact_email",),
-        }.get(expected)
-        wanted = [actions.QUESTIONS[slot] for slot in following] if following else ["Here is your report:"]
+        wanted = {
+            "phone": [PHONE_QUESTION, actions.QUESTIONS["contact_times"]],
+            "sms": [PHONE_QUESTION, actions.QUESTIONS["contact_times"]],
+            "email": [actions.QUESTIONS["contact_email"]],
+        }.get(expected, ["Here is your report:"])
         assert any(said(lang, q) in r for r in replies for q in wanted), replies
         return replies
 
@@ -135,7 +136,7 @@ def check_no_email(lang, talk, text):  # type: ignore[no-untyped-def]
     replies = talk.say(text)
     assert_no_refusal(lang, replies)
     # no email after all: a number is asked instead
-    assert any(said(lang, actions.QUESTIONS["contact_phone"]) in r for r in replies), replies
+    assert any(said(lang, PHONE_QUESTION) in r for r in replies), replies
     return replies
 
 
