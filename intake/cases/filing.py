@@ -177,6 +177,23 @@ def file_case(
     return case, Receipt(tracking_number=number, pin=pin, status=Status.RECEIVED)
 
 
+def join_text_evidence(session: Session, *, case: Case, conversation_id: str) -> int:
+    """Give a case filed on the web the photos and messages of the text conversation it began in (WEB).
+
+    Audited with how many files joined; safe to call again (only what has no case yet moves).
+    """
+    joined = messaging.attach_conversation_evidence(session, case=case, conversation_id=conversation_id)
+    if joined:
+        audit.record(
+            session,
+            actor="system",
+            action="case.evidence_joined",
+            case_id=case.id,
+            summary={"attachments": joined, "from": "the text conversation the report began in"},
+        )
+    return joined
+
+
 def file_case_idempotently(
     session: Session,
     *,

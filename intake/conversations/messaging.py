@@ -448,18 +448,23 @@ def last_sent_at(session: Session, *, service_number: str) -> Any:
     )
 
 
-def attach_conversation_evidence(session: Session, *, case: Case) -> int:
-    """Give a newly filed case the evidence its conversation gathered before filing."""
-    if not case.conversation_id:
+def attach_conversation_evidence(session: Session, *, case: Case, conversation_id: str | None = None) -> int:
+    """Give a newly filed case the evidence (and messages) a conversation gathered before filing.
+
+    ``conversation_id`` defaults to the case's own; the web form names the text conversation a
+    report began in (a WEB code), so the photos sent by text follow the report to the web.
+    """
+    conversation_id = conversation_id or case.conversation_id
+    if not conversation_id:
         return 0
     result = session.execute(
         update(Attachment)
-        .where(Attachment.conversation_id == case.conversation_id, Attachment.case_id.is_(None))
+        .where(Attachment.conversation_id == conversation_id, Attachment.case_id.is_(None))
         .values(case_id=case.id)
     )
     session.execute(
         update(Message)
-        .where(Message.conversation_id == case.conversation_id, Message.case_id.is_(None))
+        .where(Message.conversation_id == conversation_id, Message.case_id.is_(None))
         .values(case_id=case.id)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

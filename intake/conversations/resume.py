@@ -69,6 +69,8 @@ class Resumed:
     draft_id: str
     language: str
     answers: dict[str, str]
+    # The text conversation the report began in: its photos and messages join the case filed on the web.
+    conversation_id: str = ""
 
 
 def normalize_code(text: str) -> str:
@@ -180,7 +182,12 @@ def redeem_code(session: Session, *, keyring: Keyring, code: str, now: dt.dateti
     answers = json.loads(keyring.decrypt(row.sealed_answers) or "{}")
     row.sealed_answers = None  # NOTE: the web draft holds them now, sealed in its own session.
     session.flush()
-    return Resumed(draft_id=row.draft_id, language=row.language, answers=clean_answers(answers))
+    return Resumed(
+        draft_id=row.draft_id,
+        language=row.language,
+        answers=clean_answers(answers),
+        conversation_id=row.conversation_id,
+    )
 
 
 def draft_filed(session: Session, *, draft_id: str) -> bool:

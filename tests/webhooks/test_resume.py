@@ -155,3 +155,32 @@ def test_issuing_using_and_refusing_a_code_are_audited_without_the_code_or_the_a
     kept = repr([e.summary for e in entries])
     assert code.replace("-", "") not in kept.replace("-", "") and "empujó" not in kept
     assert audit.verify_chain(session).ok
+
+
+def test_photos_sent_by_text_before_web_join_the_case_filed_on_the_web(client, auth, session):
+    from intake.models import Attachment, AuditEntry
+
+    photo = Attachment(
+        conversation_id="conv-abc",  # sent by MMS in the text conversation, before WEB
+        content_type="image/jpeg",
+        size_bytes=10,
+        sha256="0" * 64,
+        storage_key="evidence/photo-1",
+    )
+    other = Attachment(
+        conversation_id="conv-someone-else", content_type="image/jpeg", size_bytes=10, sha256="1" * 64, storage_key="x"
+    )
+    session.add_all([photo, other])
+    session.flush()
+    code = client.post("/internal/v1/resume-codes", json=_code_request(), headers=auth).get_json()["code"]
+    assert _enter(client, code).status_code == 303
+    asked = client.get("/report/anonymous?lang=es").get_data(as_text=True)
+    client.post("/report/anonymous", data={"csrf": _csrf(asked), "lang": "es", "anonymous": "yes"})
+    review = client.get("/report/review?lang=es").get_data(as_text=True)
+    assert client.post("/report/review", data={"csrf": _csrf(review), "lang": "es"}).status_code == 200
+    case = session.scalars(select(Case)).one()
+    session.refresh(photo)
+    session.refresh(other)
+    assert photo.case_id == case.id and other.case_id is None
+    joined = session.scalars(select(AuditEntry).where(AuditEntry.action == "case.evidence_joined")).one()
+    assert joined.case_id == case.id and joined.summary["attachments"] == 1

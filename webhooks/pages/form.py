@@ -308,6 +308,8 @@ def report_review() -> ResponseReturnValue:
     except IdempotencyConflict:
         return _page("web/message.html", 409, heading=EXPIRED, message=None, restart=True)
     case = complaints.get_case(session, tracking_number=receipt.tracking_number)
+    if draft.get("resume_conversation_id"):
+        complaints.join_text_evidence(session, case=case, conversation_id=str(draft["resume_conversation_id"]))
     web_sessions.end_session(web, reason=web_sessions.ENDED_FILED, case_id=case.id)
     session.commit()
     g.clear_cookie = True

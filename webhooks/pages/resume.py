@@ -42,7 +42,12 @@ def report_resume() -> ResponseReturnValue:
     language = data_language(g.lang)
     web, _ = web_sessions.open_session(session, keyring=keyring(), channel=Channel.WEB_FORM, language=language)
     g.web_session = web
-    draft: dict[str, str] = {**opened.answers, "language": language, "resume_draft_id": opened.draft_id}
+    draft: dict[str, str] = {
+        **opened.answers,
+        "language": language,
+        "resume_draft_id": opened.draft_id,
+        "resume_conversation_id": opened.conversation_id,
+    }
     web.language = Language(language)
     web_sessions.save_draft(web, keyring=keyring(), draft=draft)
     rotate(web)
