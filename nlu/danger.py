@@ -189,9 +189,13 @@ def _pattern(cues: str) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-def _has(text: str, cues: str) -> bool:
+def has_cue(text: str, cues: str) -> bool:
+    """Tell whether folded ``text`` holds one of ``cues`` (folded words or phrases separated by "|")."""
     pattern = _pattern(cues)
     return bool(pattern and pattern.search(text))
+
+
+_has = has_cue
 
 
 def _strip(text: str, phrases: Iterable[str]) -> str:

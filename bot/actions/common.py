@@ -22,6 +22,7 @@ from bot.actions.i18n import (
     use_channel,
     use_chinese_script,
 )
+from nlu import status as status_cues
 from nlu.danger import danger_now
 from nlu.detect import chinese_script, detect_language
 
@@ -193,6 +194,12 @@ def only_fear_or_past(tracker: Tracker) -> bool:
     """Tell whether the latest message tells fear, worry or harm in the past, and no danger now."""
     text = latest_text(tracker)
     return "911" not in text and danger_now(text, _cue_languages(tracker, text)) is False
+
+
+def asks_about_a_report(tracker: Tracker) -> bool:
+    """Tell whether the latest message asks about a report already made (nlu/status.py), and tells no story."""
+    text = latest_text(tracker)
+    return status_cues.asks_about_a_report(text, _cue_languages(tracker, text)) and not is_story(text)
 
 
 def _cue_languages(tracker: Tracker, text: str) -> list[str]:

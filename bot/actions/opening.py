@@ -15,6 +15,7 @@ from bot.actions.common import (
     NOTICE,
     OFFICE_PHONE,
     advise_if_emergency,
+    asks_about_a_report,
     handle_language_commands,
     is_story,
     language_notice,
@@ -71,7 +72,7 @@ def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: 
     if opens_with_story(tracker):
         advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE))
         return [FollowupAction("complaint_form")]
-    if tracking_in(text) or (pin_in(text) and not is_story(text)):
+    if tracking_in(text) or (pin_in(text) and not is_story(text)) or asks_about_a_report(tracker):
         return [FollowupAction("status_form")]
     if advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE)):
         return []  # danger now, whatever the classifier read (a hello, the menu): the 911 advice alone
