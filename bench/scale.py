@@ -149,6 +149,55 @@ def staff_browsing(cluster: Cluster, count: int, stop: threading.Event) -> list[
     return latencies
 
 
+class Waits:
+    """Sample what the database's busy connections wait on, and the machine's CPU, while staff browse.
+
+    Separates the audit chain's row lock (every page view appends under ``FOR UPDATE`` of its head:
+    a backend waiting on it shows wait_event_type "Lock") from the machine being busy (CPU).
+    """
+
+    def __init__(self, database_url: str) -> None:
+        from sqlalchemy import create_engine
+
+        from intake.config import normalize_database_url
+
+        self.engine = create_engine(normalize_database_url(database_url))
+        self.active = self.locked = 0
+        self.cpu_busy = self.cpu_total = 0
+
+    @staticmethod
+    def _cpu() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]
+        return sum(fields) - idle, sum(fields)
+
+    def sample_until(self, stop: threading.Event) -> None:
+        from sqlalchemy import text
+
+        busy0, total0 = self._cpu()
+        query = text(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        with self.engine.connect() as conn:
+            while not stop.wait(0.02):
+                kinds = [row[0] for row in conn.execute(query)]
+                conn.rollback()
+                self.active += len(kinds)
+                self.locked += sum(1 for kind in kinds if kind == "Lock")
+        busy1, total1 = self._cpu()
+        self.cpu_busy, self.cpu_total = busy1 - busy0, total1 - total0
+        self.engine.dispose()
+
+    def report(self) -> str:
+        lock = self.locked / self.active if self.active else 0.0
+        cpu = self.cpu_busy / self.cpu_total if self.cpu_total else 0.0
+        return (
+            f"while staff browsed: busy database connections waiting on a row lock (the audit chain's head)"
+            f" {lock:.0%} of {self.active} samples; machine CPU busy {cpu:.0%}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--residents", type=int, default=12)
@@ -161,21 +210,26 @@ def main() -> None:
     rows = []
     counts = [int(c) for c in args.replicas.split(",")]
     console: list[float] = []
+    waits: Waits | None = None
     for count in counts:
         with tempfile.TemporaryDirectory(prefix=f"heard-scale-{count}-") as tmp:
             print(f"starting the stack with {count} Rasa replica(s)...", flush=True)
             with running_cluster(Path(tmp), os.environ["TEST_DATABASE_URL"], replicas=count) as cluster:
                 stop = threading.Event()
-                browsing = None
+                browsing = sampling = None
                 if count == counts[-1] and args.staff:
                     browsing = threading.Thread(
                         target=lambda c=cluster, e=stop: console.extend(staff_browsing(c, args.staff, e))
                     )
                     browsing.start()
+                    waits = Waits(cluster.database_url)
+                    sampling = threading.Thread(target=waits.sample_until, args=(stop,))
+                    sampling.start()
                 wall, turns = through_webhooks(cluster, args.residents, offset=count * 1000)
                 stop.set()
-                if browsing is not None:
+                if browsing is not None and sampling is not None:
                     browsing.join()
+                    sampling.join()
                 direct_wall, direct_turns = direct(cluster, args.residents)
         rows.append((count, len(turns), wall, turns, direct_wall, direct_turns))
     print()
@@ -196,6 +250,8 @@ def main() -> None:
             f" {len(console)} page views, p50 {percentile(console, 0.5) * 1000:.0f} ms,"
             f" p95 {percentile(console, 0.95) * 1000:.0f} ms"
         )
+        if waits is not None:
+            print(waits.report())
     if len(rows) == 2:
         print(f"turns/s, 2 replicas over 1: {(rows[1][1] / rows[1][2]) / (rows[0][1] / rows[0][2]):.2f}")
 
