@@ -34,7 +34,7 @@ from intake.db import Database, utcnow
 from intake.errors import ConfigurationError, IntakeError
 from intake.models import Attachment
 from intake.private import make_private_dir
-from intake.retention.files import read_stored, stored_files, write_stored
+from intake.retention.files import is_stored_key, read_stored, stored_files, write_stored
 from intake.storage import FolderStorage, Storage
 
 MANIFEST = "manifest.json"
@@ -257,6 +257,9 @@ def verify_backup(folder: Path) -> Manifest:
     if not database_file.is_file() or _sha256(database_file) != manifest.database["sha256"]:
         raise BackupError(f"{database_file.name} is missing or differs from the manifest's SHA-256")
     for entry in manifest.files:
+        # NOTE: checked before anything is restored: a manifest naming "../x" must not half-restore a backup.
+        if not is_stored_key(entry.get("path")):
+            raise BackupError(f"the manifest names a file outside evidence/ and spool/: {entry.get('path')!r}")
         path = folder / FILES / entry["path"]
         if not path.is_file() or _sha256(path) != entry["sha256"]:
             raise BackupError(f"{entry['path']} is missing or differs from the manifest's SHA-256")

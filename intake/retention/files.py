@@ -22,8 +22,16 @@ def stored_files(storage: Storage, root: str | None = None) -> Iterator[StoredOb
         yield from storage.list(top)
 
 
+def is_stored_key(key: object) -> bool:
+    """Tell whether ``key`` names a resident's stored file: under evidence/ or spool/, no "..", "." or empty part."""
+    if not isinstance(key, str) or not key.startswith(STORED_ROOTS) or key in STORED_ROOTS:
+        return False
+    parts = key.split("/")
+    return "\\" not in key and "\x00" not in key and all(part not in ("", ".", "..") for part in parts)
+
+
 def _check(key: str) -> str:
-    if not key.startswith(STORED_ROOTS) or key in STORED_ROOTS:
+    if not is_stored_key(key):
         raise ValueError(f"not a stored file's key: {key!r}")
     return key
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -257,6 +257,44 @@ def test_a_restore_refuses_a_backup_that_differs_from_its_manifest_and_writes_no
                 )
             ).scalar_one()
         assert tables == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_manifest_naming_a_file_outside_the_stored_folders_is_refused_before_anything_is_restored(
+    fresh_database_url, empty_database_url, tmp_path
+):
+    import json
+
+    source = tmp_path / "source"
+    assert intake(fresh_database_url, source, "secrets", "init").returncode == 0
+    keyring = crypto.load_keyring(source, environ={})
+    audit.use_key(audit.chain_key(keyring.hmac_key))
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        case, _ = make_case(s, keyring)
+        stored = evidence.store(FolderStorage(source), keyring, JPEG, "image/jpeg")
+        s.add(Attachment(case_id=case.id, content_type="image/jpeg", size_bytes=len(JPEG), sha256=stored.sha256,
+                         storage_key=stored.storage_key))  # fmt: skip
+        s.commit()
+    database.dispose()
+    folder = tmp_path / "backup"
+    assert intake(fresh_database_url, source, "backup", "--out", str(folder)).returncode == 0
+    # An edited manifest points one file at "evidence/../x.bin", a real file with the right sum.
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    entry = manifest["files"][0]
+    shutil.copy(folder / "files" / entry["path"], folder / "files" / "x.bin")
+    entry["path"] = "evidence/../x.bin"
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+    target = tmp_path / "restored"
+    refused = intake(empty_database_url, target, "restore", str(folder))
+    assert refused.returncode == 1 and "outside evidence/ and spool/" in refused.stderr, refused.stderr
+    assert not (target / "evidence").exists() and not (target / "x.bin").exists()
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            assert not inspect(conn).get_table_names()  # the database was never touched
     finally:
         engine.dispose()
 
