@@ -48,6 +48,7 @@ from bot.actions.i18n import (
 )
 from bot.actions.resume import handle_web_command
 from bot.actions.story import FACT_SLOTS, merge_facts, story_facts
+from nlu.names import name_from
 
 # Marks a message for extraction where it is defined; t() translates it where it is said.
 _ = str
@@ -499,7 +500,12 @@ class HeardFormValidation(FormValidationAction):
     def validate_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._free_text("contact_name", value, tracker)
+        answer = self._free_text("contact_name", value, tracker)
+        given = answer.get("contact_name")
+        if isinstance(given, str) and given != SKIPPED:
+            language, _ = resolve_language(tracker)
+            answer["contact_name"] = name_from(given, [language])  # "my name is Ana Ruiz" is Ana Ruiz
+        return answer
 
     def validate_contact_times(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -844,3 +844,16 @@ def test_refusing_every_channel_is_no_contact(language, text):
     assert i18n.contact_choice(language, text) == "none"
     assert i18n.contact_choice("en", "no, call me") == "phone"
     assert i18n.contact_choice("en", "can someone call me? I don't text much") == "phone"
+
+
+@pytest.mark.parametrize(("language", "text", "name"), [("es", "me llamo Rosa Díaz", "Rosa Díaz"), ("en", "SKIP", "-")])
+def test_the_name_answer_keeps_the_name_only(language, text, name):
+    events, said = run_form(
+        tracker(
+            text,
+            "out_of_scope",
+            slots={"language": language, "requested_slot": "contact_name", "anonymous": False},
+            extracted={"contact_name": text},
+        )
+    )
+    assert slots_set(events)["contact_name"] == name, said
