@@ -66,6 +66,7 @@ def test_online_where_the_question_is_where_it_happened_is_the_answer(language):
     online = {"en": "online", "tl": "online", "hmn": "online", "vi": "trực tuyến", "zh": "网上", "zh_Hant": "線上"}
     online |= {"km": "អនឡាញ", "lo": "ອອນລາຍ", "pa": "ਆਨਲਾਈਨ", "es": "online"}
     word = online[language]
+    assert resume.WEB_WORDS == ENGLISH  # the catalogs' msgid, which first_keyword looks up
     assert resume.is_web_command(word)  # asked anything else, it asks for the web
     assert not resume.is_web_command(word, asked="location")
     own = i18n.first_keyword(language, "keywords", resume.WEB_WORDS)
