@@ -218,14 +218,13 @@ def test_a_backup_taken_while_residents_text_restores_into_an_empty_instance_and
     assert again.returncode == 1 and "not empty" in again.stderr
 
 
-def test_a_restore_refuses_a_backup_that_differs_from_its_manifest_and_writes_nothing(
-    fresh_database_url, empty_database_url, tmp_path
-):
+def _backed_up_case(database_url: str, tmp_path: Path) -> tuple[Path, Path, str]:
+    """An instance with one case and its photo, backed up; return the instance, the backup and the photo's key."""
     source = tmp_path / "source"
-    assert intake(fresh_database_url, source, "secrets", "init").returncode == 0
+    assert intake(database_url, source, "secrets", "init").returncode == 0
     keyring = crypto.load_keyring(source, environ={})
     audit.use_key(audit.chain_key(keyring.hmac_key))
-    database = Database(fresh_database_url)
+    database = Database(database_url)
     with database.session() as s:
         case, _ = make_case(s, keyring)
         stored = evidence.store(FolderStorage(source), keyring, JPEG, "image/jpeg")
@@ -234,9 +233,16 @@ def test_a_restore_refuses_a_backup_that_differs_from_its_manifest_and_writes_no
         s.commit()
     database.dispose()
     folder = tmp_path / "backup"
-    assert intake(fresh_database_url, source, "backup", "--out", str(folder)).returncode == 0
+    assert intake(database_url, source, "backup", "--out", str(folder)).returncode == 0
+    return source, folder, stored.storage_key
+
+
+def test_a_restore_refuses_a_backup_that_differs_from_its_manifest_and_writes_nothing(
+    fresh_database_url, empty_database_url, tmp_path
+):
+    source, folder, storage_key = _backed_up_case(fresh_database_url, tmp_path)
     assert intake(fresh_database_url, source, "backup", "--out", str(folder)).returncode == 1  # never over a backup
-    tampered = folder / "files" / stored.storage_key
+    tampered = folder / "files" / storage_key
     data = bytearray(tampered.read_bytes())
     data[-5] ^= 0x01
     tampered.write_bytes(bytes(data))
@@ -266,20 +272,7 @@ def test_a_manifest_naming_a_file_outside_the_stored_folders_is_refused_before_a
 ):
     import json
 
-    source = tmp_path / "source"
-    assert intake(fresh_database_url, source, "secrets", "init").returncode == 0
-    keyring = crypto.load_keyring(source, environ={})
-    audit.use_key(audit.chain_key(keyring.hmac_key))
-    database = Database(fresh_database_url)
-    with database.session() as s:
-        case, _ = make_case(s, keyring)
-        stored = evidence.store(FolderStorage(source), keyring, JPEG, "image/jpeg")
-        s.add(Attachment(case_id=case.id, content_type="image/jpeg", size_bytes=len(JPEG), sha256=stored.sha256,
-                         storage_key=stored.storage_key))  # fmt: skip
-        s.commit()
-    database.dispose()
-    folder = tmp_path / "backup"
-    assert intake(fresh_database_url, source, "backup", "--out", str(folder)).returncode == 0
+    _source, folder, _key = _backed_up_case(fresh_database_url, tmp_path)
     # An edited manifest points one file at "evidence/../x.bin", a real file with the right sum.
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     entry = manifest["files"][0]
