@@ -55,7 +55,7 @@ CUES: dict[str, Cues] = {
         ),
         fear="scared|afraid|terrified|frightened|fear|worried|nervous|shaking|anxious",
         until_now="until now|till now|even now|to this day|still scared|still afraid|now i",
-        threat="going to kill me|gonna kill me|will kill me|is killing me|wants to kill me|threatening to kill",
+        threat="going to kill me|gonna kill me|will kill me|wants to kill me|threatening to kill me",
     ),
     "es": Cues(
         now="ahorita|ahora mismo|ahora|en este momento|ya mismo|todavia esta|siguen aqui|acaban de*",

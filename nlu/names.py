@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 # Opening phrases, longest first within a language is not needed: every one is tried, the longest wins.
 INTROS: dict[str, tuple[str, ...]] = {
-    "en": ("my name is", "my names", "my name's", "name is", "it's", "its", "i'm", "im", "i am", "this is"),
+    # NOTE: not "im" or "its" (texted without the apostrophe): "Im" is a surname ("Im Soo-jin").
+    "en": ("my name is", "my names", "my name's", "name is", "it's", "i'm", "i am", "this is"),
     "es": ("me llamo", "mi nombre es", "yo soy", "soy", "mi nombre"),
     "tl": (
         "ang pangalan ko po ay",
@@ -63,7 +64,8 @@ def _fold(text: str) -> str:
 
 def name_from(text: str, languages: Iterable[str]) -> str:
     """Return the name in ``text``: its introducing phrase and closing politeness taken off (English too)."""
-    name = " ".join(text.split()).strip(" .,!;:。！，")
+    # NOTE: NFC first, so a name typed with combining marks (Unikey) is cut where its phrase ends.
+    name = " ".join(unicodedata.normalize("NFC", text).split()).strip(" .,!;:。！，")
     folded = _fold(name)
     best = ""
     for language in dict.fromkeys([*languages, "en"]):

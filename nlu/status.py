@@ -20,7 +20,7 @@ CUES: dict[str, str] = {
     "en": "status|tracking number|tracking no|tracking|my report|my complaint|my case|any update|any news",
     "es": (
         "estatus|estado de mi*|numero de seguimiento|numero de reporte|numero de mi reporte|numero de mi queja"
-        "|mi reporte|mi queja|mi caso|mi denuncia|como va|como sigue"
+        "|mi reporte|mi queja|mi caso|mi denuncia"
     ),
     "tl": "status|tracking number|tracking|report ko|complaint ko|case ko|reklamo ko",
     "vi": ("trang thai|tinh trang|ma theo doi|so theo doi|so ho so|ho so cua toi|don cua toi|don khieu nai cua toi"),
@@ -34,11 +34,20 @@ CUES: dict[str, str] = {
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{2,5})[-\s]([A-Za-z0-9]{3,5})[-\s]([A-Za-z0-9]{3,5})(?![A-Za-z0-9])")
 
 
+# "Status" that is not a report's: what a resident may ask about in the same words.
+NOT_A_REPORT = "immigration status|migration status|estatus migratorio|estado migratorio|status migratorio"
+
+
 def code_in(text: str) -> str | None:
-    """Return a reference-like code in ``text`` (any width of characters), if any."""
+    """Return a reference-like code in ``text`` (any width of characters), if any.
+
+    Digits in two of its three groups, and one group mixing letters and digits ("6WPJ"), so
+    "call me 555 0142" or "5th st and 8th" is no code.
+    """
     for match in _CODE.finditer(unicodedata.normalize("NFKC", text)):
         code, groups = match.group(0), match.groups()
-        if any(c.isalpha() for c in code) and sum(any(c.isdigit() for c in g) for g in groups) >= 2:
+        mixed = any(any(c.isdigit() for c in g) and any(c.isalpha() for c in g) for g in groups)
+        if mixed and sum(any(c.isdigit() for c in g) for g in groups) >= 2:
             return code
     return None
 
@@ -48,4 +57,6 @@ def asks_about_a_report(text: str, languages: Iterable[str]) -> bool:
     if code_in(text):
         return True
     folded = f" {fold(unicodedata.normalize('NFKC', text))} "
+    if has_cue(folded, NOT_A_REPORT):
+        return False
     return any(has_cue(folded, CUES[language]) for language in dict.fromkeys([*languages, "en"]) if language in CUES)

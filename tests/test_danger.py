@@ -71,3 +71,7 @@ def test_fear_and_the_past_are_not(language, text):
 )
 def test_words_that_only_look_like_a_cue_leave_it_to_the_classifier(language, text):
     assert danger_now(text, [language, "en"]) is None
+
+
+def test_pain_said_like_a_threat_is_not_danger_now():
+    assert danger_now("my wrist is killing me", ["en"]) is not True

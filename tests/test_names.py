@@ -9,8 +9,10 @@ from nlu.names import name_from
 # Written for these tests (not from tests/corpora).
 NAMES = [
     ("en", "My name is Ana Ruiz", "Ana Ruiz"),
-    ("en", "im Tom", "Tom"),
-    ("en", "Imani Lee", "Imani Lee"),  # a name that begins like "im" stays whole
+    ("en", "I'm Tom", "Tom"),
+    ("en", "Imani Lee", "Imani Lee"),
+    ("en", "Im Soo-jin", "Im Soo-jin"),  # Im is a surname
+    ("vi", "to\u0302i te\u0302n la\u0300 Tra\u0302\u0300n Hoa", "Trần Hoa"),  # typed with combining marks
     ("es", "me llamo Rosa Díaz", "Rosa Díaz"),
     ("es", "Soyla Pérez", "Soyla Pérez"),
     ("tl", "ako po si Ben Cruz po", "Ben Cruz"),

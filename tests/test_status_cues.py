@@ -29,6 +29,9 @@ NOT_ASKS = [
     ("es", "me paró en la calle 5 y main"),
     ("vi", "xin chào"),
     ("pa", "ਸਤ ਸ੍ਰੀ ਅਕਾਲ"),
+    ("es", "hola, ¿cómo va?"),  # a greeting
+    ("en", "do you ask about immigration status?"),
+    ("en", "call me 555 0142"),
 ]
 
 

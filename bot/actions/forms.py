@@ -608,11 +608,20 @@ def unneeded_contact_slots(tracker: Tracker) -> set[str]:
         unneeded.add("contact_email")
     if preferred == "email" and email and email != SKIPPED:
         unneeded.add("contact_phone")
-    if preferred in ("email", SKIPPED, NO_CONTACT):
-        unneeded.add("contact_times")
+    if preferred in (SKIPPED, NO_CONTACT) or (preferred == "email" and email and email != SKIPPED):
+        unneeded.add("contact_times")  # no call or text is coming (an email skipped asks a number, and when)
     if preferred == NO_CONTACT:
         unneeded |= {"contact_email", "contact_phone"}
     return {slot for slot in unneeded if not tracker.get_slot(slot)}
+
+
+# A time of day said with the choice: "after 5pm", "6:30", "después de las 6", "sau 5 giờ", "5点以后".
+_SAYS_A_TIME = re.compile(
+    r"\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|giờ|gio|h\b|点|點|ਵਜੇ|ໂມງ|ម៉ោង)"
+    r"|\d{1,2}:\d{2}"
+    r"|\b(?:after|before|between|from|despu[eé]s de|antes de|desde|sau|trước|truoc|pagkatapos ng|bago mag)"
+    r"\s+(?:las\s+|la\s+|ng\s+)?\d"
+)
 
 
 def said_with_it(choice: str, text: str) -> dict[str, Any]:
@@ -625,7 +634,7 @@ def said_with_it(choice: str, text: str) -> dict[str, Any]:
     phone = find_phone(text)
     if phone is not None:
         return {"contact_phone": phone}
-    if any(c.isdigit() for c in ascii_digits(text)):
+    if _SAYS_A_TIME.search(ascii_digits(text).casefold()):
         return {"contact_times": text.strip()}
     return {}
 

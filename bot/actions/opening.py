@@ -48,7 +48,7 @@ class SimpleAction(Action, ABC):
         command = handle_language_commands(dispatcher, tracker, language)
         if command is not None:
             return events + command
-        routed = route_opening(dispatcher, tracker, language)
+        routed = route_opening(dispatcher, tracker, language, self.name())
         if routed is not None:
             return events + routed
         if self.notice_first:
@@ -60,7 +60,13 @@ class SimpleAction(Action, ABC):
         """Answer in ``language``; return any further events."""
 
 
-def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType] | None:
+# The answers a message about a report already made may replace: not help, a person, or the 911 advice.
+MAY_BE_A_STATUS_QUESTION = frozenset({"action_greet", "action_menu", "action_out_of_scope"})
+
+
+def route_opening(
+    dispatcher: CollectingDispatcher, tracker: Tracker, language: str, action: str = ""
+) -> list[EventType] | None:
     """Start the right form when the message itself says what the resident came for, whatever NLU read.
 
     A first message that tells a story starts the complaint with those words (after the 911 advice
@@ -72,7 +78,11 @@ def route_opening(dispatcher: CollectingDispatcher, tracker: Tracker, language: 
     if opens_with_story(tracker):
         advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE))
         return [FollowupAction("complaint_form")]
-    if tracking_in(text) or (pin_in(text) and not is_story(text)) or asks_about_a_report(tracker):
+    if (
+        tracking_in(text)
+        or (pin_in(text) and not is_story(text))
+        or (action in MAY_BE_A_STATUS_QUESTION and asks_about_a_report(tracker))
+    ):
         return [FollowupAction("status_form")]
     if advise_if_emergency(dispatcher, tracker, t(language, EMERGENCY_MESSAGE)):
         return []  # danger now, whatever the classifier read (a hello, the menu): the 911 advice alone

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -182,14 +182,19 @@ def join_text_evidence(session: Session, *, case: Case, conversation_id: str) ->
 
     Audited with how many files joined; safe to call again (only what has no case yet moves).
     """
+    texts = session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.conversation_id == conversation_id, Message.case_id.is_(None))
+    )
     joined = messaging.attach_conversation_evidence(session, case=case, conversation_id=conversation_id)
-    if joined:
+    if joined or texts:
         audit.record(
             session,
             actor="system",
             action="case.evidence_joined",
             case_id=case.id,
-            summary={"attachments": joined, "from": "the text conversation the report began in"},
+            summary={"attachments": joined, "messages": texts, "from": "the text conversation the report began in"},
         )
     return joined
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake import audit, jobs
@@ -279,20 +279,32 @@ def deliver(
 UNSENT = frozenset({MessageState.QUEUED, MessageState.HELD, MessageState.PENDING})
 
 
-def _supersede(session: Session, *, case: Case, by: UpdateKind) -> list[Message]:
+def _supersede(session: Session, *, case: Case, by: UpdateKind) -> list[int]:
     """Withdraw the case's updates not sent yet: the new one tells where the case is now.
 
     NOTE: so a case acknowledged and assigned in one sitting gives the resident one text, not
-    two in a row; a withdrawn update stays on the case (state suppressed), and is audited.
+    two in a row; a withdrawn update stays on the case (state suppressed), and is audited. One a
+    sender has begun (``sent_at`` reserved) is left to go: the conditional UPDATE and the sender's
+    own conditional reservation meet on the row, so a text is never both sent and withdrawn.
     """
-    withdrawn = [
+    candidates = [
         m
-        for m in session.scalars(select(Message).where(Message.case_id == case.id, Message.state.in_(UNSENT)))
+        for m in session.scalars(
+            select(Message).where(Message.case_id == case.id, Message.state.in_(UNSENT), Message.sent_at.is_(None))
+        )
         if (m.meta or {}).get("update")
     ]
-    for message in withdrawn:
-        message.state = MessageState.SUPPRESSED
-        message.meta = {**(message.meta or {}), "superseded_by": by.value}
+    withdrawn = []
+    for message in candidates:
+        result = session.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.state.in_(UNSENT), Message.sent_at.is_(None))
+            .values(state=MessageState.SUPPRESSED, meta={**(message.meta or {}), "superseded_by": by.value})
+            .execution_options(synchronize_session="fetch")
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            continue  # a sender took it in the meantime: it goes
+        withdrawn.append(message.id)
         audit.record(
             session,
             actor=ACTOR,

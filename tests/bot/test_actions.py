@@ -621,6 +621,8 @@ def test_the_contact_choice_in_the_residents_words(text, expected):
         ),
         ("text me at 209 555 0142", {"contact_preferred": "sms", "contact_phone": "+12095550142"}),
         ("by email", {"contact_preferred": "email"}),
+        ("text me at 555-0142", {"contact_preferred": "sms"}),  # no area code: not a number, nor a time
+        ("call me, after 6", {"contact_preferred": "phone", "contact_times": "call me, after 6"}),
     ],
 )
 def test_a_number_or_a_time_said_with_the_choice_is_kept_and_not_asked_again(text, expected):
@@ -639,9 +641,10 @@ def test_a_number_or_a_time_said_with_the_choice_is_kept_and_not_asked_again(tex
     [
         ({"contact_preferred": "sms"}, ["contact_phone", "contact_times"]),
         ({"contact_preferred": "phone"}, ["contact_phone", "contact_times"]),
-        ({"contact_preferred": "email"}, ["contact_email", "contact_phone"]),  # the number only if no address
+        # the number and when to call only if no address
+        ({"contact_preferred": "email"}, ["contact_email", "contact_phone", "contact_times"]),
         ({"contact_preferred": "email", "contact_email": "a@example.org"}, ["contact_email"]),
-        ({"contact_preferred": "email", "contact_email": "-"}, ["contact_email", "contact_phone"]),
+        ({"contact_preferred": "email", "contact_email": "-"}, ["contact_email", "contact_phone", "contact_times"]),
         ({"contact_preferred": "none"}, []),
         ({"contact_preferred": "-"}, ["contact_email", "contact_phone"]),
     ],
@@ -817,7 +820,8 @@ def test_a_first_message_story_the_nlu_read_as_a_status_check_is_taken_as_the_st
     ("preferred", "asked"), [("email", False), ("-", False), ("none", False), ("phone", True), ("sms", True)]
 )
 def test_safe_times_are_asked_only_for_calls_and_texts(preferred, asked):
-    t = tracker("", "", slots={"anonymous": False, "contact_preferred": preferred})
+    given = {"contact_email": "a@example.org"} if preferred == "email" else {}
+    t = tracker("", "", slots={"anonymous": False, "contact_preferred": preferred, **given})
     slots = asyncio.run(ValidateComplaintForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
     assert ("contact_times" in slots) is asked
 
@@ -857,3 +861,16 @@ def test_the_name_answer_keeps_the_name_only(language, text, name):
         )
     )
     assert slots_set(events)["contact_name"] == name, said
+
+
+def test_words_about_a_report_start_the_status_check_but_never_replace_help_or_a_person():
+    lost = tracker("I lost my tracking number, how do I check?", "out_of_scope", form=None)
+    events = opening.ActionOutOfScope().run(CollectingDispatcher(), lost, {})
+    assert any(e["event"] == "followup" and e["name"] == "status_form" for e in events)
+    person = tracker("can I talk to a person about my case", "request_human", form=None)
+    dispatcher = CollectingDispatcher()
+    events = opening.ActionRequestHuman().run(dispatcher, person, {})
+    assert not any(e["event"] == "followup" for e in events) and _said(dispatcher)
+    papers = tracker("do you ask about immigration status?", "out_of_scope", form=None)
+    events = opening.ActionOutOfScope().run(CollectingDispatcher(), papers, {})
+    assert not any(e["event"] == "followup" for e in events)

@@ -24,7 +24,7 @@ from intake import jobs
 from intake.cases import tracking, updates
 from intake.cases.updates import UpdateKind
 from intake.db import Database, utcnow
-from intake.enums import Channel, Disposition, JobState, MessageState, Role, Status
+from intake.enums import Channel, Direction, Disposition, JobState, MessageState, Role, Status
 from intake.models import AuditEntry, Case, Correspondent, Job, Message, StaffUser
 from intake.triage import actions as triage_actions
 from intake.triage.case_view import callback_pending
@@ -87,8 +87,13 @@ def db(fresh_database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db, keyring, fake_twilio, relay, tmp_path):  # type: ignore[no-untyped-def]
+    return _make_app(db, keyring, fake_twilio, relay, tmp_path)
+
+
+def _make_app(db, keyring, fake_twilio, relay, tmp_path, **extra):  # type: ignore[no-untyped-def]
     made = create_app(
         {
+            **extra,
             "TESTING": True,
             "HEARD_INSTANCE_DIR": str(tmp_path),
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -258,6 +263,48 @@ def test_an_update_already_sent_is_not_taken_back(app, db, keyring, fake_twilio)
         t("es", TEXTS[kind], tracking_number=number, finding="")
         for kind in (UpdateKind.ACKNOWLEDGED, UpdateKind.ASSIGNED)
     ]
+
+
+def test_an_update_a_sender_has_begun_is_not_withdrawn(app, db, keyring, fake_twilio):
+    case_id, _pin = _texting_case(app, db, keyring, form=sms_form("Hola"), witnesses=None)
+    _move(db, case_id, Status.TRIAGE)
+    _compose(app, _tomorrow_at(10))
+    (acknowledged,) = _updates(db, case_id)
+    with db.session() as s:  # a sender reserved its slot and is talking to Twilio right now
+        s.execute(update(Message).where(Message.id == acknowledged.id).values(sent_at=utcnow()))
+        s.commit()
+    _assign(db, case_id)
+    _compose(app, _tomorrow_at(11))
+    first, second = _updates(db, case_id)
+    assert first.state is MessageState.QUEUED and "superseded_by" not in first.meta
+    assert second.meta["update"] == "assigned" and "case.update_superseded" not in _actions(db, case_id)
+
+
+def test_a_held_whatsapp_update_withdrawn_by_a_newer_one_is_announced_by_one_template(
+    db, keyring, fake_twilio, relay, tmp_path
+):
+    template = "HX" + "e5" * 16
+    app = _make_app(db, keyring, fake_twilio, relay, tmp_path, HEARD_WHATSAPP_TEMPLATE_ES=template)
+    case_id, _pin = _texting_case(app, db, keyring, form=whatsapp_form("Hola"), witnesses=None)
+    with db.session() as s:  # the resident wrote two days ago: WhatsApp's 24-hour window is closed
+        s.execute(
+            update(Message)
+            .where(Message.direction == Direction.INBOUND)
+            .values(created_at=utcnow() - dt.timedelta(days=2))
+        )
+        s.commit()
+    _move(db, case_id, Status.TRIAGE)
+    _compose(app, _tomorrow_at(10))
+    _time_passes(app)  # held for the window; the template tells the resident a text waits
+    _time_passes(app)
+    assert [m.get("ContentSid") for m in fake_twilio.sent()].count(template) == 1
+    _assign(db, case_id)
+    _compose(app, _tomorrow_at(11))
+    _time_passes(app)
+    _time_passes(app)
+    assert [m.get("ContentSid") for m in fake_twilio.sent()].count(template) == 1  # told once already
+    states = {m.meta["update"]: m.state for m in _updates(db, case_id)}
+    assert states == {"acknowledged": MessageState.SUPPRESSED, "assigned": MessageState.HELD}
 
 
 def test_a_text_whose_send_runs_late_waits_again_for_a_safe_time(app, db, keyring, fake_twilio):

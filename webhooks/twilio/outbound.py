@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from intake import jobs
@@ -61,9 +62,18 @@ class OutboundSender(ChannelState):
             if wait > 0:
                 session.rollback()
                 raise jobs.RetryLater(wait, "pacing to the sender's rate")
-            # NOTE: the slot is reserved before the call, so parallel senders keep the pace.
-            message.sent_at = utcnow()
+            # NOTE: the slot is reserved before the call, so parallel senders keep the pace; only while
+            # the text is still queued (a newer update may have withdrawn it since it was read).
+            reserved = session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.state == MessageState.QUEUED)
+                .values(sent_at=utcnow())
+                .execution_options(synchronize_session="fetch")
+            )
             session.commit()
+            if not reserved.rowcount:  # type: ignore[attr-defined]
+                log.info("message %s not sent: withdrawn before it went", message_id)
+                return
             to = self.keyring.decrypt(correspondent.phone_token)
             from_ = correspondent.service_number
             body = messaging.outbound_text(self.keyring, message)
@@ -101,9 +111,8 @@ class OutboundSender(ChannelState):
 
     def _hold_for_window(self, session: Session, message: Message, correspondent: Correspondent) -> None:
         """Hold a WhatsApp text outside the 24-hour window; tell the resident once, by template, that it waits."""
-        told = any(
-            (m.meta or {}).get("template_message_id") for m in whatsapp.held(session, correspondent_id=correspondent.id)
-        )
+        # NOTE: told once since the resident last wrote, even if the text that caused it was withdrawn since.
+        told = whatsapp.told_by_template(session, correspondent_id=correspondent.id)
         language = (correspondent.language or message.language or Language.EN).value
         content_sid = self.settings.whatsapp_template(language)
         template_id = None
