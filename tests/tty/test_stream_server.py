@@ -292,6 +292,21 @@ def test_a_replayed_handshake_opens_no_stream_for_another_call(stream_server, ke
     assert conversations == {messaging.conversation_id_for(keyring, Channel.TTY, call_a)}
 
 
+def test_a_handshake_used_on_one_stream_process_opens_nothing_on_another(stream_server, keyring):
+    first, _ = stream_server()
+    second, _ = stream_server()  # a second stream process on the same database
+    call = "CA" + "7" * 32
+    path, signature = signed_path(keyring, "stream", call)
+    real = connect(first, path, signature)
+    real.send(start_frame(call))
+    assert first_frame(real)["event"] in ("media", "mark")
+    # The same captured handshake, for the same call, on the other process.
+    replay = connect(second, path, signature)
+    replay.send(start_frame(call))
+    assert closed_with(replay) == POLICY_VIOLATION
+    real.close()
+
+
 def test_a_listen_handshake_opens_no_tty_stream(stream_server, keyring):
     base, _ = stream_server()
     call = "CA" + "c" * 32

@@ -278,6 +278,10 @@ class StreamServer:
             log.warning("TTY %s refused: the call has a stream open already, or had one", kind)
             return None
         self.spent[token] = streams.token_expiry(token) or 0
+        # NOTE: and in the database, so another stream process refuses the same handshake too.
+        if not streams.claim_token(self.channel.database, self.channel.keyring, token):
+            log.warning("TTY %s refused: its token was used already by another stream process", kind)
+            return None
         return (kind, call_sid)
 
     async def _handle(

@@ -14,8 +14,11 @@ import re
 import time
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from intake.conversations import messaging
 from intake.errors import ConfigurationError
+from intake.models import IdempotencyKey
 
 KINDS = ("stream", "listen")
 # NOTE: Twilio opens the stream as soon as it runs the TwiML; five minutes covers a retried webhook.
@@ -65,3 +68,23 @@ def sealed_caller(keyring: Any, value: object) -> str | None:
     except (ConfigurationError, ValueError, KeyError, TypeError, AttributeError):
         return None  # whatever a forged parameter holds, it names no caller
     return sealed.phone if sealed is not None else None
+
+
+# The idempotency scope under which used stream tokens are kept, for every stream process to see.
+SPENT_STREAMS_SCOPE = "tty-stream-used"
+
+
+def claim_token(database: Any, keyring: Any, token: str) -> bool:
+    """Record a stream token as used in the database every stream process shares; False if it was used already.
+
+    NOTE: the token's keyed digest is kept, never the token; one row per answered TTY call.
+    """
+    key = keyring.digest(SPENT_STREAMS_SCOPE, token)
+    with database.session() as session:
+        session.add(IdempotencyKey(scope=SPENT_STREAMS_SCOPE, key=key, request_digest=key[:64]))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return False
+    return True
