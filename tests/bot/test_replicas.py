@@ -117,8 +117,18 @@ def _sent_to(cluster: Cluster, phone: str) -> list[str]:
     return [m["Body"] for m in cluster.twilio.sent() if m["To"] == phone]
 
 
-def test_killing_one_web_worker_and_rasa_mid_load_loses_and_repeats_nothing(cluster: Cluster) -> None:
-    database = Database(cluster.database_url)
+@pytest.fixture
+def cluster_database(cluster: Cluster) -> Iterator[Database]:
+    """The cluster's database from the test's side, its connections closed afterwards (none left to the GC)."""
+    found = Database(cluster.database_url)
+    yield found
+    found.dispose()
+
+
+def test_killing_one_web_worker_and_rasa_mid_load_loses_and_repeats_nothing(
+    cluster: Cluster, cluster_database: Database
+) -> None:
+    database = cluster_database
     residents = [Resident(cluster, database, f"+1209555{4000 + i}") for i in range(RESIDENTS)]
     pausers, talkers = residents[:PAUSERS], residents[PAUSERS:]
     failures: list[str] = []
