@@ -195,9 +195,6 @@ def has_cue(text: str, cues: str) -> bool:
     return bool(pattern and pattern.search(text))
 
 
-_has = has_cue
-
-
 def _strip(text: str, phrases: Iterable[str]) -> str:
     for phrase in filter(None, phrases):
         text = text.replace(phrase, " ")
@@ -220,11 +217,11 @@ def danger_now(text: str, languages: Iterable[str]) -> bool | None:
             continue
         folded = _strip(f" {fold(text)} ", (p if _unspaced(p) else f" {p} " for p in cues.until_now.split("|")))
         folded = _strip(folded, cues.other_sense.split("|"))
-        now, past = _has(folded, cues.now), _has(folded, cues.past)
-        harm, fear = _has(folded, cues.harm), _has(folded, cues.fear)
-        if harm and (now or (_has(folded, cues.ongoing) and not past)):
+        now, past = has_cue(folded, cues.now), has_cue(folded, cues.past)
+        harm, fear = has_cue(folded, cues.harm), has_cue(folded, cues.fear)
+        if harm and (now or (has_cue(folded, cues.ongoing) and not past)):
             return True
-        if _has(folded, cues.threat) and (now or not past):
+        if has_cue(folded, cues.threat) and (now or not past):
             return True
         if (past and not now) or (fear and not harm and not now):
             verdicts.append(False)

@@ -66,15 +66,17 @@ def held(session: Session, *, correspondent_id: int) -> list[Message]:
 def told_by_template(session: Session, *, correspondent_id: int) -> bool:
     """Tell whether a template already told the resident, since they last wrote, that a text waits for them."""
     last = last_inbound_at(session, correspondent_id=correspondent_id)
+    since = [Message.created_at > last] if last is not None else []
     for message in session.scalars(
         select(Message).where(
             Message.correspondent_id == correspondent_id,
             Message.direction == Direction.OUTBOUND,
             Message.state != MessageState.HELD,
+            *since,
         )
     ):
         meta = message.meta or {}
-        if meta.get("content_sid") and meta.get("for_message_id") and (last is None or message.created_at > last):
+        if meta.get("content_sid") and meta.get("for_message_id"):
             return True
     return any((m.meta or {}).get("template_message_id") for m in held(session, correspondent_id=correspondent_id))
 
