@@ -119,7 +119,7 @@ def main() -> None:
         }
         start = time.perf_counter()
         actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+            [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(actions_port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

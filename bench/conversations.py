@@ -95,7 +95,7 @@ def main() -> None:
             "HEARD_NARRATIVE_PAUSE_SECONDS": "0",
         }
         actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+            [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(actions_port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -198,7 +198,7 @@ def main() -> None:
             "RASA_PORT": str(rasa_port),
         }
         actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+            [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(actions_port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

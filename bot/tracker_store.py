@@ -19,39 +19,20 @@ library. Two rules:
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.sealing import NoKey, load_fernet
 
 SEALED_PREFIX = "heard-sealed:"
 SCRUB_SLOT = "scrub_history"
 # The only slots a scrubbed history keeps: none of them holds anything the resident typed.
 KEPT_SLOTS = ("language", "language_chosen", "notice_shown")
-
-
-class NoKey(RuntimeError):
-    """The tracker store has no key to seal events with; Rasa must not start and keep them in clear."""
-
-
-def load_fernet(environ: dict[str, str] | None = None) -> MultiFernet:
-    """Read Heard's Fernet keys the way the service does: the environment, else the instance's secrets file."""
-    env = dict(os.environ) if environ is None else environ
-    keys = [k.strip() for k in env.get("HEARD_FERNET_KEYS", "").split(",") if k.strip()]
-    if not keys:
-        path = Path(env.get("HEARD_INSTANCE_DIR") or "instance") / "secrets.json"
-        try:
-            keys = list(json.loads(path.read_text(encoding="utf-8")).get("fernet_keys") or [])
-        except (OSError, ValueError) as exc:
-            raise NoKey("no Fernet key: set HEARD_FERNET_KEYS or run `intake secrets init`") from exc
-    if not keys:
-        raise NoKey("no Fernet key: set HEARD_FERNET_KEYS or run `intake secrets init`")
-    return MultiFernet([Fernet(key) for key in keys])
 
 
 def scrubbed_events(language: str | None, kept: dict[str, Any], *, now: float | None = None) -> list[dict[str, Any]]:

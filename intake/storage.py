@@ -31,6 +31,8 @@ from intake.errors import ConfigurationError
 from intake.private import FILE_MODE, make_private_dir
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
+# What ``FolderStorage.put`` writes before the rename: ``.<name>.tmp<pid>``.
+_PARTIAL = re.compile(r"\.[A-Za-z0-9_][A-Za-z0-9._-]{0,199}\.tmp[0-9]+")
 
 
 class StorageError(OSError):
@@ -136,6 +138,23 @@ class FolderStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def unfinished_writes(self, prefix: str, older_than: dt.datetime) -> tuple[Path, ...]:
+        """Half-written files a crash left under ``prefix`` (never listed as objects), last written before then."""
+        folder = self.root / _check_prefix(prefix)
+        if not folder.is_dir():
+            return ()
+        found: tuple[Path, ...] = ()
+        for path in sorted(folder.rglob(".*")):
+            if not _PARTIAL.fullmatch(path.name) or path.is_symlink() or not path.is_file():
+                continue
+            try:
+                written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            except FileNotFoundError:  # renamed meanwhile: the write finished
+                continue
+            if written < older_than:
+                found += (path,)
+        return found
 
     def describe(self) -> str:
         return f"files under {self.root}"

@@ -254,7 +254,8 @@ class Cluster:
             env["RASA_PORT"] = str(self.ports[name])
             return [str(ROOT / "scripts" / "rasa-run")], env
         port = str(self.ports["actions"])
-        return [str(VENV / "python"), "-m", "rasa_sdk", "--actions", "bot.actions", "--port", port, "--quiet"], env
+        actions = ["-m", "bot.action_server", "--actions", "bot.actions", "--port", port, "--quiet"]
+        return [str(VENV / "python"), *actions], env
 
     def start_process(self, name: str) -> None:
         args, env = self.command(name)

@@ -34,7 +34,7 @@ def test_the_procfile_keeps_the_action_server_on_loopback():
     # NOTE: rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise.
     procfile = (ROOT / "Procfile").read_text()
     actions = next(line for line in procfile.splitlines() if line.startswith("actions:"))
-    assert "SANIC_HOST=127.0.0.1" in actions and "-m rasa_sdk" in actions
+    assert "SANIC_HOST=127.0.0.1" in actions and "-m bot.action_server" in actions
 
 
 def test_find_python_finds_the_service_python():

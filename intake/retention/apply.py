@@ -7,7 +7,14 @@ import datetime as dt
 from intake.crypto import Keyring
 from intake.db import Database
 from intake.retention.cases import purge_cases
-from intake.retention.housekeeping import purge_drafts, purge_jobs, purge_phone_numbers, purge_sessions, purge_spool
+from intake.retention.housekeeping import (
+    purge_drafts,
+    purge_jobs,
+    purge_phone_numbers,
+    purge_sessions,
+    purge_spool,
+    purge_unfinished_writes,
+)
 from intake.retention.policy import RetentionPolicy
 from intake.retention.report import RetentionReport
 from intake.storage import Storage
@@ -31,4 +38,5 @@ def apply_schedule(
     purge_sessions(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_jobs(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_spool(database, storage=storage, keyring=keyring, policy=policy, as_of=as_of, report=report, actor=actor)
+    purge_unfinished_writes(database, storage=storage, report=report, actor=actor)
     return report

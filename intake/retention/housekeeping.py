@@ -19,12 +19,14 @@ from intake.enums import JobState, MessageState
 from intake.errors import ConfigurationError
 from intake.models import Attachment, Case, Correspondent, Job, Message, SignInThrottle, StaffSession, WebSession
 from intake.retention.cases import remove_unreferenced
-from intake.retention.files import read_stored, remove_stored, stored_files
+from intake.retention.files import STORED_ROOTS, read_stored, remove_stored, stored_files
 from intake.retention.policy import RetentionPolicy, months_before
 from intake.retention.report import Removal, RetentionReport
-from intake.storage import Storage
+from intake.storage import FolderStorage, Storage
 
 ACTION = "retention.pruned"
+# A write takes milliseconds; a hidden partial file a day old is what a crash left.
+PARTIAL_WRITE_AGE = dt.timedelta(days=1)
 # An inbound message still waiting for its turn, or a reply still to go, is never emptied.
 UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED)
 
@@ -213,4 +215,24 @@ def purge_phone_numbers(
         removal = Removal(
             "phone numbers of residents who texted", policy.rule("HEARD_RETENTION_CONTACT_MONTHS"), len(ids)
         )
+        _commit(session, report, removal, actor)
+
+
+def purge_unfinished_writes(
+    database: Database, *, storage: Storage, report: RetentionReport, actor: str, now: dt.datetime | None = None
+) -> None:
+    """Remove the half-written files a crash left in the folder store (S3 keeps whole objects or nothing).
+
+    NOTE: counted by the clock, never by ``--as-of``: a run "as of" a far date must not take a
+    file being written at this moment.
+    """
+    if not isinstance(storage, FolderStorage):
+        return
+    cutoff = (now or dt.datetime.now(dt.UTC)) - PARTIAL_WRITE_AGE
+    partial = [path for root in STORED_ROOTS for path in storage.unfinished_writes(root, cutoff)]
+    if not report.dry_run:
+        for path in partial:
+            path.unlink(missing_ok=True)
+    with database.session() as session:
+        removal = Removal("unfinished file writes", "a write a crash left, after 1 day", len(partial))
         _commit(session, report, removal, actor)

@@ -134,7 +134,7 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory, keyring) -> Iterator[Bot
     logs.mkdir()
     with (logs / "actions.log").open("wb") as out:
         actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+            [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(actions_port)],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from app import create_app
 from intake.enums import Direction
-from intake.models import DialogueScrub, Message
+from intake.models import Case, DialogueScrub, Message
 from tests.bot.conftest import make_twilio_app, stored_tracker_events
 from tests.twilio_fake import post_signed, sms_form
 from webhooks.dialogue_sweep import DISCARDED, DraftSweep
@@ -109,6 +109,48 @@ def test_a_web_chat_complaint_and_status_check_leave_nothing_typed_in_the_tracke
     assert_scrubbed(stored_tracker_events(bot_stack, status.sender), "en")
     # The conversation goes on after the scrub, in the language it kept.
     assert talk.say("hello")
+
+
+def test_while_a_draft_is_open_the_personal_slots_hold_sealed_tokens(bot_stack, keyring):
+    """Rasa's own state (what its HTTP API, its logs and its store see) holds tokens for name, phone, email."""
+    from bot.sealing import PERSONAL_SLOTS, SLOT_PREFIX, load_fernet, open_value
+    from webhooks.rasa_client import RasaClient, api_token
+
+    talk = bot_stack.conversation(language="en")
+    for line in [
+        "i want to file a complaint about a cop",
+        "the officer kicked over my sunflower planter on Juniper Lane",
+        "done",
+        "idk",
+        "Juniper Lane",
+        "idk",
+        "no one",
+        "no one",
+        "no",
+        "Wendolyn Brightwater",
+        "3",  # by email: the address is asked
+        "wendolyn.brightwater@example.org",
+    ]:
+        assert talk.say(line)
+    rasa = RasaClient(bot_stack.rasa_url, token=api_token(configured=None, internal_token=keyring.internal_token))
+    tracker = rasa.tracker(conversation_id=talk.sender)
+    slots = tracker["slots"]
+    held = {name: slots[name] for name in PERSONAL_SLOTS if slots.get(name) is not None}
+    assert {"contact_name", "contact_email"} <= set(held), slots
+    assert all(str(value).startswith(SLOT_PREFIX) for value in held.values()), held
+    state = json.dumps({"slots": slots, "latest_action": tracker.get("latest_action")})
+    for typed in ("Wendolyn", "Brightwater", "wendolyn.brightwater"):
+        assert typed.lower() not in state.lower(), f"Rasa's state holds {typed!r} in clear"
+    # The tokens are the resident's answers, sealed with Heard's key: the report files with them.
+    fernet = load_fernet({"HEARD_FERNET_KEYS": bot_stack.env["HEARD_FERNET_KEYS"]})
+    assert open_value(fernet, held["contact_name"]) == "Wendolyn Brightwater"
+    assert open_value(fernet, held["contact_email"]) == "wendolyn.brightwater@example.org"
+    number, _ = _receipt(talk.say("yes"))  # no safe times for email: the summary came after the address
+    with bot_stack.database.session() as s:
+        case = s.scalars(select(Case).where(Case.tracking_number == number.replace("-", ""))).one()
+        assert case.contact is not None
+        assert keyring.decrypt(case.contact.name_token) == "Wendolyn Brightwater"
+        assert keyring.decrypt(case.contact.email_token) == "wendolyn.brightwater@example.org"
 
 
 def test_a_cancelled_draft_is_scrubbed(bot_stack, keyring):

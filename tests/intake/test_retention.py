@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -410,3 +411,32 @@ def test_a_silent_texters_number_goes_once_their_cases_contact_details_are_gone_
         again = messaging.get_or_create_correspondent(s, keyring=keyring, phone="+12095550101", service_number=None)
         assert again.id == ids[0] and keyring.decrypt(again.phone_token) == "+12095550101"
         s.commit()
+
+
+def test_half_written_files_a_crash_left_go_after_a_day_by_the_clock_never_by_as_of(db, keyring, tmp_path):
+    storage = FolderStorage(tmp_path)
+    stored = evidence.store(storage, keyring, JPEG + b"kept", "image/jpeg")
+    folder = (tmp_path / stored.storage_key).parent
+    crashed = [folder / f".{Path(stored.storage_key).name}.tmp4242", tmp_path / "spool" / "sms" / ".a1b2.msg.tmp77"]
+    writing = folder / ".c3d4.bin.tmp99"  # a write going on now
+    not_ours = folder / ".notes.txt"
+    for path in [*crashed, writing, not_ours]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+    two_days_ago = (utcnow() - dt.timedelta(days=2)).timestamp()
+    for path in [*crashed, not_ours]:
+        os.utime(path, (two_days_ago, two_days_ago))
+    far = utcnow() + dt.timedelta(days=365 * 80)
+    dry = apply_schedule(
+        db, storage=storage, keyring=keyring, policy=RetentionPolicy(), as_of=far, actor="t", dry_run=True
+    )
+    assert {r.data_class: r.count for r in dry.removals}["unfinished file writes"] == 2
+    assert all(path.exists() for path in crashed)
+    report = apply_schedule(db, storage=storage, keyring=keyring, policy=RetentionPolicy(), as_of=far, actor="test")
+    assert {r.data_class: r.count for r in report.removals}["unfinished file writes"] == 2
+    assert not any(path.exists() for path in crashed)
+    assert writing.exists() and not_ours.exists()
+    with db.session() as s:
+        pruned = [e.summary for e in s.scalars(select(AuditEntry)) if e.action == "retention.pruned"]
+        assert {"class": "unfinished file writes", "rule": "a write a crash left, after 1 day", "count": 2} in pruned
+        assert audit.verify_chain(s).ok
