@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from console import views
 from intake import privacy
 from intake.cases import tracking
-from intake.errors import NotFound, PermissionDenied, ValidationError
+from intake.errors import NotFound, OnLegalHold, PermissionDenied, ValidationError
 from intake.models import Case
 from web.session import get_session, keyring, storage
 
@@ -44,6 +44,10 @@ def _with_reason(case_id: int, act: Callable[[str], Any]) -> tuple[Any, Response
         views.refused(exc)
     except NotFound:
         abort(404)
+    except OnLegalHold:
+        db.rollback()
+        held = _("This case is on legal hold. Lift the hold, with its reason, before erasing.")
+        return None, _back(case_id, held, "error")
     except ValidationError:
         db.rollback()
         return None, _back(case_id, _("Give a reason of at most 500 characters."), "error")
@@ -78,10 +82,10 @@ def erase(case_id: int) -> ResponseReturnValue:
     db = get_session()
     if request.form.get("confirm") != "yes":
         return _back(case_id, _("Tick the box to confirm the erasure."), "error")
-    _erased, refusal = _with_reason(
-        case_id,
-        lambda reason: privacy.erase_for(db, viewer=views._viewer(), case_id=case_id, reason=reason, storage=storage()),
+    erasure, refusal = _with_reason(
+        case_id, lambda reason: privacy.erase_for(db, viewer=views._viewer(), case_id=case_id, reason=reason)
     )
     if refusal is not None:
         return refusal
+    privacy.remove_erased_files(db, storage(), erasure.stored_keys)  # NOTE: only once the erasure is committed
     return _back(case_id, _("The resident's data was erased."), "success")

@@ -55,6 +55,10 @@ class IllegalTransition(IntakeError):
     """A status change the lifecycle does not allow."""
 
 
+class OnLegalHold(IntakeError):
+    """The case is on legal hold: nothing of it may be erased until a supervisor lifts the hold."""
+
+
 class NotFound(IntakeError):
     """Nothing matches; deliberately says no more than that."""
 

@@ -13,17 +13,20 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, null, or_, select, update
 from sqlalchemy.orm import Session
 
-from intake import audit, evidence
+from intake import audit
 from intake.access.permissions import Action, actor_of, visible_case
 from intake.cases import tracking
+from intake.contact_removal import take_contact_out
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Direction, PreferredContact, Status
-from intake.errors import ValidationError
-from intake.models import Case, CaseRevision, Contact, Message, StaffUser, Translation
+from intake.errors import OnLegalHold, ValidationError
+from intake.models import Attachment, Case, CaseRevision, Contact, Message, StaffUser, Translation
+from intake.reports.board import completeness
+from intake.retention.cases import remove_unreferenced
 from intake.storage import Storage
 
 # The fields that hold the resident's own words, in the order the report asks for them.
@@ -111,8 +114,19 @@ def _clear_contact(contact: Contact | None) -> list[str]:
     return removed
 
 
-def forget_contact(session: Session, *, case: Case) -> list[str]:
-    """Delete the contact details of a case at its proven filer's request; return what was removed (audited)."""
+def _not_held(case: Case) -> None:
+    if case.legal_hold_reason is not None:
+        raise OnLegalHold(f"case {case.id} is on legal hold")
+
+
+def forget_contact(session: Session, *, case: Case, keyring: Keyring) -> list[str]:
+    """Delete the contact details of a case at its proven filer's request; return what was removed (audited).
+
+    They are taken out of the transcript and the words first (``intake.contact_removal``). A case
+    on legal hold keeps them (``OnLegalHold``): the hold preserves the record as it is.
+    """
+    _not_held(case)
+    take_contact_out(session, case=case, keyring=keyring)
     removed = _clear_contact(case.contact)
     audit.record(
         session,
@@ -177,21 +191,33 @@ def export_for(session: Session, *, keyring: Keyring, viewer: StaffUser, case_id
 ERASED = "[erased at the resident's request]"
 
 
-def erase_for(
-    session: Session, *, viewer: StaffUser, case_id: int, reason: str, storage: Storage
-) -> dict[str, int | list[str]]:
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure removed (as audited), and the stored files to delete once it is committed."""
+
+    summary: dict[str, int | list[str]]
+    stored_keys: frozenset[str]
+
+
+def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str) -> Erasure:
     """Erase one resident's data from a case, for a supervisor with a reason (audited); return what went.
 
     What remains is the de-identified record: kind, dates, status and disposition, category,
-    language and channel, the status history (without reasons a resident wrote) and the audit log.
+    language and channel, the status history, the files' types, sizes and SHA-256 receipts, the
+    completeness score the words had, and the audit log. A case on legal hold is refused
+    (``OnLegalHold``): lift the hold, with its reason, first.
     NOTE: staff notes are staff's words and stay; a supervisor erases a note that quotes the
     resident by correcting it. The texting resident's number (``correspondents``) stays while
-    they text Heard, because STOP must keep working.
+    they text Heard, because STOP must keep working. The stored files go only after the commit
+    (``remove_erased_files``), and only those no other case's attachment points at.
     """
     cleaned = _reason(reason)
     case = visible_case(session, viewer, case_id, Action.ERASE_RESIDENT_DATA)
+    _not_held(case)
     contact_fields = _clear_contact(case.contact)
-    words = [field for field in WORD_FIELDS if getattr(case, field)]
+    words = [field for field in WORD_FIELDS if getattr(case, field) and getattr(case, field) != ERASED]
+    if case.record_quality is None:
+        case.record_quality = dict(completeness(case).checks)
     case.narrative = ERASED
     for field in WORD_FIELDS[1:]:
         setattr(case, field, None)
@@ -200,14 +226,16 @@ def erase_for(
         message.body = ERASED if message.body else ""
         message.answer = None
         message.meta = None
-    files = list(case.attachments)
-    for attachment in files:
-        evidence.discard(storage, attachment.storage_key)
-        session.delete(attachment)
+    files = [a for a in case.attachments if a.storage_key]
+    keys = frozenset(a.storage_key for a in files)
+    session.execute(
+        update(Attachment).where(Attachment.case_id == case.id).values(storage_key="", filename=None, meta=null())
+    )
     session.execute(delete(Translation).where(Translation.case_id == case.id))
     for revision in session.scalars(select(CaseRevision).where(CaseRevision.case_id == case.id)):
         revision.previous = {}
     case.updated_at = utcnow()
+    session.expire(case, ["attachments"])
     erased: dict[str, int | list[str]] = {
         "contact": contact_fields,
         "words": words,
@@ -221,4 +249,9 @@ def erase_for(
         case_id=case.id,
         summary={"reason": cleaned, **erased},
     )
-    return erased
+    return Erasure(summary=erased, stored_keys=keys)
+
+
+def remove_erased_files(session: Session, storage: Storage, keys: frozenset[str]) -> None:
+    """After an erasure is committed: delete its stored files that no attachment points at any more."""
+    remove_unreferenced(session, storage, set(keys))

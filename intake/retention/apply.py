@@ -32,7 +32,7 @@ def apply_schedule(
 ) -> RetentionReport:
     """Purge everything the schedule says is due at ``as_of`` (or, with ``dry_run``, only say what)."""
     report = RetentionReport(dry_run=dry_run)
-    purge_cases(database, storage=storage, policy=policy, as_of=as_of, report=report, actor=actor)
+    purge_cases(database, storage=storage, keyring=keyring, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_phone_numbers(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_drafts(database, storage=storage, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_sessions(database, policy=policy, as_of=as_of, report=report, actor=actor)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, func, null, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from intake import audit
+from intake.contact_removal import take_contact_out
+from intake.crypto import Keyring
 from intake.db import Database, utcnow
 from intake.enums import Status
 from intake.models import (
@@ -62,6 +65,7 @@ def purge_cases(
     database: Database,
     *,
     storage: Storage,
+    keyring: Keyring,
     policy: RetentionPolicy,
     as_of: dt.datetime,
     report: RetentionReport,
@@ -88,7 +92,9 @@ def purge_cases(
             held |= set(session.scalars(_closed_before(marker, cutoff, held=True)))
         for case_id in due:
             with database.session() as session:
-                removal = _purge_one(session, case_id, marker, cutoff, purger, storage, rule, report.dry_run)
+                removal = _purge_one(
+                    session, case_id, marker, cutoff, purger, Stores(storage, keyring), rule, report.dry_run
+                )
                 if removal is None:
                     continue
                 if report.dry_run:
@@ -106,7 +112,15 @@ def purge_cases(
     report.kept_on_hold = len(held)
 
 
-Purger = Callable[[Session, Case, Storage, bool], tuple[str, int]]
+@dataclass(frozen=True)
+class Stores:
+    """Where a purge removes files, and the keys it opens contact details with."""
+
+    storage: Storage
+    keyring: Keyring
+
+
+Purger = Callable[[Session, Case, Stores, bool], tuple[str, int]]
 
 
 def _purge_one(
@@ -115,7 +129,7 @@ def _purge_one(
     marker: InstrumentedAttribute[dt.datetime | None],
     cutoff: dt.datetime,
     purger: Purger,
-    storage: Storage,
+    stores: Stores,
     rule: str,
     dry_run: bool,
 ) -> Removal | None:
@@ -123,16 +137,20 @@ def _purge_one(
     case = session.get(Case, case_id, with_for_update=True)
     if case is None or session.scalar(_closed_before(marker, cutoff, held=False).where(Case.id == case_id)) is None:
         return None
-    data_class, count = purger(session, case, storage, dry_run)
+    data_class, count = purger(session, case, stores, dry_run)
     if not dry_run:
         setattr(case, marker.key, utcnow())
     return Removal(data_class=data_class, rule=rule, count=max(count, 1), case=case.tracking_number)
 
 
-def _purge_contact(session: Session, case: Case, _storage: Storage, dry_run: bool) -> tuple[str, int]:
-    """Remove how to reach the filer: the contact row, the sealed PIN answer, the web form's draft."""
+def _purge_contact(session: Session, case: Case, stores: Stores, dry_run: bool) -> tuple[str, int]:
+    """Remove how to reach the filer: the contact row, the sealed PIN answer, the web form's draft.
+
+    The details are first taken out of the transcript and the words (``intake.contact_removal``).
+    """
     count = session.scalar(select(func.count()).select_from(Contact).where(Contact.case_id == case.id)) or 0
     if not dry_run:
+        take_contact_out(session, case=case, keyring=stores.keyring)
         session.execute(delete(Contact).where(Contact.case_id == case.id))
         session.execute(update(IdempotencyKey).where(IdempotencyKey.case_id == case.id).values(response_token=None))
         session.execute(update(WebSession).where(WebSession.case_id == case.id).values(draft_token=None))
@@ -146,7 +164,7 @@ def _messages_of(case: Case) -> object:
     return Message.case_id == case.id
 
 
-def _purge_content(session: Session, case: Case, storage: Storage, dry_run: bool) -> tuple[str, int]:
+def _purge_content(session: Session, case: Case, stores: Stores, dry_run: bool) -> tuple[str, int]:
     """Remove the resident's words, the transcript, translations, notes and files; keep the de-identified record."""
     where_messages = _messages_of(case)
     messages = session.scalar(select(func.count()).select_from(Message).where(where_messages)) or 0  # type: ignore[arg-type]
@@ -169,7 +187,7 @@ def _purge_content(session: Session, case: Case, storage: Storage, dry_run: bool
     session.execute(
         update(Attachment).where(Attachment.case_id == case.id).values(storage_key="", filename=None, meta=null())
     )
-    remove_unreferenced(session, storage, keys)
+    remove_unreferenced(session, stores.storage, keys)
     return "narrative, transcript, translations, notes and files", count
 
 

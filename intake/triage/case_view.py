@@ -81,7 +81,7 @@ class RedactedMessage:
         return getattr(self._message, name)
 
 
-def _contact_words(keyring: Keyring, cases: list[Case]) -> list[str]:
+def contact_words(keyring: Keyring, cases: list[Case]) -> list[str]:
     """The contact details the residents of these cases gave, and each word of their names, longest first."""
     words: set[str] = set()
     for case in cases:
@@ -112,7 +112,7 @@ def redact_contact(text: str, words: list[str]) -> str:
 
 
 def _redacted(keyring: Keyring, cases: list[Case], transcript: list[Message]) -> list[Message]:
-    words = _contact_words(keyring, cases)
+    words = contact_words(keyring, cases)
     return [RedactedMessage(m, redact_contact(m.body or "", words)) for m in transcript]  # type: ignore[misc]
 
 

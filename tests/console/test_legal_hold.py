@@ -58,7 +58,7 @@ def test_a_purged_case_says_what_was_removed_and_offers_no_file_to_download(clie
     from intake import evidence
     from intake.db import utcnow
     from intake.models import Attachment
-    from intake.retention.cases import _purge_content
+    from intake.retention.cases import Stores, _purge_content
     from intake.storage import FolderStorage
 
     case = file(session, keyring, narrative="Words that the schedule removes")
@@ -70,7 +70,7 @@ def test_a_purged_case_says_what_was_removed_and_offers_no_file_to_download(clie
     session.flush()
     sign_in(client, team[Role.SUPERVISOR])
     assert f"/attachments/{attachment.id}" in client.get(f"/console/cases/{case.id}").get_data(as_text=True)
-    _purge_content(session, case, storage, False)
+    _purge_content(session, case, Stores(storage, keyring), False)
     assert not storage.exists(stored.storage_key)
     case.content_purged_at = utcnow()
     page = client.get(f"/console/cases/{case.id}").get_data(as_text=True)

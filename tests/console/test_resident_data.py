@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from intake import audit, evidence
 from intake.enums import Language, Role, Status
-from intake.models import Attachment, AuditEntry, Contact, Message, Translation
+from intake.models import Attachment, AuditEntry, Contact, EvidenceShare, Message, Translation
 from intake.storage import FolderStorage
 from tests.console.conftest import CSRF, file, move, sign_in, sms_case
 
@@ -126,8 +126,61 @@ def test_a_supervisor_erases_one_residents_data_confirmed_and_audited(client, se
     bodies = [m.body for m in session.scalars(select(Message).where(Message.case_id == case.id))]
     assert "Hola, quiero poner una queja" not in " ".join(bodies)
     assert not stored_file.exists()
-    assert not session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+    kept = session.scalars(select(Attachment).where(Attachment.case_id == case.id)).one()  # its receipt stays
+    assert kept.storage_key == "" and kept.filename is None and kept.sha256 == attachment.sha256
+    assert erased.record_quality is not None  # the board keeps the completeness the words had
     assert not session.scalars(select(Translation).where(Translation.case_id == case.id)).all()
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "case.resident_data_erased")).one()
     assert entry.summary["reason"] == "Asked by phone" and entry.summary["files"] == 1
     assert audit.verify_chain(session).ok
+
+
+def _erase(client, case_id):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/console/cases/{case_id}/resident-data/erase",
+        data={"csrf_token": CSRF, "reason": "Asked in writing", "confirm": "yes"},
+    )
+
+
+def test_erasing_one_case_keeps_the_same_file_another_case_holds(client, session, keyring, team, tmp_path):
+    erased_case, _ = sms_case(session, keyring)
+    other_case, _ = sms_case(session, keyring, phone="+12095550199")
+    mine = _with_file(session, keyring, erased_case, tmp_path)
+    theirs = _with_file(session, keyring, other_case, tmp_path)  # the same bytes: stored once
+    assert mine.storage_key == theirs.storage_key
+    sign_in(client, team[Role.SUPERVISOR])
+    assert _erase(client, erased_case.id).status_code == 303
+    assert (tmp_path / theirs.storage_key).exists()
+    page = client.get(f"/console/cases/{other_case.id}/attachments/{theirs.id}")
+    assert page.status_code == 200 and page.data.startswith(b"%PDF")
+
+
+def test_erasing_a_case_whose_file_was_shared_with_the_liaison_answers_and_removes_the_file(
+    client, session, keyring, team, tmp_path
+):
+    case, _ = sms_case(session, keyring)
+    attachment = _with_file(session, keyring, case, tmp_path)
+    stored_file = tmp_path / attachment.storage_key
+    session.add(EvidenceShare(attachment_id=attachment.id, shared_by=team[Role.SUPERVISOR].id, reason="referral"))
+    session.flush()
+    sign_in(client, team[Role.SUPERVISOR])
+    assert _erase(client, case.id).status_code == 303
+    assert not stored_file.exists()
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "case.resident_data_erased")).one()
+
+
+def test_a_case_on_legal_hold_is_not_erased(client, session, keyring, team, tmp_path):
+    case, _ = sms_case(session, keyring)
+    stored_file = tmp_path / _with_file(session, keyring, case, tmp_path).storage_key
+    sign_in(client, team[Role.SUPERVISOR])
+    held = client.post(
+        f"/console/cases/{case.id}/legal-hold", data={"hold": "set", "reason": "Doe v. City", "csrf_token": CSRF}
+    )
+    assert held.status_code == 303
+    refused = _erase(client, case.id)
+    assert refused.status_code == 303
+    assert "legal hold" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    case = session.get(type(case), case.id)
+    assert case.narrative.startswith("El oficial me empujó") and stored_file.exists()
+    assert session.get(Contact, case.id).name_token is not None
+    assert not session.scalars(select(AuditEntry).where(AuditEntry.action == "case.resident_data_erased")).all()

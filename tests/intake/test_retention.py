@@ -225,6 +225,18 @@ def test_nothing_is_purged_before_its_time_and_the_periods_count_from_the_closin
     now = utcnow()
     early = apply_schedule(db, storage=FolderStorage(tmp_path), keyring=keyring, policy=policy, as_of=now, actor="test")
     assert not [r for r in early.removals if r.case]
+    with db.session() as s:
+        typed = Message(
+            case_id=ids["purged"][0],
+            channel=Channel.SMS,
+            direction=Direction.INBOUND,
+            conversation_id="conv-purged",
+            body=f"soy {SECRET_WORDS[2]}, llamen al 209 555 0199",
+            state=MessageState.PROCESSED,
+        )
+        s.add(typed)
+        s.commit()
+        typed_id = typed.id
     contact_only = apply_schedule(
         db, storage=FolderStorage(tmp_path), keyring=keyring, policy=policy, as_of=months_before(now, -13), actor="test"
     )
@@ -232,6 +244,9 @@ def test_nothing_is_purged_before_its_time_and_the_periods_count_from_the_closin
     with db.session() as s:
         case = s.get(Case, ids["purged"][0])
         assert case is not None and case.contact is None and case.narrative.startswith(SECRET_WORDS[0])
+        # The details went from what the resident typed too; the rest of the words stay until their time.
+        body = s.get(Message, typed_id).body
+        assert "Ottoline" not in body and "555 0199" not in body and body.startswith("soy [contact details deleted]")
 
 
 def test_a_legal_hold_is_a_supervisors_with_a_reason_audited_and_once_lifted_the_schedule_applies(

@@ -94,3 +94,50 @@ def test_a_resident_deletes_their_contact_details_after_confirming(client, sessi
     again = _text(_post(client, "/status", "vi", tracking_number=number, pin=receipt.pin).get_data(as_text=True))
     assert "El oficial me empujó" in again
     assert "moreton.png" in again
+
+
+def test_deleted_contact_details_leave_the_transcript_and_the_words_too(client, session, keyring, tmp_path):
+    case, receipt = _filed(session, keyring, tmp_path)
+    case.witnesses = "mi hermana Lucía\ncontact times: después de las 5, al 209 555 0142"
+    for direction, body in [
+        (Direction.INBOUND, "me llamo María López, mi correo es MARIA@example.org y mi número 209-555-0142"),
+        (Direction.OUTBOUND, "Estimada María: la llamaremos al +1 (209) 555-0142. Su caso 482-193-7703."),
+    ]:
+        session.add(
+            Message(
+                case_id=case.id,
+                channel=Channel.WEB_CHAT,
+                direction=direction,
+                conversation_id="chat-1",
+                body=body,
+                state=MessageState.PROCESSED,
+            )
+        )
+    session.commit()
+    number = receipt.as_dict()["tracking_number"]
+    done = _post(client, "/status/contact", "es", tracking_number=number, pin=receipt.pin, confirm="yes")
+    assert done.status_code == 200
+    session.expire_all()
+    bodies = " ".join(m.body or "" for m in session.scalars(select(Message).where(Message.case_id == case.id)))
+    for value in ("María", "López", "maria@example.org", "555-0142", "555 0142", "(209)"):
+        assert value.lower() not in bodies.lower(), (value, bodies)
+    assert "[contact details deleted]" in bodies
+    assert "482-193-7703" in bodies and "me empujó contra el carro azul" in bodies  # the rest stays
+    witnesses = session.get(type(case), case.id).witnesses
+    assert witnesses == "mi hermana Lucía"  # the safe times went with the contact details
+
+
+def test_a_case_on_legal_hold_keeps_its_contact_details_and_the_resident_is_told(
+    client, session, keyring, tmp_path, app
+):
+    case, receipt = _filed(session, keyring, tmp_path)
+    case.legal_hold_reason = "Doe v. City"
+    session.commit()
+    number = receipt.as_dict()["tracking_number"]
+    refused = _post(client, "/status/contact", "km", tracking_number=number, pin=receipt.pin, confirm="yes")
+    assert refused.status_code == 409
+    text = _text(refused.get_data(as_text=True))
+    assert "ផ្លូវច្បាប់" in text and app.config["HEARD_SETTINGS"].office_phone in text  # in Khmer, with the number
+    session.expire_all()
+    assert session.get(Contact, case.id).name_token is not None
+    assert not session.scalars(select(AuditEntry).where(AuditEntry.action == "case.contact_erased")).all()

@@ -9,7 +9,7 @@ from intake import privacy
 from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import web_sessions
-from intake.errors import NotFound, PinLocked
+from intake.errors import NotFound, OnLegalHold, PinLocked
 from intake.models import Case
 from web.extensions import limiter, tracking_limit_key
 from web.session import get_session, keyring
@@ -17,6 +17,7 @@ from webhooks.pages.common import _check_csrf, _page, bp
 from webhooks.pages.texts import (
     CONFIRM_FORGET,
     CONTACT_FORGOTTEN,
+    CONTACT_HELD,
     EXPIRED,
     MERGED,
     NEED_BOTH,
@@ -113,7 +114,13 @@ def forget_contact() -> ResponseReturnValue:
     if request.form.get("confirm") != "yes":
         errors = {"forget": wt(g.lang, CONFIRM_FORGET)}
         return _page("web/status.html", 422, errors=errors, result=_result(case), held=_held(case), number="")
-    privacy.forget_contact(get_session(), case=case)
+    try:
+        privacy.forget_contact(get_session(), case=case, keyring=keyring())
+    except OnLegalHold:
+        get_session().rollback()
+        phone = current_app.config["HEARD_SETTINGS"].office_phone
+        errors = {"forget": wt(g.lang, CONTACT_HELD, phone=phone)}
+        return _page("web/status.html", 409, errors=errors, result=_result(case), held=_held(case), number="")
     get_session().commit()
     done = wt(g.lang, CONTACT_FORGOTTEN)
     return _page("web/status.html", errors={}, result=_result(case), held=_held(case), number="", done=done)

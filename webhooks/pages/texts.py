@@ -72,6 +72,10 @@ WORD_LABELS = {
     "email": N_("Email address"),
 }
 CONFIRM_FORGET = N_("To delete your contact details, tick the box and enter your PIN again.")
+CONTACT_HELD = N_(
+    "Your report is kept unchanged for a legal reason, so your contact details cannot be deleted now. "
+    "To ask about it, call the intake office at {phone}."
+)
 CONTACT_FORGOTTEN = N_(
     "Your contact details were deleted. Your report stays, but the office can no longer contact you about it."
 )

@@ -1,0 +1,84 @@
+"""Taking a resident's contact details out of what they and staff wrote, before the details themselves go.
+
+Deleting the contact row alone is not enough: the resident typed their name, number and address
+into the chat or a text, staff wrote "Dear Ana" in a reply, and the web form keeps the safe times
+in the witnesses field. And the auditors' view withholds names by matching them against the stored
+details, which would then be gone. So whenever contact details are removed (at the resident's
+request, by a supervisor's erasure, or by the retention schedule) this runs first, in the same
+transaction: every occurrence in the case's transcript, its words and their translations is
+replaced by ``CONTACT_DELETED``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from intake.cases.contact_times import CONTACT_TIMES_PREFIX
+from intake.crypto import Keyring
+from intake.models import Case, Message, Translation
+from intake.triage.case_view import contact_words
+
+CONTACT_DELETED = "[contact details deleted]"
+WORD_FIELDS = ("narrative", "incident_time_text", "location", "officers", "injuries", "witnesses")
+_SEPARATORS = r"[\s().\-/]*"
+
+
+def _phone_pattern(phone: str) -> re.Pattern[str] | None:
+    """Match the number however it was typed: with or without the country code, spaces, dots or dashes."""
+    digits = re.sub(r"[^0-9]", "", phone)[-10:]
+    if len(digits) < 7:
+        return None
+    national = _SEPARATORS.join(digits)
+    return re.compile(r"(?<![0-9])(?:\+?[0-9]{1,3}" + _SEPARATORS + r")?" + national + r"(?![0-9])")
+
+
+def _cleaner(keyring: Keyring, case: Case) -> re.Pattern[str] | None:
+    words = contact_words(keyring, [case])
+    parts = [r"(?<!\w)" + re.escape(word) + r"(?!\w)" for word in words]
+    contact = case.contact
+    phone = keyring.decrypt(contact.phone_token) if contact is not None and contact.phone_token else None
+    number = _phone_pattern(phone) if phone else None
+    if number is not None:
+        parts.insert(0, number.pattern)
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _messages(session: Session, case: Case) -> list[Message]:
+    mine = Message.case_id == case.id
+    if case.conversation_id:
+        mine = or_(mine, and_(Message.conversation_id == case.conversation_id, Message.case_id.is_(None)))
+    return list(session.scalars(select(Message).where(mine)))
+
+
+def _without_times(witnesses: str | None) -> str | None:
+    if witnesses is None:
+        return None
+    kept = [line for line in witnesses.splitlines() if not line.startswith(CONTACT_TIMES_PREFIX)]
+    return "\n".join(kept) or None
+
+
+def take_contact_out(session: Session, *, case: Case, keyring: Keyring) -> int:
+    """Replace the case's contact details wherever they were written; return how many texts changed."""
+    case.witnesses = _without_times(case.witnesses)
+    pattern = _cleaner(keyring, case)
+    if pattern is None:
+        return 0
+    changed = 0
+    for message in _messages(session, case):
+        if message.body and pattern.search(message.body):
+            message.body = pattern.sub(CONTACT_DELETED, message.body)
+            changed += 1
+        message.answer = None  # NOTE: the sealed exact replies kept for redeliveries read the details back
+    for field in WORD_FIELDS:
+        value = getattr(case, field)
+        if value and pattern.search(value):
+            setattr(case, field, pattern.sub(CONTACT_DELETED, value))
+            changed += 1
+    for translation in session.scalars(select(Translation).where(Translation.case_id == case.id)):
+        if translation.text and pattern.search(translation.text):
+            translation.text = pattern.sub(CONTACT_DELETED, translation.text)
+            changed += 1
+    return changed
