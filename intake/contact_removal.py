@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.cases.contact_times import CONTACT_TIMES_PREFIX
+from intake.cases.transcript import case_messages
 from intake.crypto import Keyring
 from intake.models import Case, Message, Translation
 from intake.triage.case_view import contact_words
@@ -47,10 +48,7 @@ def _cleaner(keyring: Keyring, case: Case) -> re.Pattern[str] | None:
 
 
 def _messages(session: Session, case: Case) -> list[Message]:
-    mine = Message.case_id == case.id
-    if case.conversation_id:
-        mine = or_(mine, and_(Message.conversation_id == case.conversation_id, Message.case_id.is_(None)))
-    return list(session.scalars(select(Message).where(mine)))
+    return list(session.scalars(select(Message).where(case_messages(session, case))))
 
 
 def _without_times(witnesses: str | None) -> str | None:

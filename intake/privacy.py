@@ -13,12 +13,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, null, or_, select, update
+from sqlalchemy import and_, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake import audit
 from intake.access.permissions import Action, actor_of, visible_case
 from intake.cases import tracking
+from intake.cases.transcript import ERASED, case_messages
 from intake.contact_removal import take_contact_out
 from intake.crypto import Keyring
 from intake.db import utcnow
@@ -188,9 +189,6 @@ def export_for(session: Session, *, keyring: Keyring, viewer: StaffUser, case_id
     return data
 
 
-ERASED = "[erased at the resident's request]"
-
-
 @dataclass(frozen=True)
 class Erasure:
     """What an erasure removed (as audited), and the stored files to delete once it is committed."""
@@ -221,7 +219,7 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     case.narrative = ERASED
     for field in WORD_FIELDS[1:]:
         setattr(case, field, None)
-    messages = _conversation(session, case)
+    messages = list(session.scalars(select(Message).where(case_messages(session, case))))
     for message in messages:
         message.body = ERASED if message.body else ""
         message.answer = None
@@ -231,7 +229,8 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     session.execute(
         update(Attachment).where(Attachment.case_id == case.id).values(storage_key="", filename=None, meta=null())
     )
-    session.execute(delete(Translation).where(Translation.case_id == case.id))
+    # NOTE: a translation keeps its row (languages, engine) without its text, so the board still counts it.
+    session.execute(update(Translation).where(Translation.case_id == case.id).values(text=""))
     for revision in session.scalars(select(CaseRevision).where(CaseRevision.case_id == case.id)):
         revision.previous = {}
     case.updated_at = utcnow()

@@ -12,14 +12,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, func, null, or_, select, update
+from sqlalchemy import Select, and_, delete, func, null, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from intake import audit
+from intake.cases.transcript import case_messages
 from intake.contact_removal import take_contact_out
 from intake.crypto import Keyring
 from intake.db import Database, utcnow
-from intake.enums import Status
+from intake.enums import MessageState, Status
 from intake.models import (
     Attachment,
     Case,
@@ -39,6 +40,7 @@ from intake.retention.report import Removal, RetentionReport
 from intake.storage import Storage
 
 CLOSED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
+UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED)
 ACTION = "retention.purged"
 
 
@@ -158,16 +160,11 @@ def _purge_contact(session: Session, case: Case, stores: Stores, dry_run: bool) 
     return "contact details", int(count)
 
 
-def _messages_of(case: Case) -> object:
-    if case.conversation_id:
-        return or_(Message.case_id == case.id, Message.conversation_id == case.conversation_id)
-    return Message.case_id == case.id
-
-
 def _purge_content(session: Session, case: Case, stores: Stores, dry_run: bool) -> tuple[str, int]:
     """Remove the resident's words, the transcript, translations, notes and files; keep the de-identified record."""
-    where_messages = _messages_of(case)
-    messages = session.scalar(select(func.count()).select_from(Message).where(where_messages)) or 0  # type: ignore[arg-type]
+    # NOTE: a text still waiting for its turn or a reply still to go is never emptied.
+    where_messages = and_(case_messages(session, case), or_(Message.state.is_(None), Message.state.not_in(UNFINISHED)))
+    messages = session.scalar(select(func.count()).select_from(Message).where(where_messages)) or 0
     files = list(session.scalars(select(Attachment).where(Attachment.case_id == case.id, Attachment.storage_key != "")))
     count = 1 + int(messages) + len(files)
     if dry_run:
@@ -176,7 +173,7 @@ def _purge_content(session: Session, case: Case, stores: Stores, dry_run: bool) 
     case.narrative = ""
     for name in ("incident_time_text", "location", "officers", "injuries", "witnesses"):
         setattr(case, name, None)
-    session.execute(update(Message).where(where_messages).values(body="", answer=None, meta=null()))  # type: ignore[arg-type]
+    session.execute(update(Message).where(where_messages).values(body="", answer=None, meta=null()))
     # NOTE: a translation keeps its row (languages, engine) without its text, so the board still
     # counts the case as translated.
     session.execute(update(Translation).where(Translation.case_id == case.id).values(text=""))

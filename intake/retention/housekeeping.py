@@ -31,6 +31,15 @@ PARTIAL_WRITE_AGE = dt.timedelta(days=1)
 UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED)
 
 
+def by_the_clock(as_of: dt.datetime) -> dt.datetime:
+    """Live state (a draft being written, a session in use, a lockout running) counts by the clock.
+
+    ``--as-of`` a far date applies the case rules as on that day; it must not take a resident's
+    draft of this morning, sign out staff at work, or lift a sign-in lockout.
+    """
+    return min(as_of, dt.datetime.now(dt.UTC))
+
+
 def _commit(session: Session, report: RetentionReport, removal: Removal, actor: str) -> None:
     if report.dry_run or not removal.count:
         session.rollback()
@@ -62,10 +71,14 @@ def purge_drafts(
     """Remove what residents sent but never filed: texts outside any case, draft files, web form drafts."""
     if policy.draft_days is None:
         return
-    cutoff = as_of - dt.timedelta(days=policy.draft_days)
+    cutoff = by_the_clock(as_of) - dt.timedelta(days=policy.draft_days)
     rule = policy.rule("HEARD_RETENTION_DRAFT_DAYS")
+    # NOTE: a text of a conversation that filed a report is that report's (sent after filing): the
+    # case rules take it, with the case's hold, never this one.
+    filed = exists().where(Case.conversation_id == Message.conversation_id)
     unfiled_texts = and_(
         Message.case_id.is_(None),
+        ~filed,
         Message.created_at < cutoff,
         or_(Message.body != "", Message.answer.is_not(None), Message.meta.is_not(None)),
         or_(Message.state.is_(None), Message.state.not_in(UNFINISHED)),
@@ -97,6 +110,7 @@ def purge_sessions(
     """Remove residents' web sessions and staff sessions idle or ended that long ago, and old sign-in throttles."""
     if policy.session_days is None:
         return
+    as_of = by_the_clock(as_of)
     cutoff = as_of - dt.timedelta(days=policy.session_days)
     rule = policy.rule("HEARD_RETENTION_SESSION_DAYS")
     classes: list[tuple[str, type, ColumnElement[bool]]] = [

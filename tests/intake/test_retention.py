@@ -26,6 +26,7 @@ from intake.models import (
     Contact,
     Job,
     Message,
+    SignInThrottle,
     StaffNote,
     Translation,
     WebSession,
@@ -455,3 +456,85 @@ def test_half_written_files_a_crash_left_go_after_a_day_by_the_clock_never_by_as
         pruned = [e.summary for e in s.scalars(select(AuditEntry)) if e.action == "retention.pruned"]
         assert {"class": "unfinished file writes", "rule": "a write a crash left, after 1 day", "count": 2} in pruned
         assert audit.verify_chain(s).ok
+
+
+def _text(s: Any, case_id: int | None, body: str, *, conversation: str, state: MessageState, **kw: Any) -> int:
+    message = Message(
+        case_id=case_id,
+        channel=Channel.SMS,
+        direction=Direction.INBOUND,
+        conversation_id=conversation,
+        body=body,
+        state=state,
+        **kw,
+    )
+    s.add(message)
+    s.flush()
+    return message.id
+
+
+def test_purging_one_case_leaves_the_texts_of_another_case_from_the_same_phone(db, keyring, tmp_path):
+    """One phone, two reports: the old closed one is purged; the held one, and what came between, stay."""
+    with db.session() as s:
+        supervisor = make_staff(s, Role.SUPERVISOR, "boss@example.org")
+        old, _ = file_case(s, keyring, narrative="Old words of the first report", channel="sms")
+        held, _ = file_case(s, keyring, narrative="Words of the second report", channel="sms")
+        for case in (old, held):
+            case.conversation_id = "sms-one-phone"
+        ids = {
+            "old": _text(s, old.id, "first report text", conversation="sms-one-phone", state=MessageState.PROCESSED),
+            "held": _text(s, held.id, "second report text", conversation="sms-one-phone", state=MessageState.PROCESSED),
+            "between": _text(s, None, "after filing: badge 4411", conversation="sms-one-phone",
+                             state=MessageState.PROCESSED),
+            "waiting": _text(s, None, "a text still waiting", conversation="sms-one-phone",
+                             state=MessageState.RECEIVED),
+        }  # fmt: skip
+        _close(s, old)
+        s.commit()
+        holds.set_hold(s, viewer=supervisor, case_id=held.id, reason="Litigation: Doe v. City")
+        s.commit()
+        old_id = old.id
+    apply_schedule(db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE,
+                   actor="test")  # fmt: skip
+    with db.session() as s:
+        bodies = {name: s.get(Message, i).body for name, i in ids.items()}
+        assert s.get(Case, old_id).content_purged_at is not None
+    assert bodies == {
+        "old": "",
+        "held": "second report text",
+        "between": "after filing: badge 4411",
+        "waiting": "a text still waiting",
+    }
+
+
+def test_texts_sent_after_filing_are_the_cases_not_unfiled_drafts(db, keyring, tmp_path):
+    long_ago = utcnow() - dt.timedelta(days=400)
+    with db.session() as s:
+        case, _ = file_case(s, keyring, narrative="An open report", channel="sms")
+        case.conversation_id = "sms-after"
+        after = _text(s, None, "one more thing: car 12", conversation="sms-after", state=MessageState.PROCESSED,
+                      created_at=long_ago)  # fmt: skip
+        stray = _text(s, None, "hola?", conversation="sms-never-filed", state=MessageState.PROCESSED,
+                      created_at=long_ago)  # fmt: skip
+        s.commit()
+    apply_schedule(db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(),
+                   actor="test")  # fmt: skip
+    with db.session() as s:
+        assert s.get(Message, after).body == "one more thing: car 12"
+        assert s.get(Message, stray).body == ""  # a conversation that never filed is a draft
+
+
+def test_a_far_future_run_takes_no_live_draft_session_or_lockout(db, keyring, tmp_path):
+    with db.session() as s:
+        draft = _text(s, None, "writing my report now", conversation="sms-live", state=MessageState.PROCESSED)
+        s.add(WebSession(token_digest="c" * 64, channel=Channel.WEB_FORM, conversation_id="web-live",
+                         draft_token=keyring.encrypt("{}")))  # fmt: skip
+        s.add(SignInThrottle(key_digest="d" * 64, failures=10, wait_until=utcnow() + dt.timedelta(hours=1)))
+        s.commit()
+    apply_schedule(db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=FAR_FUTURE,
+                   actor="test")  # fmt: skip
+    with db.session() as s:
+        assert s.get(Message, draft).body == "writing my report now"
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 1
+        assert s.scalar(select(WebSession.draft_token)) is not None
+        assert s.scalar(select(func.count()).select_from(SignInThrottle)) == 1

@@ -1,0 +1,37 @@
+"""Which of a conversation's messages belong to a case, for purging, erasing or taking contact details out.
+
+A case's own messages carry its id. A conversation's messages tied to no case (texts sent after
+filing, say) belong to it as well, unless another case that still holds its words shares that
+conversation: an SMS conversation is one phone's, across every report it filed, and what was
+written between two reports must stay until both may lose it (one of them on legal hold, say).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from intake.models import Case, Message
+
+# What an erased case's words and messages say instead.
+ERASED = "[erased at the resident's request]"
+
+
+def case_messages(session: Session, case: Case) -> ColumnElement[bool]:
+    """Select the messages that are this case's alone to lose."""
+    mine = Message.case_id == case.id
+    if not case.conversation_id:
+        return mine
+    sibling = session.scalar(
+        select(Case.id)
+        .where(
+            Case.conversation_id == case.conversation_id,
+            Case.id != case.id,
+            Case.content_purged_at.is_(None),
+            Case.narrative != ERASED,
+        )
+        .limit(1)
+    )
+    if sibling is not None:
+        return mine
+    return or_(mine, and_(Message.conversation_id == case.conversation_id, Message.case_id.is_(None)))
