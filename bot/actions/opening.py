@@ -127,7 +127,7 @@ class ActionHelp(SimpleAction):
         dispatcher.utter_message(
             text=t(
                 language,
-                "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Your contact details are encrypted, and you can stay anonymous. Reply LANGUAGE to change the language.",
+                "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Only the intake office sees your contact details, and you can stay anonymous. Reply LANGUAGE to change the language.",
             )
         )
         dispatcher.utter_message(text=_menu(language))

@@ -61,9 +61,9 @@ VOICE: dict[str, str] = {
     "What would you like to add to your report? You can also send photos or video.": _(
         "What would you like to add to your report?"
     ),
-    "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Your contact details are encrypted, "
+    "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Only the intake office sees your contact details, "
     "and you can stay anonymous. Reply LANGUAGE to change the language.": _(
-        "What you tell us is kept private: the intake office hears it, and the police see it only if your report is referred to them. Your contact details are encrypted, "
+        "What you tell us is kept private: the intake office hears it, and the police see it only if your report is referred to them. Only the intake office sees your contact details, "
         "and you can stay anonymous."
     ),
     "I am writing in English. To change the language, reply LANGUAGE at any time.": CALL_AGAIN_FOR_LANGUAGE,
@@ -143,9 +143,9 @@ TTY: dict[str, str] = {
     "What would you like to add to your report? You can also send photos or video.": (
         "What would you like to add to your report?"
     ),
-    "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Your contact details are encrypted, "
+    "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Only the intake office sees your contact details, "
     "and you can stay anonymous. Reply LANGUAGE to change the language.": (
-        "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Your contact details are encrypted, "
+        "What you tell us is kept private: the intake office reads it, and the police see it only if your report is referred to them. Only the intake office sees your contact details, "
         "and you can stay anonymous."
     ),
     "I am writing in English. To change the language, reply LANGUAGE at any time.": (

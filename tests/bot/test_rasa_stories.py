@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.sealing import load_fernet, open_value
 from intake import jobs
 from intake.cases import tracking
 from tests.bot.conftest import MODEL, RASA, ROOT, Conversation
@@ -123,8 +124,12 @@ class LiveStep:
     slots: dict[str, Any]  # every slot's value just after this step's own events (before the next step)
 
 
-def live_steps(tracker_db: Path, sender: str) -> list[LiveStep]:
-    """Read a conversation back from Rasa's tracker store as story steps, with the slots after each."""
+def live_steps(tracker_db: Path, sender: str, keys: str) -> list[LiveStep]:
+    """Read a conversation back from Rasa's tracker store as story steps, with the slots after each.
+
+    ``keys``: Heard's Fernet keys, to open the personal slots the action server sealed (bot/sealing.py).
+    """
+    fernet = load_fernet({"HEARD_FERNET_KEYS": keys})
     # NOTE: the event broker's copy (HEARD_TEST_EVENT_LOG, tests only): the tracker store itself keeps
     # events sealed, and only a scrubbed history once a draft is filed or cancelled (issue 17).
     with sqlite3.connect(tracker_db.with_name("rasa-events.db")) as db:
@@ -143,7 +148,7 @@ def live_steps(tracker_db: Path, sender: str) -> list[LiveStep]:
         elif type_name == "active_loop":
             step = Step("active_loop", event.get("name"))
         elif type_name == "slot":
-            slots[event["name"]] = event.get("value")
+            slots[event["name"]] = open_value(fernet, event.get("value"))
         elif type_name == "restart":
             slots = {}
         if step is not None:
@@ -227,6 +232,7 @@ def test_the_running_bot_does_what_the_story_says(bot_stack, status_case, pause_
     # A story's metadata is what the channel sends with each message.
     talk = Conversation(bot_stack.rasa_url, {"channel": "web_chat", **(story.get("metadata") or {})})
     tracker_db = Path(bot_stack.env["HEARD_INSTANCE_DIR"]) / "rasa-tracker.db"
+    keys = bot_stack.env["HEARD_FERNET_KEYS"]
     messages = 0
     for step in expected:
         if step.kind != "user":
@@ -235,7 +241,8 @@ def test_the_running_bot_does_what_the_story_says(bot_stack, status_case, pause_
         if step.value is not None:
             talk.say(step.value)
         else:  # the bot's own pause: wait for the worker to fire it
-            jobs.wait_for(lambda: _said(live_steps(tracker_db, talk.sender)) >= messages, timeout=60, interval=0.5)
-    live = live_steps(tracker_db, talk.sender)
+            said = lambda: _said(live_steps(tracker_db, talk.sender, keys))  # noqa: E731
+            jobs.wait_for(lambda: said() >= messages, timeout=60, interval=0.5)
+    live = live_steps(tracker_db, talk.sender, keys)
     problems = compare(expected, live)
     assert not problems, "\n".join([*problems, "", "What the running bot did:", render(live)])
