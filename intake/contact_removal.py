@@ -19,10 +19,13 @@ from sqlalchemy.orm import Session
 from intake.cases.contact_times import CONTACT_TIMES_PREFIX
 from intake.cases.transcript import case_messages
 from intake.crypto import Keyring
+from intake.enums import MessageState
 from intake.models import Case, Message, Translation
 from intake.triage.case_view import contact_words
 
 CONTACT_DELETED = "[contact details deleted]"
+# A text still waiting to go keeps what it needs to be sent.
+UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED, MessageState.HELD)
 WORD_FIELDS = ("narrative", "incident_time_text", "location", "officers", "injuries", "witnesses")
 _SEPARATORS = r"[\s().\-/]*"
 
@@ -70,6 +73,9 @@ def take_contact_out(session: Session, *, case: Case, keyring: Keyring) -> int:
             message.body = pattern.sub(CONTACT_DELETED, message.body)
             changed += 1
         message.answer = None  # NOTE: the sealed exact replies kept for redeliveries read the details back
+        if message.meta and "sealed_body" in message.meta and message.state not in UNFINISHED:
+            # The sealed original of a sent receipt (its PIN): sent, and no longer needed.
+            message.meta = {key: value for key, value in message.meta.items() if key != "sealed_body"}
     for field in WORD_FIELDS:
         value = getattr(case, field)
         if value and pattern.search(value):

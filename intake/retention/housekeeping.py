@@ -17,7 +17,18 @@ from intake.crypto import Keyring
 from intake.db import Database
 from intake.enums import JobState, MessageState
 from intake.errors import ConfigurationError
-from intake.models import Attachment, Case, Correspondent, Job, Message, SignInThrottle, StaffSession, WebSession
+from intake.models import (
+    Attachment,
+    Case,
+    Correspondent,
+    Job,
+    Message,
+    QuarantinedRequest,
+    ResumeCode,
+    SignInThrottle,
+    StaffSession,
+    WebSession,
+)
 from intake.retention.cases import remove_unreferenced
 from intake.retention.files import STORED_ROOTS, read_stored, remove_stored, stored_files
 from intake.retention.policy import RetentionPolicy, months_before
@@ -102,6 +113,23 @@ def purge_drafts(
         if not report.dry_run:
             session.execute(update(WebSession).where(drafts).values(draft_token=None))
         _commit(session, report, Removal("unfiled web form drafts", rule, count), actor)
+    # A resume code's sealed answers (what the resident had said by text) once it was used or expired.
+    spent = and_(
+        ResumeCode.sealed_answers.is_not(None),
+        or_(ResumeCode.used_at < cutoff, ResumeCode.expires_at < cutoff),
+    )
+    with database.session() as session:
+        count = _count(session, ResumeCode, spent)
+        if not report.dry_run:
+            session.execute(update(ResumeCode).where(spent).values(sealed_answers=None))
+        _commit(session, report, Removal("spent resume codes' answers", rule, count), actor)
+    # A quarantined text once it was released (processed as a resident's text): the sealed request is done with.
+    released = QuarantinedRequest.released_at < cutoff
+    with database.session() as session:
+        count = _count(session, QuarantinedRequest, released)
+        if not report.dry_run:
+            session.execute(delete(QuarantinedRequest).where(released))
+        _commit(session, report, Removal("released quarantined texts", rule, count), actor)
 
 
 def purge_sessions(

@@ -26,6 +26,8 @@ from intake.models import (
     Contact,
     Job,
     Message,
+    QuarantinedRequest,
+    ResumeCode,
     SignInThrottle,
     StaffNote,
     Translation,
@@ -538,3 +540,31 @@ def test_a_far_future_run_takes_no_live_draft_session_or_lockout(db, keyring, tm
         assert s.scalar(select(func.count()).select_from(WebSession)) == 1
         assert s.scalar(select(WebSession.draft_token)) is not None
         assert s.scalar(select(func.count()).select_from(SignInThrottle)) == 1
+
+
+def test_spent_resume_codes_and_released_quarantined_texts_lose_what_they_sealed(db, keyring, tmp_path):
+    long_ago = utcnow() - dt.timedelta(days=60)
+    sealed = keyring.encrypt('{"name": "Ana"}')
+    with db.session() as s:
+        codes = [
+            ResumeCode(code_digest=digest, conversation_id="c", draft_id="d", language="es", sealed_answers=sealed,
+                       created_at=long_ago, expires_at=expires, used_at=used)
+            for digest, expires, used in (
+                ("1" * 64, long_ago + dt.timedelta(hours=1), None),  # expired long ago
+                ("2" * 64, utcnow() + dt.timedelta(hours=1), long_ago),  # used long ago
+                ("3" * 64, utcnow() + dt.timedelta(hours=1), None),  # still usable
+            )
+        ]  # fmt: skip
+        kept = [
+            QuarantinedRequest(path="/twilio/sms", sealed=sealed, reason="signature", received_at=long_ago,
+                               released_at=released, outcome="released" if released else None)
+            for released in (long_ago, None)
+        ]  # fmt: skip
+        s.add_all([*codes, *kept])
+        s.commit()
+    apply_schedule(db, storage=FolderStorage(tmp_path), keyring=keyring, policy=RetentionPolicy(), as_of=utcnow(),
+                   actor="test")  # fmt: skip
+    with db.session() as s:
+        answers = {c.code_digest[0]: c.sealed_answers for c in s.scalars(select(ResumeCode))}
+        assert answers == {"1": None, "2": None, "3": sealed}
+        assert [q.released_at for q in s.scalars(select(QuarantinedRequest))] == [None]  # the waiting one stays

@@ -113,11 +113,28 @@ def test_deleted_contact_details_leave_the_transcript_and_the_words_too(client, 
                 state=MessageState.PROCESSED,
             )
         )
+    receipts = {}
+    for state in (MessageState.SENT, MessageState.QUEUED):
+        sent = Message(
+            case_id=case.id,
+            channel=Channel.SMS,
+            direction=Direction.OUTBOUND,
+            conversation_id="chat-1",
+            body="Su PIN es ••••••",
+            state=state,
+            meta={"sealed_body": keyring.encrypt("Su PIN es 123456")},
+        )
+        session.add(sent)
+        session.flush()
+        receipts[state] = sent.id
     session.commit()
     number = receipt.as_dict()["tracking_number"]
     done = _post(client, "/status/contact", "es", tracking_number=number, pin=receipt.pin, confirm="yes")
     assert done.status_code == 200
     session.expire_all()
+    # The sealed original of a sent receipt goes; one still to be sent keeps what it needs.
+    assert "sealed_body" not in (session.get(Message, receipts[MessageState.SENT]).meta or {})
+    assert "sealed_body" in session.get(Message, receipts[MessageState.QUEUED]).meta
     bodies = " ".join(m.body or "" for m in session.scalars(select(Message).where(Message.case_id == case.id)))
     for value in ("María", "López", "maria@example.org", "555-0142", "555 0142", "(209)"):
         assert value.lower() not in bodies.lower(), (value, bodies)
