@@ -134,7 +134,10 @@ def take_backup(database_url: str, storage: Storage, out: Path, *, instance_dir:
         raise BackupError("a backup may not go inside the instance folder (or the storage folder) it copies")
     make_private_dir(out)
     copied: dict[str, str] = {}
-    _copy_files(storage, out, "spool/", copied)
+    # NOTE: every file before the snapshot and the new ones after: a file an erasure or a purge
+    # removes while the backup runs is in the first copy, one filed meanwhile in the second, so
+    # every file a row of the snapshot points at is in the backup.
+    _copy_files(storage, out, None, copied)
     engine = make_url(database_url).get_backend_name()
     if engine == "sqlite":
         database, counts = _sqlite_snapshot(database_url, out / SQLITE_FILE)

@@ -296,3 +296,35 @@ def _wait_for(condition: Any, timeout: float = 120.0) -> bool:
     from intake.jobs import wait_for
 
     return wait_for(condition, timeout=timeout, interval=0.1)
+
+
+def test_a_file_removed_while_the_backup_runs_is_in_it_when_the_snapshot_points_at_it(
+    fresh_database_url, tmp_path, keyring, monkeypatch
+):
+    """An erasure or a purge between the snapshot and the file copy must not leave a row without its file."""
+    from intake.retention import backup
+
+    storage = FolderStorage(tmp_path / "instance")
+    database = Database(fresh_database_url)
+    with database.session() as s:
+        case, _ = make_case(s, keyring)
+        stored = evidence.store(storage, keyring, JPEG, "image/jpeg")
+        s.add(Attachment(case_id=case.id, content_type="image/jpeg", size_bytes=len(JPEG), sha256=stored.sha256,
+                         storage_key=stored.storage_key))  # fmt: skip
+        s.commit()
+    database.dispose()
+    snapshots = {"sqlite": "_sqlite_snapshot", "postgresql": "_pg_snapshot"}
+    name = snapshots[make_url(fresh_database_url).get_backend_name()]
+    snapshot = getattr(backup, name)
+
+    def snapshot_then_erase(*args: Any) -> Any:
+        taken = snapshot(*args)
+        storage.delete(stored.storage_key)  # the row in the snapshot still points at it
+        return taken
+
+    monkeypatch.setattr(backup, name, snapshot_then_erase)
+    manifest = backup.take_backup(fresh_database_url, storage, tmp_path / "backup", instance_dir=tmp_path / "instance")
+    assert not storage.exists(stored.storage_key)
+    assert stored.storage_key in {entry["path"] for entry in manifest.files}
+    copy = tmp_path / "backup" / "files" / stored.storage_key
+    assert keyring.decrypt_bytes(copy.read_bytes()) == JPEG
