@@ -17,6 +17,9 @@ def set_hold(session: Session, *, viewer: StaffUser, case_id: int, reason: str) 
     """Put a case on legal hold: nothing of it is purged until the hold is cleared."""
     case = visible_case(session, viewer, case_id, Action.LEGAL_HOLD)
     reason = _reason(reason)
+    if case.legal_hold_reason is not None:
+        # NOTE: a second hold would replace the first one's reason and date; the first stands.
+        raise InvalidInput({"reason": "This case is already on legal hold. Lift the hold first to change its reason."})
     case.legal_hold_reason, case.legal_hold_at, case.legal_hold_by = reason, utcnow(), actor_of(viewer)
     audit.record(session, actor=actor_of(viewer), action="case.hold_set", case_id=case.id, summary={"reason": reason})
     return case

@@ -30,6 +30,11 @@ def test_a_supervisor_sets_and_lifts_a_legal_hold_with_a_reason_and_the_page_say
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "On legal hold: never purged by the retention schedule" in page
     assert "Public records request PRR-2026-41" in page and "Lift the legal hold" in page
+    again = client.post(
+        f"/console/cases/{case.id}/legal-hold", data={"hold": "set", "reason": "Another reason", "csrf_token": CSRF}
+    )
+    assert "already on legal hold" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert session.get(Case, case.id).legal_hold_reason == "Public records request PRR-2026-41"  # the first stands
     client.post(
         f"/console/cases/{case.id}/legal-hold", data={"hold": "clear", "reason": "Request closed", "csrf_token": CSRF}
     )
