@@ -61,6 +61,10 @@ run: setup ## Set up, then start every Procfile process on the embedded default
 	@[ -n "$$TWILIO_AUTH_TOKEN" ] || echo "            TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused (403)"
 	@echo "  Stop with Ctrl-C."
 	@echo
+	@# NOTE: honcho gives each process its own PORT (web's, then +100 each): the actions find the web by
+	@# HEARD_INTERNAL_URL, and /healthz checks the action server by HEARD_ACTIONS_URL.
+	HEARD_INTERNAL_URL=$${HEARD_INTERNAL_URL:-http://127.0.0.1:$(PORT)} \
+	HEARD_ACTIONS_URL=$${HEARD_ACTIONS_URL:-http://127.0.0.1:5055/webhook} \
 	$(VENV)/bin/honcho start -f Procfile
 
 test: setup ## Set up, then run the whole suite (PostgreSQL when TEST_DATABASE_URL is set)
