@@ -16,6 +16,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.cases import updates
 from intake.cases.contact_times import CONTACT_TIMES_PREFIX
 from intake.cases.transcript import case_messages
 from intake.crypto import Keyring
@@ -62,7 +63,11 @@ def _without_times(witnesses: str | None) -> str | None:
 
 
 def take_contact_out(session: Session, *, case: Case, keyring: Keyring) -> int:
-    """Replace the case's contact details wherever they were written; return how many texts changed."""
+    """Replace the case's contact details wherever they were written; return how many texts changed.
+
+    Updates not sent yet are withdrawn first: the resident asked not to be reached.
+    """
+    updates.withdraw_unsent(session, case=case, why=updates.CONTACT_REMOVED)
     case.witnesses = _without_times(case.witnesses)
     pattern = _cleaner(keyring, case)
     if pattern is None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from intake import audit
 from intake.access.permissions import Action, actor_of, visible_case
-from intake.cases import tracking
+from intake.cases import tracking, updates
 from intake.cases.transcript import ERASED, case_messages
 from intake.contact_removal import take_contact_out
 from intake.crypto import Keyring
@@ -212,6 +212,7 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     cleaned = _reason(reason)
     case = visible_case(session, viewer, case_id, Action.ERASE_RESIDENT_DATA)
     _not_held(case)
+    updates.withdraw_unsent(session, case=case, why=updates.CONTACT_REMOVED)  # never an "[erased…]" text
     contact_fields = _clear_contact(case.contact)
     words = [field for field in WORD_FIELDS if getattr(case, field) and getattr(case, field) != ERASED]
     if case.record_quality is None:

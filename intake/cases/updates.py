@@ -280,7 +280,16 @@ UNSENT = frozenset({MessageState.QUEUED, MessageState.HELD, MessageState.PENDING
 
 
 def _supersede(session: Session, *, case: Case, by: UpdateKind) -> list[int]:
-    """Withdraw the case's updates not sent yet: the new one tells where the case is now.
+    """Withdraw the case's updates not sent yet: the new one tells where the case is now."""
+    return withdraw_unsent(session, case=case, why=by.value)
+
+
+# Why updates are withdrawn when the resident's contact details go (see ``withdraw_unsent``).
+CONTACT_REMOVED = "contact_removed"
+
+
+def withdraw_unsent(session: Session, *, case: Case, why: str) -> list[int]:
+    """Withdraw the case's updates not sent yet, because of ``why`` (a newer update's kind, or contact removed).
 
     NOTE: so a case acknowledged and assigned in one sitting gives the resident one text, not
     two in a row; a withdrawn update stays on the case (state suppressed), and is audited. One a
@@ -299,7 +308,7 @@ def _supersede(session: Session, *, case: Case, by: UpdateKind) -> list[int]:
         result = session.execute(
             update(Message)
             .where(Message.id == message.id, Message.state.in_(UNSENT), Message.sent_at.is_(None))
-            .values(state=MessageState.SUPPRESSED, meta={**(message.meta or {}), "superseded_by": by.value})
+            .values(state=MessageState.SUPPRESSED, meta={**(message.meta or {}), "superseded_by": why})
             .execution_options(synchronize_session="fetch")
         )
         if not result.rowcount:  # type: ignore[attr-defined]
@@ -310,7 +319,7 @@ def _supersede(session: Session, *, case: Case, by: UpdateKind) -> list[int]:
             actor=ACTOR,
             action="case.update_superseded",
             case_id=case.id,
-            summary={"message_id": message.id, "kind": (message.meta or {}).get("update"), "by": by.value},
+            summary={"message_id": message.id, "kind": (message.meta or {}).get("update"), "by": why},
         )
     return withdrawn
 

@@ -127,11 +127,23 @@ def test_deleted_contact_details_leave_the_transcript_and_the_words_too(client, 
         session.add(sent)
         session.flush()
         receipts[state] = sent.id
+    waiting_update = Message(
+        case_id=case.id,
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        conversation_id="chat-1",
+        body="Su caso fue asignado.",
+        state=MessageState.QUEUED,
+        meta={"update": "assigned"},
+    )
+    session.add(waiting_update)
     session.commit()
     number = receipt.as_dict()["tracking_number"]
     done = _post(client, "/status/contact", "es", tracking_number=number, pin=receipt.pin, confirm="yes")
     assert done.status_code == 200
     session.expire_all()
+    # An update still waiting to go is withdrawn: the resident asked not to be reached.
+    assert session.get(Message, waiting_update.id).state is MessageState.SUPPRESSED
     # The sealed original of a sent receipt goes; one still to be sent keeps what it needs.
     assert "sealed_body" not in (session.get(Message, receipts[MessageState.SENT]).meta or {})
     assert "sealed_body" in session.get(Message, receipts[MessageState.QUEUED]).meta
