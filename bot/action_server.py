@@ -10,16 +10,27 @@ phone, email or PIN. Without Heard's key the server refuses to start.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import os
+import sys
+from functools import partial
 from typing import Any
 
 from cryptography.fernet import MultiFernet
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
-from rasa_sdk.endpoint import create_argument_parser, run
+from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser
 from rasa_sdk.executor import ActionExecutor, ActionExecutorRunResult
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.worker.loader import AppLoader
 
-from bot.sealing import load_fernet, open_slots, seal_events
+from bot.sealing import actions_token, load_fernet, open_slots, seal_events
+
+# Open to anyone on the machine: /healthz asks it whether the server is up.
+OPEN_PATHS = frozenset({"/health"})
 
 
 class SealingExecutor(ActionExecutor):
@@ -52,8 +63,24 @@ class SealingExecutor(ActionExecutor):
         return result
 
 
+def guarded_app(executor: ActionExecutor, token: str, **options: Any) -> Sanic[Any, Any]:
+    """rasa-sdk's app, answering only calls that carry Rasa's token (module level: Sanic's workers build it)."""
+    app = create_app_for_serve(executor, **options)
+
+    @app.on_request
+    async def only_rasa(request: Request) -> HTTPResponse | None:
+        if request.path in OPEN_PATHS:
+            return None
+        given = request.args.get("token") or ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return response.json({"error": "a valid token is required"}, status=401)
+        return None
+
+    return app
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Start the action server the way ``python -m rasa_sdk`` does, with the sealing executor."""
+    """Start the action server the way ``python -m rasa_sdk`` does, with the sealing executor and the token."""
     args = create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
@@ -61,17 +88,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     utils.update_sanic_log_level()
     executor = SealingExecutor(load_fernet())  # NOTE: first: no key, no server
+    token = actions_token()
+    if not token:
+        sys.exit("error: no token for the action server: set HEARD_INTERNAL_TOKEN, or run: intake secrets init")
     executor.register_package(args.actions_module or args.actions)
-    run(
-        executor,
-        args.port,
-        args.cors,
-        args.ssl_certificate,
-        args.ssl_keyfile,
-        args.ssl_password,
-        args.auto_reload,
-        args.endpoints,
-    )
+    loader = AppLoader(
+        factory=partial(guarded_app, executor, token, cors_origins=args.cors, auto_reload=args.auto_reload,
+                        endpoints=args.endpoints)
+    )  # fmt: skip
+    app = loader.load()
+    # NOTE: rasa-sdk's own server binds 0.0.0.0 unless SANIC_HOST says otherwise; Heard's, loopback.
+    app.prepare(host=os.environ.get("SANIC_HOST", "127.0.0.1"), port=args.port, workers=utils.number_of_sanic_workers())
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

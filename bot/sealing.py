@@ -10,6 +10,8 @@ it for the turn they run, and nothing else can.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -82,3 +84,23 @@ def seal_events(fernet: MultiFernet, events: list[dict[str, Any]]) -> list[dict[
         else event
         for event in events
     ]
+
+
+def actions_token(environ: dict[str, str] | None = None) -> str:
+    """The token Rasa sends the action server (``?token=``): ``HEARD_ACTIONS_TOKEN``, else derived.
+
+    Derived from the internal token the way Rasa's API token is (never the internal token itself),
+    so Rasa and the action server agree with no new secret to keep. Empty when there is neither.
+    """
+    env = dict(os.environ) if environ is None else environ
+    token = (env.get("HEARD_ACTIONS_TOKEN") or "").strip()
+    if token:
+        return token
+    secret = (env.get("HEARD_INTERNAL_TOKEN") or "").strip()
+    if not secret:
+        path = Path(env.get("HEARD_INSTANCE_DIR") or "instance") / "secrets.json"
+        try:
+            secret = str(json.loads(path.read_text(encoding="utf-8")).get("internal_token") or "")
+        except (OSError, ValueError):
+            secret = ""
+    return hmac.new(secret.encode(), b"heard actions", hashlib.sha256).hexdigest() if secret else ""

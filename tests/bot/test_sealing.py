@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +113,74 @@ def test_without_a_key_the_action_server_does_not_start(tmp_path):
         timeout=120,
     )
     assert result.returncode != 0 and "no Fernet key" in result.stderr
+
+
+def test_the_action_server_answers_only_rasas_token(tmp_path):
+    import json as _json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from bot.sealing import actions_token
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "HEARD_FERNET_KEYS": Fernet.generate_key().decode(),
+        "HEARD_INTERNAL_TOKEN": "internal-token-for-this-test",
+        "HEARD_INSTANCE_DIR": str(tmp_path),
+    }
+    token = actions_token(env)
+    assert token and token != env["HEARD_INTERNAL_TOKEN"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Sanic's manager has a worker process: both go at the end
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def status(path: str, body: dict[str, Any] | None = None) -> int:
+        data = None if body is None else _json.dumps(body).encode()
+        request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as refused:
+            return int(refused.code)
+
+    try:
+        jobs_wait_for_health(server, base)
+        call = {"next_action": "action_not_there", "tracker": {"sender_id": "x", "slots": {}, "events": []}}
+        assert status("/webhook", call) == 401
+        assert status("/webhook?token=guess", call) == 401
+        assert status("/actions") == 401
+        assert status(f"/webhook?token={token}", call) == 404  # through the guard: no such action
+        assert status(f"/actions?token={token}") == 200
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # Sanic's manager may outwait SIGTERM
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def jobs_wait_for_health(server: subprocess.Popen[bytes], base: str) -> None:
+    import urllib.request
+
+    from intake import jobs
+
+    def up() -> bool:
+        assert server.poll() is None, "the action server stopped"
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2) as answer:
+                return int(answer.status) == 200
+        except OSError:
+            return False
+
+    assert jobs.wait_for(up, timeout=60, interval=0.3), "the action server did not come up"

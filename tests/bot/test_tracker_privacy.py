@@ -294,3 +294,15 @@ def test_an_abandoned_web_chat_draft_is_swept_and_the_resident_told(bot_stack, k
 def _scrubbed_ids(bot_stack: Any) -> set[str]:
     with bot_stack.database.session() as s:
         return set(s.scalars(select(DialogueScrub.conversation_id)))
+
+
+def test_rasas_tokens_are_not_on_its_command_line(bot_stack, keyring):
+    """Any user of the machine can read a command line (`ps`); the API token and the actions token stay off it."""
+    from bot.sealing import actions_token
+    from webhooks.rasa_client import api_token
+
+    assert bot_stack.rasa is not None
+    command_line = Path(f"/proc/{bot_stack.rasa.pid}/cmdline").read_bytes().decode("utf-8", "replace")
+    assert "rasa" in command_line and "--enable-api" in command_line  # it is Rasa's own process
+    for token in (api_token(configured=None, internal_token=keyring.internal_token), actions_token(bot_stack.env)):
+        assert token and token not in command_line
