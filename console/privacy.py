@@ -81,7 +81,10 @@ def erase(case_id: int) -> ResponseReturnValue:
     """Erase one resident's data from a case (supervisors, with a reason and a tick)."""
     db = get_session()
     if request.form.get("confirm") != "yes":
-        return _back(case_id, _("Tick the box to confirm the erasure."), "error")
+        # NOTE: the role is checked first, so a refused try is audited even without the tick.
+        _checked, refusal = _with_reason(case_id, lambda _reason: privacy.check_may_erase(
+            db, viewer=views._viewer(), case_id=case_id))  # fmt: skip
+        return refusal or _back(case_id, _("Tick the box to confirm the erasure."), "error")
     erasure, refusal = _with_reason(
         case_id, lambda reason: privacy.erase_for(db, viewer=views._viewer(), case_id=case_id, reason=reason)
     )

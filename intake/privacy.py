@@ -127,6 +127,8 @@ def forget_contact(session: Session, *, case: Case, keyring: Keyring) -> list[st
     on legal hold keeps them (``OnLegalHold``): the hold preserves the record as it is.
     """
     _not_held(case)
+    if not _contact_held(case.contact):
+        return []  # asked again: nothing is held, nothing to write to the audit log
     take_contact_out(session, case=case, keyring=keyring)
     removed = _clear_contact(case.contact)
     audit.record(
@@ -160,8 +162,8 @@ def _stamp(value: Any) -> Any:
 
 def export_for(session: Session, *, keyring: Keyring, viewer: StaffUser, case_id: int, reason: str) -> dict[str, Any]:
     """Return one resident's data as JSON-ready values, for a supervisor with a reason (audited)."""
+    case = visible_case(session, viewer, case_id, Action.EXPORT_RESIDENT_DATA)  # NOTE: first: a refusal is audited
     cleaned = _reason(reason)
-    case = visible_case(session, viewer, case_id, Action.EXPORT_RESIDENT_DATA)
     held = held_for_resident(session, case=case)
     contact = case.contact
     data = {
@@ -209,8 +211,8 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     they text Heard, because STOP must keep working. The stored files go only after the commit
     (``remove_erased_files``), and only those no other case's attachment points at.
     """
+    case = visible_case(session, viewer, case_id, Action.ERASE_RESIDENT_DATA)  # NOTE: first: a refusal is audited
     cleaned = _reason(reason)
-    case = visible_case(session, viewer, case_id, Action.ERASE_RESIDENT_DATA)
     _not_held(case)
     updates.withdraw_unsent(session, case=case, why=updates.CONTACT_REMOVED)  # never an "[erased…]" text
     contact_fields = _clear_contact(case.contact)
@@ -255,3 +257,8 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
 def remove_erased_files(session: Session, storage: Storage, keys: frozenset[str]) -> None:
     """After an erasure is committed: delete its stored files that no attachment points at any more."""
     remove_unreferenced(session, storage, set(keys))
+
+
+def check_may_erase(session: Session, *, viewer: StaffUser, case_id: int) -> None:
+    """Raise ``PermissionDenied`` (audited) unless ``viewer`` may erase this case's resident data."""
+    visible_case(session, viewer, case_id, Action.ERASE_RESIDENT_DATA)

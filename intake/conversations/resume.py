@@ -177,10 +177,19 @@ def redeem_code(session: Session, *, keyring: Keyring, code: str, now: dt.dateti
     if now >= row.expires_at:
         _audit(session, row, "resume.code_refused", reason="expired")
         raise ResumeRefused("expired")
-    row.used_at = now
-    _audit(session, row, "resume.code_used")
     answers = json.loads(keyring.decrypt(row.sealed_answers) or "{}")
-    row.sealed_answers = None  # NOTE: the web draft holds them now, sealed in its own session.
+    # NOTE: taken by a conditional update, so two requests racing with one code open one draft:
+    # the second finds it used. The web draft holds the answers now, sealed in its own session.
+    taken = session.execute(
+        update(ResumeCode)
+        .where(ResumeCode.id == row.id, ResumeCode.used_at.is_(None))
+        .values(used_at=now, sealed_answers=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        _audit(session, row, "resume.code_refused", reason="used")
+        raise ResumeRefused("used")
+    _audit(session, row, "resume.code_used")
     session.flush()
     return Resumed(
         draft_id=row.draft_id,

@@ -87,3 +87,37 @@ def test_the_code_is_in_no_log(session, keyring, caplog):
     resume.redeem_code(session, keyring=keyring, code=code, now=NOW)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert code not in logged and resume.format_code(code) not in logged
+
+
+def test_two_requests_racing_with_one_code_open_one_draft(fresh_database_url, keyring):
+    import threading
+
+    from intake.db import Database
+
+    database = Database(fresh_database_url)
+    try:
+        with database.session() as s:
+            code, _ = _issue(s, keyring)
+            s.commit()
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def redeem() -> None:
+            with database.session() as s:
+                start.wait()
+                try:
+                    resume.redeem_code(s, keyring=keyring, code=code, now=NOW)
+                    s.commit()
+                    outcomes.append("opened")
+                except resume.ResumeRefused as refused:
+                    s.commit()  # the refusal is audited
+                    outcomes.append(refused.reason)
+
+        threads = [threading.Thread(target=redeem) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["opened", "used"]
+    finally:
+        database.dispose()
