@@ -114,7 +114,8 @@ def _tracking_key() -> str:
 @limiter.limit("10 per hour", key_func=_tracking_key)
 def complaint_status(tracking_number: str) -> ResponseReturnValue:
     """Tell the status of a case to whoever knows its tracking number and PIN."""
-    pin = request.args.get("pin", "")
+    # NOTE: the header keeps the PIN out of URLs (proxies and browsers log those); ``?pin=`` still works.
+    pin = request.headers.get("X-Heard-PIN") or request.args.get("pin", "")
     try:
         view = complaints.look_up_status(get_session(), keyring=keyring(), tracking_text=tracking_number, pin=pin)
     except (NotFound, PinLocked) as exc:

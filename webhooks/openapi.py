@@ -65,7 +65,21 @@ OPENAPI: dict[str, Any] = {
                         "required": True,
                         "schema": {"type": "string", "examples": ["482-193-7703"]},
                     },
-                    {"name": "pin", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "X-Heard-PIN",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "The case's PIN (preferred: kept out of URLs and their logs)",
+                    },
+                    {
+                        "name": "pin",
+                        "in": "query",
+                        "required": False,
+                        "deprecated": True,
+                        "schema": {"type": "string"},
+                        "description": "The PIN, if the header is not sent",
+                    },
                 ],
                 "responses": {
                     "200": _json({"$ref": "#/components/schemas/Status"}, "The case's status"),

@@ -141,6 +141,15 @@ def _status(client, token, number, pin):
     )
 
 
+def test_status_with_the_pin_in_a_header(client, token):
+    receipt = _post(client, token, submission_data()).get_json()
+    auth = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/complaints/{receipt['tracking_number']}/status"
+    answer = client.get(path, headers={**auth, "X-Heard-PIN": receipt["pin"]})
+    assert answer.status_code == 200 and answer.get_json()["status"] == "received"
+    assert client.get(path, headers={**auth, "X-Heard-PIN": "000000"}).status_code == 404
+
+
 def test_status_with_the_pin(client, token):
     receipt = _post(client, token, submission_data()).get_json()
     response = _status(client, token, receipt["tracking_number"], receipt["pin"])
