@@ -102,51 +102,29 @@ def test_a_resident_deletes_their_contact_details_after_confirming(client, sessi
 def test_deleted_contact_details_leave_the_transcript_and_the_words_too(client, session, keyring, tmp_path):
     case, receipt = _filed(session, keyring, tmp_path)
     case.witnesses = "mi hermana Lucía\ncontact times: después de las 5, al 209 555 0142"
-    for direction, body in [
-        (Direction.INBOUND, "me llamo María López, mi correo es MARIA@example.org y mi número 209-555-0142"),
-        (Direction.OUTBOUND, "Estimada María: la llamaremos al +1 (209) 555-0142. Su caso 482-193-7703."),
-    ]:
-        session.add(
-            Message(
-                case_id=case.id,
-                channel=Channel.WEB_CHAT,
-                direction=direction,
-                conversation_id="chat-1",
-                body=body,
-                state=MessageState.PROCESSED,
-            )
-        )
-    receipts = {}
-    for state in (MessageState.SENT, MessageState.QUEUED):
-        sent = Message(
-            case_id=case.id,
-            channel=Channel.SMS,
-            direction=Direction.OUTBOUND,
-            conversation_id="chat-1",
-            body="Su PIN es ••••••",
-            state=state,
-            meta={"sealed_body": keyring.encrypt("Su PIN es 123456")},
-        )
-        session.add(sent)
+
+    def add(direction: Direction, body: str, state: MessageState, meta: dict | None = None) -> int:  # type: ignore[type-arg]
+        message = Message(case_id=case.id, channel=Channel.WEB_CHAT, direction=direction, conversation_id="chat-1",
+                          body=body, state=state, meta=meta)  # fmt: skip
+        session.add(message)
         session.flush()
-        receipts[state] = sent.id
-    waiting_update = Message(
-        case_id=case.id,
-        channel=Channel.SMS,
-        direction=Direction.OUTBOUND,
-        conversation_id="chat-1",
-        body="Su caso fue asignado.",
-        state=MessageState.QUEUED,
-        meta={"update": "assigned"},
-    )
-    session.add(waiting_update)
+        return int(message.id)
+
+    add(Direction.INBOUND, "me llamo María López, mi correo es MARIA@example.org y mi número 209-555-0142",
+        MessageState.PROCESSED)  # fmt: skip
+    add(Direction.OUTBOUND, "Estimada María: la llamaremos al +1 (209) 555-0142. Su caso 482-193-7703.",
+        MessageState.PROCESSED)  # fmt: skip
+    sealed_receipt = {"sealed_body": keyring.encrypt("Su PIN es 123456")}
+    receipts = {state: add(Direction.OUTBOUND, "Su PIN es ••••••", state, sealed_receipt)
+                for state in (MessageState.SENT, MessageState.QUEUED)}  # fmt: skip
+    waiting_update = add(Direction.OUTBOUND, "Su caso fue asignado.", MessageState.QUEUED, {"update": "assigned"})
     session.commit()
     number = receipt.as_dict()["tracking_number"]
     done = _post(client, "/status/contact", "es", tracking_number=number, pin=receipt.pin, confirm="yes")
     assert done.status_code == 200
     session.expire_all()
     # An update still waiting to go is withdrawn: the resident asked not to be reached.
-    assert session.get(Message, waiting_update.id).state is MessageState.SUPPRESSED
+    assert session.get(Message, waiting_update).state is MessageState.SUPPRESSED
     # The sealed original of a sent receipt goes; one still to be sent keeps what it needs.
     assert "sealed_body" not in (session.get(Message, receipts[MessageState.SENT]).meta or {})
     assert "sealed_body" in session.get(Message, receipts[MessageState.QUEUED]).meta
