@@ -113,6 +113,8 @@ def main() -> None:
             "HEARD_INSTANCE_DIR": instance,
             "HEARD_INTERNAL_URL": f"http://127.0.0.1:{web_port}",
             "HEARD_INTERNAL_TOKEN": keyring.internal_token,
+            # Rasa's tracker store and the action server seal with Heard's key (issue 17).
+            "HEARD_FERNET_KEYS": ",".join(keyring.fernet_keys),
             "SANIC_HOST": "127.0.0.1",
             "HEARD_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
             "RASA_PORT": str(rasa_port),
