@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
+from bot.sealing import rasa_api_token  # noqa: E402
 from intake.crypto import Keyring, new_secrets  # noqa: E402
 from intake.db import Database  # noqa: E402
 from intake.migrate import upgrade  # noqa: E402
@@ -134,11 +135,13 @@ def main() -> None:
             _wait_for(f"http://127.0.0.1:{actions_port}/health", 60, actions)
             actions_ready = time.perf_counter() - start
             _wait_for(f"http://127.0.0.1:{rasa_port}/", 240, rasa)
-            Conversation(f"http://127.0.0.1:{rasa_port}", {"channel": "web_chat"}).say("hola")
+            Conversation(f"http://127.0.0.1:{rasa_port}", {"channel": "web_chat"}, token=rasa_api_token(env)).say(
+                "hola"
+            )
             rasa_ready = time.perf_counter() - start
             turns = []
             for _ in range(args.conversations):
-                talk = Conversation(f"http://127.0.0.1:{rasa_port}", {"channel": "web_chat"})
+                talk = Conversation(f"http://127.0.0.1:{rasa_port}", {"channel": "web_chat"}, token=rasa_api_token(env))
                 for line in SCRIPT:
                     t0 = time.perf_counter()
                     talk.say(line)

@@ -31,6 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.sealing import rasa_api_token  # noqa: E402
 from intake.db import Database  # noqa: E402
 from tests.cluster import STORY, Cluster, Resident, missing_services, running_cluster  # noqa: E402
 
@@ -80,6 +81,7 @@ def direct(cluster: Cluster, senders: int) -> tuple[float, list[float]]:
                 session.post(
                     f"{url}/webhooks/rest/webhook",
                     json={"sender": sender, "message": line, "metadata": {"channel": "sms"}},
+                    headers={"Authorization": f"Bearer {rasa_api_token(cluster.env)}"},
                     timeout=120,
                 )
                 with lock:

@@ -33,6 +33,7 @@ from sqlalchemy import func, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
+from bot.sealing import rasa_api_token  # noqa: E402
 from intake.crypto import Keyring, new_secrets  # noqa: E402
 from intake.db import Database  # noqa: E402
 from intake.enums import Direction, MessageState  # noqa: E402
@@ -112,7 +113,7 @@ def run_webhook(web_url: str, residents: int) -> tuple[list[float], float, int]:
     return latencies, time.perf_counter() - started, holding
 
 
-def run_direct(rasa_url: str, residents: int) -> tuple[list[float], float]:
+def run_direct(rasa_url: str, residents: int, token: str) -> tuple[list[float], float]:
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -124,6 +125,7 @@ def run_direct(rasa_url: str, residents: int) -> tuple[list[float], float]:
             response = session.post(
                 f"{rasa_url}/webhooks/rest/webhook",
                 json={"sender": sender, "message": line, "metadata": {"channel": "sms", "language": "es"}},
+                headers={"Authorization": f"Bearer {token}"},  # Heard's REST channel answers only this
                 timeout=30,
             )
             elapsed = (time.perf_counter() - started) * 1000
@@ -212,10 +214,10 @@ def main() -> None:
         try:
             _wait_for(f"http://127.0.0.1:{actions_port}/health", 60, actions)
             _wait_for(f"{rasa_url}/", 240, rasa)
-            run_direct(rasa_url, 2)  # warm up both paths
-            direct_a, direct_a_s = run_direct(rasa_url, args.residents)
+            run_direct(rasa_url, 2, rasa_api_token(env))  # warm up both paths
+            direct_a, direct_a_s = run_direct(rasa_url, args.residents, rasa_api_token(env))
             webhook, webhook_s, holding = run_webhook(f"http://127.0.0.1:{web_port}", args.residents)
-            direct_b, direct_b_s = run_direct(rasa_url, args.residents)
+            direct_b, direct_b_s = run_direct(rasa_url, args.residents, rasa_api_token(env))
             waited = time.perf_counter()
             while time.perf_counter() - waited < 120 and _unanswered(database):
                 time.sleep(1)  # the worker finishes turns that outlived their webhook

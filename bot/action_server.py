@@ -10,6 +10,7 @@ phone, email or PIN. Without Heard's key the server refuses to start.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hmac
 import logging
 import os
@@ -54,6 +55,8 @@ class SealingExecutor(ActionExecutor):
     async def run(
         self, action_call: dict[str, Any], sink: asyncio.Queue[Any] | None = None, dispatcher: Any = None
     ) -> ActionExecutorRunResult | None:
+        # NOTE: a copy is opened: rasa-sdk's error answer quotes the request body it was given.
+        action_call = copy.deepcopy(action_call)
         tracker = action_call.get("tracker")
         if isinstance(tracker, dict):
             open_slots(self.fernet, tracker)
@@ -82,6 +85,11 @@ def guarded_app(executor: ActionExecutor, token: str, **options: Any) -> Sanic[A
 def main(argv: list[str] | None = None) -> None:
     """Start the action server the way ``python -m rasa_sdk`` does, with the sealing executor and the token."""
     args = create_argument_parser().parse_args(argv)
+    unsupported = [
+        name for name in ("ssl_certificate", "ssl_keyfile", "ssl_password", "grpc") if getattr(args, name, None)
+    ]
+    if unsupported:  # NOTE: refused, never ignored: it serves plain HTTP on loopback, beside Rasa
+        sys.exit(f"error: Heard's action server does not take {', '.join(unsupported)}")
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file

@@ -22,6 +22,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 
 from bot.actions import intake_client
+from bot.sealing import rasa_api_token
 from bot.tracker_store import heard_store
 
 log = logging.getLogger(__name__)
@@ -215,8 +216,13 @@ class HeardRestInput(RestInput):
         blueprint = super().blueprint(handle)
 
         @blueprint.middleware("request")
-        async def _remember_agent(request: Any) -> None:
+        async def _remember_agent(request: Any) -> Any:
             self.agent = getattr(request.app.ctx, "agent", None)
+            if request.path.endswith("/webhook") and not _from_heard(request):
+                # NOTE: the channel files reports as whatever channel and phone its metadata names, so
+                # it answers only Heard's webhooks (the token of Rasa's API), even on loopback.
+                return response.json({"error": "a valid token is required"}, status=401)
+            return None
 
         @blueprint.route("/scrub", methods=["POST"])
         async def scrub(request: Any) -> Any:
@@ -224,6 +230,14 @@ class HeardRestInput(RestInput):
             return await scrub_idle(request)
 
         return blueprint
+
+
+def _from_heard(request: Any) -> bool:
+    expected = rasa_api_token()
+    scheme, _, token = str(request.headers.get("Authorization") or "").partition(" ")
+    return (
+        bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
+    )
 
 
 async def scrub_idle(request: Any) -> Any:

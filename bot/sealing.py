@@ -96,11 +96,30 @@ def actions_token(environ: dict[str, str] | None = None) -> str:
     token = (env.get("HEARD_ACTIONS_TOKEN") or "").strip()
     if token:
         return token
-    secret = (env.get("HEARD_INTERNAL_TOKEN") or "").strip()
-    if not secret:
-        path = Path(env.get("HEARD_INSTANCE_DIR") or "instance") / "secrets.json"
-        try:
-            secret = str(json.loads(path.read_text(encoding="utf-8")).get("internal_token") or "")
-        except (OSError, ValueError):
-            secret = ""
+    secret = _internal_token(env)
     return hmac.new(secret.encode(), b"heard actions", hashlib.sha256).hexdigest() if secret else ""
+
+
+def rasa_api_token(environ: dict[str, str] | None = None) -> str:
+    """The token of Rasa's HTTP API and of its REST channel: ``RASA_TOKEN``, else derived as Heard derives it.
+
+    The same derivation as ``webhooks/rasa_client.api_token`` and ``scripts/rasa-run``. Empty when
+    there is no internal token either.
+    """
+    env = dict(os.environ) if environ is None else environ
+    token = (env.get("RASA_TOKEN") or "").strip()
+    if token:
+        return token
+    secret = _internal_token(env)
+    return hmac.new(secret.encode(), b"heard rasa api", hashlib.sha256).hexdigest() if secret else ""
+
+
+def _internal_token(env: dict[str, str]) -> str:
+    secret = (env.get("HEARD_INTERNAL_TOKEN") or "").strip()
+    if secret:
+        return secret
+    path = Path(env.get("HEARD_INSTANCE_DIR") or "instance") / "secrets.json"
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("internal_token") or "")
+    except (OSError, ValueError):
+        return ""

@@ -57,13 +57,18 @@ def _rotate_inside(fernet: MultiFernet, value: Any) -> Any:
         return {key: _rotate_inside(fernet, item) for key, item in value.items()}
     if isinstance(value, list):
         return [_rotate_inside(fernet, item) for item in value]
-    if isinstance(value, str):
-        for prefix in (SLOT_PREFIX, CHANNEL_PREFIX):
-            if value.startswith(prefix):
-                try:
-                    return prefix + fernet.rotate(value[len(prefix) :].encode("ascii")).decode("ascii")
-                except (InvalidToken, ValueError):
-                    return value  # not a token after all, or no listed key opens it
+    if isinstance(value, str) and value.startswith(SLOT_PREFIX):
+        # A slot's token may hold a channel's sealed phone: opened, rotated inside, sealed again.
+        try:
+            inner = json.loads(fernet.decrypt(value[len(SLOT_PREFIX) :].encode("ascii")))
+        except (InvalidToken, ValueError):
+            return value  # no listed key opens it
+        return SLOT_PREFIX + fernet.encrypt(json.dumps(_rotate_inside(fernet, inner)).encode("utf-8")).decode("ascii")
+    if isinstance(value, str) and value.startswith(CHANNEL_PREFIX):
+        try:
+            return CHANNEL_PREFIX + fernet.rotate(value[len(CHANNEL_PREFIX) :].encode("ascii")).decode("ascii")
+        except (InvalidToken, ValueError):
+            return value  # not a token after all, or no listed key opens it
     return value
 
 

@@ -19,7 +19,6 @@ library. Two rules:
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 
@@ -31,7 +30,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.sealing import NoKey, load_fernet
 from bot.tracker_rekey import open_rows
 
-log = logging.getLogger(__name__)
 SEALED_PREFIX = "heard-sealed:"
 SCRUB_SLOT = "scrub_history"
 # The only slots a scrubbed history keeps: none of them holds anything the resident typed.
@@ -122,9 +120,11 @@ class HeardTrackerStore(SQLTrackerStore):
             events, unreadable = open_rows(self.fernet, [(row.id, row.data) for row in rows])
         if unreadable:
             # NOTE: sealed under a key no longer listed (retired before `scripts/rasa-rekey` ran, or a
-            # wrong key list): the conversation goes on from what can be read, rather than fail every
-            # turn; the rows stay, readable again if the key is listed again.
-            log.warning("%d stored events of a conversation open with no listed key", len(unreadable))
+            # wrong key list). Refused, not skipped: Rasa counts the stored rows to know which events
+            # of a turn are new, so a tracker rebuilt without some would never save again.
+            raise NoKey(
+                f"{len(unreadable)} stored events open with no listed key: list the key, run scripts/rasa-rekey"
+            )
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None

@@ -27,7 +27,7 @@ from intake.errors import ValidationError
 from intake.models import Message, WebSession
 from web.extensions import limiter
 from web.session import get_session, keyring, storage
-from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient
+from webhooks.rasa_client import MESSAGE_ID, DialogueUnavailable, RasaClient, api_token
 from webhooks.webtext import (
     LANGUAGES,
     N_,
@@ -451,6 +451,7 @@ def init_app(app: Flask) -> None:
     """Register the chat and give it its own client of the dialogue."""
     origins = app.config.get("HEARD_CHAT_ORIGINS") or os.environ.get("HEARD_CHAT_ORIGINS") or "*"
     app.config["HEARD_CHAT_ORIGINS"] = [o.strip() for o in str(origins).split(",") if o.strip()]
-    rasa_url = app.extensions["heard.channel_settings"].rasa_url
-    app.extensions.setdefault(RASA_EXTENSION, RasaClient(rasa_url, timeout=30.0))
+    settings = app.extensions["heard.channel_settings"]
+    token = api_token(configured=settings.rasa_token, internal_token=app.extensions["heard.keyring"].internal_token)
+    app.extensions.setdefault(RASA_EXTENSION, RasaClient(settings.rasa_url, timeout=30.0, token=token))
     app.register_blueprint(bp)

@@ -85,9 +85,14 @@ class RasaClient:
         """POST to the conversation's replica, failing over in its order; return the JSON answer."""
         failures: list[str] = []
         params = {"token": self.token} if api and self.token else None
+        # NOTE: Heard's REST channel answers only this token (bot/channels.py): on loopback too, since
+        # its metadata names the channel and phone a report is filed under.
+        headers = {"Authorization": f"Bearer {self.token}"} if not api and self.token else None
         for url in replica_order(self.urls, conversation_id):
             try:
-                response = self._session.post(f"{url}{path}", json=body, params=params, timeout=(3.0, self.timeout))
+                response = self._session.post(
+                    f"{url}{path}", json=body, params=params, headers=headers, timeout=(3.0, self.timeout)
+                )
             except requests.RequestException as exc:
                 # NOTE: a replica that timed out may have taken the turn; the next one finds it in the
                 # shared tracker store under the conversation's lock and answers with what it said.

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.sealing import load_fernet, open_value
+from bot.sealing import load_fernet, open_value, rasa_api_token
 from intake import jobs
 from intake.cases import tracking
 from tests.bot.conftest import MODEL, RASA, ROOT, Conversation
@@ -230,7 +230,8 @@ def _marked(story: dict[str, Any]) -> Any:
 def test_the_running_bot_does_what_the_story_says(bot_stack, status_case, pause_worker, story):
     expected = story_steps(story)
     # A story's metadata is what the channel sends with each message.
-    talk = Conversation(bot_stack.rasa_url, {"channel": "web_chat", **(story.get("metadata") or {})})
+    metadata = {"channel": "web_chat", **(story.get("metadata") or {})}
+    talk = Conversation(bot_stack.rasa_url, metadata, token=rasa_api_token(bot_stack.env))
     tracker_db = Path(bot_stack.env["HEARD_INSTANCE_DIR"]) / "rasa-tracker.db"
     keys = bot_stack.env["HEARD_FERNET_KEYS"]
     messages = 0

@@ -24,6 +24,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
+from bot.sealing import rasa_api_token
 from intake.conversations import messaging, pauses
 from intake.db import Database, utcnow
 from intake.enums import Channel, Direction, JobState, MessageState
@@ -55,13 +56,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def test_a_turn_asked_of_two_replicas_at_once_is_taken_once(cluster: Cluster) -> None:
     """The message-id dedupe holds across replicas: checked under the conversation's Redis lock."""
     sender = uuid.uuid4().hex
+    auth = {"Authorization": f"Bearer {rasa_api_token(cluster.env)}"}  # Heard's channel answers only its token
     first = {"sender": sender, "message": STORY[0], "metadata": {"channel": "sms", "heard_message_id": "sms:first"}}
-    requests.post(f"{cluster.rasa_urls[0]}/webhooks/rest/webhook", json=first, timeout=60).raise_for_status()
+    url = f"{cluster.rasa_urls[0]}/webhooks/rest/webhook"
+    requests.post(url, json=first, headers=auth, timeout=60).raise_for_status()
     again = {"sender": sender, "message": STORY[1], "metadata": {"channel": "sms", "heard_message_id": "sms:again"}}
     answers: list[Any] = [None, None]
 
     def ask(i: int) -> None:
-        answer = requests.post(f"{cluster.rasa_urls[i]}/webhooks/rest/webhook", json=again, timeout=60)
+        answer = requests.post(f"{cluster.rasa_urls[i]}/webhooks/rest/webhook", json=again, headers=auth, timeout=60)
         answers[i] = answer.json()
 
     both = [threading.Thread(target=ask, args=(i,)) for i in range(2)]

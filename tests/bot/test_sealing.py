@@ -184,3 +184,30 @@ def jobs_wait_for_health(server: subprocess.Popen[bytes], base: str) -> None:
             return False
 
     assert jobs.wait_for(up, timeout=60, interval=0.3), "the action server did not come up"
+
+
+def test_an_action_that_fails_does_not_quote_the_opened_slots(fernet):
+    class Fails(Action):
+        def name(self) -> str:
+            return "action_fails"
+
+        def run(self, dispatcher: Any, tracker: Any, domain: Any) -> list[dict[str, Any]]:
+            raise RuntimeError("boom")
+
+    executor = SealingExecutor(fernet)
+    executor.register_action(Fails)
+    sealed = seal_value(fernet, "Ana Ruiz")
+    tracker = {"sender_id": "a", "slots": {"contact_name": sealed}, "latest_message": {}, "events": []}
+    call = {"next_action": "action_fails", "domain": {"slots": {}}, "domain_digest": "x", "tracker": tracker}
+    with pytest.raises(RuntimeError):
+        asyncio.run(executor.run(call))
+    assert call["tracker"]["slots"]["contact_name"] == sealed  # rasa-sdk's error answer quotes this body
+
+
+def test_options_the_server_cannot_honour_are_refused(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HEARD_FERNET_KEYS": Fernet.generate_key().decode(), "HEARD_INTERNAL_TOKEN": "t"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--ssl-certificate", "x.pem"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0 and "does not take ssl_certificate" in result.stderr

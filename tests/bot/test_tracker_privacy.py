@@ -306,3 +306,23 @@ def test_rasas_tokens_are_not_on_its_command_line(bot_stack, keyring):
     assert "rasa" in command_line and "--enable-api" in command_line  # it is Rasa's own process
     for token in (api_token(configured=None, internal_token=keyring.internal_token), actions_token(bot_stack.env)):
         assert token and token not in command_line
+
+
+def test_rasas_rest_channel_answers_only_heards_token(bot_stack):
+    """Its metadata names the channel and phone a report is filed under: nobody else on the machine may post."""
+    import urllib.error
+    import urllib.request
+
+    forged = json.dumps(
+        {"sender": "forger", "message": "hello", "metadata": {"channel": "sms", "phone": "+12095550123"}}
+    )
+    for headers in ({}, {"Authorization": "Bearer guess"}, {"Authorization": "Basic x"}):
+        request = urllib.request.Request(
+            f"{bot_stack.rasa_url}/webhooks/rest/webhook",
+            data=forged.encode(),
+            headers={"Content-Type": "application/json", **headers},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401, headers
+    assert bot_stack.conversation(language="en").say("hello")  # Heard's own token is answered

@@ -32,6 +32,7 @@ def test_every_row_and_every_token_inside_it_is_sealed_again_under_the_newest_ke
     rows = [
         {"event": "user", "text": "Ana Ruiz", "metadata": {"phone": channel_phone}},
         {"event": "slot", "name": "contact_name", "value": seal_value(old, "Ana Ruiz")},
+        {"event": "slot", "name": "contact_phone", "value": seal_value(old, channel_phone)},
         {"event": "slot", "name": "language", "value": "es"},
     ]
     path = tmp_path / "rasa-tracker.db"
@@ -40,22 +41,23 @@ def test_every_row_and_every_token_inside_it_is_sealed_again_under_the_newest_ke
         for event in rows:
             db.execute("INSERT INTO events (sender_id, type_name, data) VALUES ('c', ?, ?)", (event["event"],
                        _sealed(old, event)))  # fmt: skip
-        db.execute("INSERT INTO events (sender_id, type_name, data) VALUES ('c', 'slot', ?)", (_sealed(lost, rows[2]),))
-        db.execute("INSERT INTO events (sender_id, type_name, data) VALUES ('d', 'slot', ?)", (json.dumps(rows[2]),))
+        db.execute("INSERT INTO events (sender_id, type_name, data) VALUES ('c', 'slot', ?)", (_sealed(lost, rows[3]),))
+        db.execute("INSERT INTO events (sender_id, type_name, data) VALUES ('d', 'slot', ?)", (json.dumps(rows[3]),))
         db.commit()
     env = {**os.environ, "RASA_TRACKER_URL": f"sqlite:///{path}", "HEARD_FERNET_KEYS": f"{new_key},{old_key}"}
     result = subprocess.run([ROOT / "scripts" / "rasa-rekey"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr  # one row no listed key opens: said, and left
-    assert "5 events, 4 sealed again under the newest key, 1 no listed key opens" in result.stdout
+    assert "6 events, 5 sealed again under the newest key, 1 no listed key opens" in result.stdout
 
     newest = MultiFernet([Fernet(new_key)])  # the old key retired
     with closing(sqlite3.connect(path)) as db:
         stored = db.execute("SELECT id, data FROM events ORDER BY id").fetchall()
     events, unreadable = open_rows(newest, stored)
-    assert unreadable == [stored[3][0]]  # the lost key's row: kept, skipped when read
-    user, name, language, plain = events
+    assert unreadable == [stored[4][0]]  # the lost key's row: kept, and named
+    user, name, phone_slot, language, plain = events
     assert user["text"] == "Ana Ruiz" and language["value"] == "es" and plain["value"] == "es"
     assert name["value"].startswith(SLOT_PREFIX) and open_value(newest, name["value"]) == "Ana Ruiz"
-    phone = user["metadata"]["phone"]
-    assert json.loads(newest.decrypt(phone.removeprefix("sealed:").encode())) == {"phone": "+12095550142"}
+    for phone in (user["metadata"]["phone"], open_value(newest, phone_slot["value"])):
+        # the channel's sealed number, in the metadata and inside the slot's own token
+        assert json.loads(newest.decrypt(phone.removeprefix("sealed:").encode())) == {"phone": "+12095550142"}
     assert all(data.startswith(EVENT_PREFIX) for _, data in stored)  # the plain row is sealed too

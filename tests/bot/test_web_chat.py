@@ -19,7 +19,7 @@ from intake.enums import Direction
 from intake.models import Attachment, Case, Message, WebSession
 from tests.bot.conftest import stored_tracker_events
 from webhooks.chat import RASA_EXTENSION
-from webhooks.rasa_client import RasaClient
+from webhooks.rasa_client import RasaClient, api_token
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +124,9 @@ class SlowRasa:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 slow = proxy.slow.is_set()
                 request = urllib.request.Request(
-                    proxy.rasa_url + self.path, data=body, headers={"Content-Type": "application/json"}
+                    proxy.rasa_url + self.path,
+                    data=body,
+                    headers={"Content-Type": "application/json", "Authorization": self.headers["Authorization"] or ""},
                 )
                 with urllib.request.urlopen(request, timeout=60) as answer:
                     data = answer.read()
@@ -168,7 +170,8 @@ def test_a_message_whose_answer_came_too_late_is_taken_by_the_dialogue_once(bot_
             "RASA_URL": slow_rasa.url,
         }
     )
-    app.extensions[RASA_EXTENSION] = RasaClient(slow_rasa.url, timeout=1.0)
+    token = api_token(configured=None, internal_token=keyring.internal_token)
+    app.extensions[RASA_EXTENSION] = RasaClient(slow_rasa.url, timeout=1.0, token=token)
     client = app.test_client()
     try:
         opened = client.post("/chat/api/sessions", json={"lang": "es"})
