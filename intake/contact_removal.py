@@ -12,6 +12,7 @@ replaced by ``CONTACT_DELETED``.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,6 @@ from intake.cases.transcript import case_messages
 from intake.crypto import Keyring
 from intake.enums import MessageState
 from intake.models import Case, Message, Translation
-from intake.triage.case_view import contact_words
 
 CONTACT_DELETED = "[contact details deleted]"
 # A text still waiting to go keeps what it needs to be sent.
@@ -32,23 +32,41 @@ _SEPARATORS = r"[\s().\-/]*"
 
 
 def _phone_pattern(phone: str) -> re.Pattern[str] | None:
-    """Match the number however it was typed: with or without the country code, spaces, dots or dashes."""
+    """Match the number however it was typed: spaces, dots, dashes, brackets, a ``+`` country code."""
     digits = re.sub(r"[^0-9]", "", phone)[-10:]
     if len(digits) < 7:
         return None
-    national = _SEPARATORS.join(digits)
-    return re.compile(r"(?<![0-9])(?:\+?[0-9]{1,3}" + _SEPARATORS + r")?" + national + r"(?![0-9])")
+    national = r"\(?" + _SEPARATORS.join(digits)
+    # NOTE: a country code only after "+": "Room 12 209 555 0199" keeps its "12".
+    return re.compile(r"(?<![0-9])(?:\+[0-9]{1,3}" + _SEPARATORS + r")?" + national + r"(?![0-9])")
 
 
 def _cleaner(keyring: Keyring, case: Case) -> re.Pattern[str] | None:
-    words = contact_words(keyring, [case])
-    parts = [r"(?<!\w)" + re.escape(word) + r"(?!\w)" for word in words]
+    """The stored details as typed: the whole name (any case), each part of it as written, the email, the number.
+
+    NOTE: a part of the name only with its capitals ("Rose", never "rose"; "Park", never "the park"):
+    this changes the record itself, unlike the auditors' view, which only hides words on screen.
+    """
     contact = case.contact
-    phone = keyring.decrypt(contact.phone_token) if contact is not None and contact.phone_token else None
+    if contact is None:
+        return None
+    name = (keyring.decrypt(contact.name_token) or "").strip() if contact.name_token else ""
+    email = (keyring.decrypt(contact.email_token) or "").strip() if contact.email_token else ""
+    phone = (keyring.decrypt(contact.phone_token) or "").strip() if contact.phone_token else ""
+    parts: list[str] = []
     number = _phone_pattern(phone) if phone else None
     if number is not None:
-        parts.insert(0, number.pattern)
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        parts.append(number.pattern)
+    whole = sorted({w for w in (name, _unaccented(name), email) if len(w) >= 3}, key=len, reverse=True)
+    parts += [r"(?i:(?<!\w)" + re.escape(w) + r"(?!\w))" for w in whole]
+    words = {w for w in re.split(r"\W+", name) if len(w) >= 3 and w[:1].isupper()}
+    words |= {_unaccented(w) for w in words}
+    parts += [r"(?<!\w)" + re.escape(w) + r"(?!\w)" for w in sorted(words, key=len, reverse=True)]
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _messages(session: Session, case: Case) -> list[Message]:

@@ -20,7 +20,7 @@ from intake import audit
 from intake.access.permissions import Action, actor_of, visible_case
 from intake.cases import tracking, updates
 from intake.cases.transcript import ERASED, case_messages
-from intake.contact_removal import take_contact_out
+from intake.contact_removal import UNFINISHED, take_contact_out
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Direction, PreferredContact, Status
@@ -222,7 +222,9 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     case.narrative = ERASED
     for field in WORD_FIELDS[1:]:
         setattr(case, field, None)
-    messages = list(session.scalars(select(Message).where(case_messages(session, case))))
+    # NOTE: a text still waiting for its turn, or a reply still to go, is left as it is.
+    finished = or_(Message.state.is_(None), Message.state.not_in(UNFINISHED))
+    messages = list(session.scalars(select(Message).where(case_messages(session, case), finished)))
     for message in messages:
         message.body = ERASED if message.body else ""
         message.answer = None

@@ -8,7 +8,9 @@ written between two reports must stay until both may lose it (one of them on leg
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select
+import datetime as dt
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import Case, Message
@@ -17,8 +19,17 @@ from intake.models import Case, Message
 ERASED = "[erased at the resident's request]"
 
 
-def case_messages(session: Session, case: Case) -> ColumnElement[bool]:
-    """Select the messages that are this case's alone to lose."""
+# A conversation's latest texts may be a new report being written now: never taken as an old case's.
+RECENT = dt.timedelta(hours=72)
+
+
+def case_messages(session: Session, case: Case, *, now: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Select the messages that are this case's alone to lose.
+
+    Its own, and its conversation's texts tied to no case that came after it was filed and before
+    the conversation's next report (what the resident added), unless another case that still holds
+    its words shares the conversation, and never one of the last ``RECENT`` hours.
+    """
     mine = Message.case_id == case.id
     if not case.conversation_id:
         return mine
@@ -34,4 +45,18 @@ def case_messages(session: Session, case: Case) -> ColumnElement[bool]:
     )
     if sibling is not None:
         return mine
-    return or_(mine, and_(Message.conversation_id == case.conversation_id, Message.case_id.is_(None)))
+    following = session.scalar(
+        select(func.min(Case.created_at)).where(
+            Case.conversation_id == case.conversation_id, Case.created_at > case.created_at
+        )
+    )
+    until = (now or dt.datetime.now(dt.UTC)) - RECENT
+    if following is not None:
+        until = min(until, following)
+    added = and_(
+        Message.conversation_id == case.conversation_id,
+        Message.case_id.is_(None),
+        Message.created_at >= case.created_at,
+        Message.created_at < until,
+    )
+    return or_(mine, added)

@@ -40,7 +40,7 @@ from intake.retention.report import Removal, RetentionReport
 from intake.storage import Storage
 
 CLOSED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
-UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED)
+UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED, MessageState.HELD)
 ACTION = "retention.purged"
 
 

@@ -84,9 +84,9 @@ def purge_drafts(
         return
     cutoff = by_the_clock(as_of) - dt.timedelta(days=policy.draft_days)
     rule = policy.rule("HEARD_RETENTION_DRAFT_DAYS")
-    # NOTE: a text of a conversation that filed a report is that report's (sent after filing): the
-    # case rules take it, with the case's hold, never this one.
-    filed = exists().where(Case.conversation_id == Message.conversation_id)
+    # NOTE: a text sent after its conversation filed a report is that report's: the case rules
+    # take it, with the case's hold, never this one.
+    filed = exists().where(Case.conversation_id == Message.conversation_id, Case.created_at <= Message.created_at)
     unfiled_texts = and_(
         Message.case_id.is_(None),
         ~filed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -89,8 +90,10 @@ def test_the_code_is_in_no_log(session, keyring, caplog):
     assert code not in logged and resume.format_code(code) not in logged
 
 
-def test_two_requests_racing_with_one_code_open_one_draft(fresh_database_url, keyring):
+def test_two_requests_racing_with_one_code_open_one_draft(fresh_database_url, keyring, monkeypatch):
     import threading
+
+    from sqlalchemy.engine import make_url
 
     from intake.db import Database
 
@@ -100,6 +103,17 @@ def test_two_requests_racing_with_one_code_open_one_draft(fresh_database_url, ke
             code, _ = _issue(s, keyring)
             s.commit()
         start = threading.Barrier(2)
+        if make_url(fresh_database_url).get_backend_name() == "postgresql":
+            # Both requests have read the code before either takes it (SQLite runs them one after
+            # the other: its write transactions begin immediately).
+            both_read = threading.Barrier(2, timeout=10)
+            decrypt = type(keyring).decrypt
+
+            def decrypt_when_both_read(self: Any, token: str | None) -> str | None:
+                both_read.wait()
+                return decrypt(self, token)
+
+            monkeypatch.setattr(type(keyring), "decrypt", decrypt_when_both_read)
         outcomes: list[str] = []
 
         def redeem() -> None:

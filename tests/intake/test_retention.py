@@ -514,6 +514,7 @@ def test_texts_sent_after_filing_are_the_cases_not_unfiled_drafts(db, keyring, t
     with db.session() as s:
         case, _ = file_case(s, keyring, narrative="An open report", channel="sms")
         case.conversation_id = "sms-after"
+        case.created_at = long_ago - dt.timedelta(days=1)  # filed, then the resident wrote again
         after = _text(s, None, "one more thing: car 12", conversation="sms-after", state=MessageState.PROCESSED,
                       created_at=long_ago)  # fmt: skip
         stray = _text(s, None, "hola?", conversation="sms-never-filed", state=MessageState.PROCESSED,
