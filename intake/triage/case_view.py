@@ -67,6 +67,20 @@ _EMAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 _PHONE = re.compile(r"\+?\d(?:[\s().\-/]*\d){6,}")
 
 
+WORD_FIELDS = ("narrative", "incident_time_text", "location", "officers", "injuries", "witnesses")
+
+
+class RedactedTranslation:
+    """A translation whose text has the contact details taken out; a wrapper, never flushed back."""
+
+    def __init__(self, translation: Translation, text: str) -> None:
+        self._translation = translation
+        self.text = text
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._translation, name)
+
+
 class RedactedMessage:
     """A transcript message whose body has the contact details taken out; everything else as stored.
 
@@ -157,6 +171,13 @@ class CaseView:
     updates: list[Message] = field(default_factory=list)
     # Updates decided on but not yet written by the worker (their kinds).
     updates_planned: list[str] = field(default_factory=list)
+
+    # The resident's words as this viewer may read them (contact details withheld); empty: as stored.
+    shown_words: dict[str, str] = field(default_factory=dict)
+
+    def text(self, name: str) -> str:
+        """Return a field of the resident's words as the viewer may read it."""
+        return self.shown_words.get(name, getattr(self.case, name) or "")
 
     def origin(self, case_id: int | None) -> Case | None:
         """Return the merged duplicate a record with ``case_id`` belongs to; None for this case's own."""
@@ -279,10 +300,20 @@ def get_case_for(
     if viewer.role is Role.LIAISON:
         # NOTE: a liaison is not told what else the resident sent: a withheld file is not listed.
         attachments = [a for a in attachments if copies[a.id] is not LiaisonCopy.NONE]
+    translations = _current_translations(session, case)
     if full and Action.VIEW_CONTACT not in allowed:
         # NOTE: residents type their name, phone and email into the chat; whoever may not see the
         # contact details must not read them there either.
         transcript = _redacted(keyring, [case, *(merged.case for merged in merged_cases)], transcript)
+        # ...nor in their own words: "call me at 209…" in the narrative, or its translation.
+        withheld = contact_words(keyring, [case])
+        shown_words = {name: redact_contact(getattr(case, name) or "", withheld) for name in WORD_FIELDS}
+        translations = {
+            name: RedactedTranslation(made, redact_contact(made.text or "", withheld))  # type: ignore[misc]
+            for name, made in translations.items()
+        }
+    else:
+        shown_words = {}
     view = CaseView(
         case=case,
         clock=clock_of(case, targets=targets, now=now),
@@ -311,7 +342,8 @@ def get_case_for(
         ),
         callback_pending=callback_pending(session, case) if Action.CALLBACK_DONE in allowed else False,
         allowed=allowed,
-        translations=_current_translations(session, case),
+        translations=translations,
+        shown_words=shown_words,
         officers=officers.current(session, case_id=case.id) if full else [],
         merged_into=merged_into,
         merge=duplicates.merge_of(session, case=case) if merged_into else None,

@@ -64,3 +64,18 @@ def test_roles_with_contact_permission_read_the_transcript_as_typed(client, sess
     sign_in(client, team[role])
     html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
     assert "maria@example.org" in html and "(209) 555-0142" in html
+
+
+def test_the_residents_words_hide_contact_details_from_the_auditor_too(client, session, keyring, team):  # type: ignore[no-untyped-def]
+    """Found by the re-attack: a number or address typed into the story showed under "In the resident's words"."""
+    case = _typed_case(session, keyring)
+    case.narrative = "El oficial me empujó. Llámenme al +1 415 555 0188 o a sam.sms@example.org, soy María López."
+    case.witnesses = "mi hermana, 209-555-0111"
+    session.flush()
+    sign_in(client, team[Role.AUDITOR])
+    html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert "El oficial me empujó." in html
+    for secret in ("555 0188", "sam.sms@example.org", "María López", "555-0111"):
+        assert secret not in html, secret
+    sign_in(client, team[Role.SUPERVISOR])
+    assert "sam.sms@example.org" in client.get(f"/console/cases/{case.id}").get_data(as_text=True)
