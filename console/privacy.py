@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from console import views
 from intake import privacy
 from intake.cases import tracking
+from intake.db import flush_deleted
 from intake.errors import NotFound, OnLegalHold, PermissionDenied, ValidationError
 from intake.models import Case
 from web.session import get_session, keyring, storage
@@ -91,4 +92,5 @@ def erase(case_id: int) -> ResponseReturnValue:
     if refusal is not None:
         return refusal
     privacy.remove_erased_files(db, storage(), erasure.stored_keys)  # NOTE: only once the erasure is committed
+    flush_deleted(db.get_bind().engine)  # the erased words out of SQLite's log too
     return _back(case_id, _("The resident's data was erased."), "success")

@@ -107,6 +107,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             make_private_files(engine.url.database)  # residents' words: never readable by other local users
         cursor.execute("PRAGMA busy_timeout = 30000")
+        # NOTE: what is deleted or overwritten (purged words, erased contact details) is zeroed in
+        # the file, not left in free pages for anyone who copies it (issue 17).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -134,3 +137,28 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+    def flush_deleted(self) -> bool:
+        """See ``flush_deleted``."""
+        return flush_deleted(self.engine)
+
+
+def flush_deleted(engine: Engine) -> bool:
+    """After a purge or an erasure: on SQLite, fold the write-ahead log into the file and empty it.
+
+    The log keeps the pages as they were before the change (the erased words with them) until a
+    checkpoint; this one truncates it. Best effort, waiting at most a moment for readers: False when
+    one kept it from finishing (the next one does). PostgreSQL's dead rows are its autovacuum's.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return True
+    raw = engine.raw_connection()  # NOTE: outside any transaction (no BEGIN IMMEDIATE here)
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA busy_timeout = 200")
+        busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+    finally:
+        raw.close()
+    return not busy

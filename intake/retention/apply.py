@@ -39,4 +39,6 @@ def apply_schedule(
     purge_jobs(database, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_spool(database, storage=storage, keyring=keyring, policy=policy, as_of=as_of, report=report, actor=actor)
     purge_unfinished_writes(database, storage=storage, report=report, actor=actor)
+    if not dry_run:
+        database.flush_deleted()  # the purged words out of SQLite's log too
     return report

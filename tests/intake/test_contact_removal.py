@@ -54,3 +54,37 @@ def test_an_old_case_never_takes_the_report_its_phone_is_writing_now(session, ke
     assert bodies[added.id] == privacy.ERASED  # what the resident added to this report
     assert bodies[today.id] == "a new report, written now"  # a new report being written
     assert bodies[waiting.id] == "the officer's car was 44"  # a text still waiting for its turn
+
+
+def test_deleted_details_are_not_left_in_the_sqlite_file_or_its_log(tmp_path, keyring):
+    from pathlib import Path
+
+    from intake.db import Database
+    from intake.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'heard.db'}"
+    upgrade(url)
+    database = Database(url)
+    try:
+        with database.session() as s:
+            case, _ = make_case(s, keyring, contact={"name": "Quintessa Varnholt", "email": "qv@example.org",
+                                                      "preferred": "email"})  # fmt: skip
+            case.conversation_id = "chat-qv"
+            _say(s, case, "me llamo Quintessa Varnholt, escriban a qv@example.org")
+            # A long text spills into overflow pages, which an erasure frees (secure_delete zeroes them).
+            _say(s, case, "Varnholt " + "relato largo " * 800)
+            s.commit()
+            privacy.forget_contact(s, case=case, keyring=keyring)
+            s.commit()
+        assert database.flush_deleted()
+        on_disk = b"".join(p.read_bytes() for p in Path(tmp_path).glob("heard.db*"))
+        assert b"Varnholt" not in on_disk and b"qv@example.org" not in on_disk
+        with database.session() as s:  # then erased: the long text's pages are freed, and zeroed
+            supervisor = make_staff(s, Role.SUPERVISOR, "boss@example.org")
+            privacy.erase_for(s, viewer=supervisor, case_id=case.id, reason="asked in writing")
+            s.commit()
+        assert database.flush_deleted()
+        on_disk = b"".join(p.read_bytes() for p in Path(tmp_path).glob("heard.db*"))
+        assert b"relato largo" not in on_disk
+    finally:
+        database.dispose()

@@ -9,6 +9,7 @@ from intake import privacy
 from intake.cases import filing as complaints
 from intake.cases import tracking
 from intake.conversations import web_sessions
+from intake.db import flush_deleted
 from intake.errors import NotFound, OnLegalHold, PinLocked
 from intake.models import Case
 from web.extensions import limiter, tracking_limit_key
@@ -122,5 +123,6 @@ def forget_contact() -> ResponseReturnValue:
         errors = {"forget": wt(g.lang, CONTACT_HELD, phone=phone)}
         return _page("web/status.html", 409, errors=errors, result=_result(case), held=_held(case), number="")
     get_session().commit()
+    flush_deleted(get_session().get_bind().engine)  # the deleted details out of SQLite's log too
     done = wt(g.lang, CONTACT_FORGOTTEN)
     return _page("web/status.html", errors={}, result=_result(case), held=_held(case), number="", done=done)
