@@ -100,6 +100,7 @@ def held_for_resident(session: Session, *, case: Case) -> ResidentData:
         files=[
             HeldFile(name=a.filename, content_type=a.content_type, size_bytes=a.size_bytes, received_at=a.created_at)
             for a in case.attachments
+            if a.storage_key  # a file purged or erased is no longer held
         ],
         contact_held=_contact_held(case.contact),
     )
@@ -225,6 +226,7 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     # NOTE: a text still waiting for its turn, or a reply still to go, is left as it is.
     finished = or_(Message.state.is_(None), Message.state.not_in(UNFINISHED))
     messages = list(session.scalars(select(Message).where(case_messages(session, case), finished)))
+    still_held = [m for m in messages if m.body and m.body != ERASED]
     for message in messages:
         message.body = ERASED if message.body else ""
         message.answer = None
@@ -243,9 +245,11 @@ def erase_for(session: Session, *, viewer: StaffUser, case_id: int, reason: str)
     erased: dict[str, int | list[str]] = {
         "contact": contact_fields,
         "words": words,
-        "messages": len(messages),
+        "messages": len(still_held),
         "files": len(files),
     }
+    if not any(erased.values()):
+        return Erasure(summary=erased, stored_keys=keys)  # erased before: nothing to audit again
     audit.record(
         session,
         actor=actor_of(viewer),

@@ -132,6 +132,11 @@ def test_a_supervisor_erases_one_residents_data_confirmed_and_audited(client, se
     assert erased.record_quality is not None  # the board keeps the completeness the words had
     # A translation keeps its row without its text, so the board still counts the case as translated.
     assert [t.text for t in session.scalars(select(Translation).where(Translation.case_id == case.id))] == [""]
+    again = client.post(
+        f"/console/cases/{case.id}/resident-data/erase",
+        data={"csrf_token": CSRF, "reason": "Asked again", "confirm": "yes"},
+    )
+    assert again.status_code == 303  # erased before: nothing left, nothing audited again
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "case.resident_data_erased")).one()
     assert entry.summary["reason"] == "Asked by phone" and entry.summary["files"] == 1
     assert audit.verify_chain(session).ok
