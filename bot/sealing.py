@@ -92,12 +92,7 @@ def actions_token(environ: dict[str, str] | None = None) -> str:
     Derived from the internal token the way Rasa's API token is (never the internal token itself),
     so Rasa and the action server agree with no new secret to keep. Empty when there is neither.
     """
-    env = dict(os.environ) if environ is None else environ
-    token = (env.get("HEARD_ACTIONS_TOKEN") or "").strip()
-    if token:
-        return token
-    secret = _internal_token(env)
-    return hmac.new(secret.encode(), b"heard actions", hashlib.sha256).hexdigest() if secret else ""
+    return _token(environ, "HEARD_ACTIONS_TOKEN", b"heard actions")
 
 
 def rasa_api_token(environ: dict[str, str] | None = None) -> str:
@@ -106,12 +101,17 @@ def rasa_api_token(environ: dict[str, str] | None = None) -> str:
     The same derivation as ``webhooks/rasa_client.api_token`` and ``scripts/rasa-run``. Empty when
     there is no internal token either.
     """
+    return _token(environ, "RASA_TOKEN", b"heard rasa api")
+
+
+def _token(environ: dict[str, str] | None, setting: str, purpose: bytes) -> str:
+    """A setting's token, else one derived from the internal token for ``purpose``; empty without either."""
     env = dict(os.environ) if environ is None else environ
-    token = (env.get("RASA_TOKEN") or "").strip()
+    token = (env.get(setting) or "").strip()
     if token:
         return token
     secret = _internal_token(env)
-    return hmac.new(secret.encode(), b"heard rasa api", hashlib.sha256).hexdigest() if secret else ""
+    return hmac.new(secret.encode(), purpose, hashlib.sha256).hexdigest() if secret else ""
 
 
 def _internal_token(env: dict[str, str]) -> str:
