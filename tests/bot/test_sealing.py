@@ -151,7 +151,8 @@ def test_the_action_server_answers_only_rasas_token(tmp_path):
             with urllib.request.urlopen(request, timeout=10) as answer:
                 return int(answer.status)
         except urllib.error.HTTPError as refused:
-            return int(refused.code)
+            with refused:  # NOTE: the error holds the answer's socket
+                return int(refused.code)
 
     try:
         jobs_wait_for_health(server, base)

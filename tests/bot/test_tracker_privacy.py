@@ -324,5 +324,6 @@ def test_rasas_rest_channel_answers_only_heards_token(bot_stack):
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
+        refused.value.close()  # NOTE: the error holds the answer's socket
         assert refused.value.code == 401, headers
     assert bot_stack.conversation(language="en").say("hello")  # Heard's own token is answered
