@@ -12,21 +12,18 @@ replaced by ``CONTACT_DELETED``.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.cases import updates
 from intake.cases.contact_times import CONTACT_TIMES_PREFIX
-from intake.cases.transcript import case_messages
+from intake.cases.transcript import UNFINISHED, case_messages
 from intake.crypto import Keyring
-from intake.enums import MessageState
 from intake.models import Case, Message, Translation
+from intake.triage.case_view import unaccented
 
 CONTACT_DELETED = "[contact details deleted]"
-# A text still waiting to go keeps what it needs to be sent.
-UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED, MessageState.HELD)
 WORD_FIELDS = ("narrative", "incident_time_text", "location", "officers", "injuries", "witnesses")
 _SEPARATORS = r"[\s().\-/]*"
 
@@ -57,16 +54,12 @@ def _cleaner(keyring: Keyring, case: Case) -> re.Pattern[str] | None:
     number = _phone_pattern(phone) if phone else None
     if number is not None:
         parts.append(number.pattern)
-    whole = sorted({w for w in (name, _unaccented(name), email) if len(w) >= 3}, key=len, reverse=True)
+    whole = sorted({w for w in (name, unaccented(name), email) if len(w) >= 3}, key=len, reverse=True)
     parts += [r"(?i:(?<!\w)" + re.escape(w) + r"(?!\w))" for w in whole]
     words = {w for w in re.split(r"\W+", name) if len(w) >= 3 and w[:1].isupper()}
-    words |= {_unaccented(w) for w in words}
+    words |= {unaccented(w) for w in words}
     parts += [r"(?<!\w)" + re.escape(w) + r"(?!\w)" for w in sorted(words, key=len, reverse=True)]
     return re.compile("|".join(parts)) if parts else None
-
-
-def _unaccented(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _messages(session: Session, case: Case) -> list[Message]:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from intake import audit
 from intake.access.permissions import Action, actor_of, visible_case
 from intake.cases import tracking, updates
-from intake.cases.transcript import ERASED, case_messages
-from intake.contact_removal import UNFINISHED, take_contact_out
+from intake.cases.transcript import ERASED, UNFINISHED, case_messages
+from intake.contact_removal import take_contact_out
 from intake.crypto import Keyring
 from intake.db import utcnow
 from intake.enums import Direction, PreferredContact, Status

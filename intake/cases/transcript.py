@@ -13,8 +13,11 @@ import datetime as dt
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from intake.enums import MessageState
 from intake.models import Case, Message
 
+# A text still waiting for its turn, or a reply still to go: a purge, an erasure or a contact removal leaves it.
+UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED, MessageState.HELD)
 # What an erased case's words and messages say instead.
 ERASED = "[erased at the resident's request]"
 

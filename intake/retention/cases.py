@@ -16,11 +16,11 @@ from sqlalchemy import Select, and_, delete, func, null, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from intake import audit
-from intake.cases.transcript import case_messages
+from intake.cases.transcript import UNFINISHED, case_messages
 from intake.contact_removal import take_contact_out
 from intake.crypto import Keyring
 from intake.db import Database, utcnow
-from intake.enums import MessageState, Status
+from intake.enums import Status
 from intake.models import (
     Attachment,
     Case,
@@ -40,7 +40,6 @@ from intake.retention.report import Removal, RetentionReport
 from intake.storage import Storage
 
 CLOSED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
-UNFINISHED = (MessageState.RECEIVED, MessageState.PENDING, MessageState.QUEUED, MessageState.HELD)
 ACTION = "retention.purged"
 
 

@@ -109,11 +109,12 @@ def contact_words(keyring: Keyring, cases: list[Case]) -> list[str]:
         name = (keyring.decrypt(given.name_token) or "") if given.name_token else ""
         words.update(part for part in re.split(r"\W+", name) if len(part) >= 3)
     # "maria" typed for "María": the same words without their accents.
-    words.update(_unaccented(word) for word in list(words))
+    words.update(unaccented(word) for word in list(words))
     return sorted(words, key=len, reverse=True)
 
 
-def _unaccented(text: str) -> str:
+def unaccented(text: str) -> str:
+    """The text without its accents: "maria" for "María"."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
